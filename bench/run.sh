@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Benchmark: added latency and throughput of wasmgate (openai provider plugin
+# + one filter plugin on the path) against a direct call to the same mock and
+# a bare nginx proxy_pass hop, all in one run on loopback.
+#
+#   bench/run.sh            # DURATION=10 by default; wrk and nginx from Debian
+#
+# Prints a table of req/s and latency p50/p99 for c1 and c16, JSON and SSE,
+# plus the gateway's RSS after load. Not a test: numbers depend on the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10}
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || need+=(nginx-light)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+cargo build --release --bin wasmgate >/dev/null
+
+work=$(mktemp -d)
+trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+MOCK=18901 NGINX=18902 GATE=18903
+
+# The mock upstream: nginx returning a fixed chat completion, as JSON at
+# /v1/chat/completions and as a 20-chunk SSE stream at /sse/v1/chat/completions.
+python3 - "$work" "$MOCK" "$NGINX" host/tests/fixtures/full.chat.text.json <<'PY'
+import json, sys
+work, mock, proxy, fixture = sys.argv[1:]
+base = {"id": "chatcmpl-b", "object": "chat.completion.chunk", "created": 1, "model": "gpt-bench"}
+chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
+chunks += [{**base, "choices": [{"index": 0, "delta": {"content": f"tok{i} "}, "finish_reason": None}]} for i in range(18)]
+chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+chunks.append({**base, "choices": [], "usage": {"prompt_tokens": 10, "completion_tokens": 18, "total_tokens": 28}})
+sse = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+body = open(fixture).read().strip()
+conf = f"""worker_processes 1;
+pid {work}/nginx.pid;
+error_log {work}/nginx.err;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  upstream mock {{ server 127.0.0.1:{mock}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{mock};
+    location = /v1/chat/completions {{ default_type application/json; return 200 '{body}'; }}
+    location = /sse/v1/chat/completions {{ default_type text/event-stream; return 200 '{sse}'; }}
+  }}
+  server {{
+    listen 127.0.0.1:{proxy};
+    location / {{ proxy_pass http://mock; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }}
+  }}
+}}
+"""
+open(f"{work}/nginx.conf", "w").write(conf)
+PY
+nginx -c "$work/nginx.conf"
+
+cat > "$work/wasmgate.toml" <<TOML
+[server]
+listen = "127.0.0.1:$GATE"
+[plugins]
+cache_dir = "$PWD/target/bench-component-cache"
+[[upstreams]]
+name = "json"
+provider = "openai"
+base_url = "http://127.0.0.1:$MOCK/v1"
+api_keys = ["sk-bench"]
+models = ["gpt-bench"]
+[[upstreams]]
+name = "sse"
+provider = "openai"
+base_url = "http://127.0.0.1:$MOCK/sse/v1"
+api_keys = ["sk-bench"]
+models = ["gpt-bench-sse"]
+[[filters]]
+plugin = "example-filter"
+config = {}
+TOML
+target/release/wasmgate serve --config "$work/wasmgate.toml" 2>"$work/gate.log" &
+echo $! > "$work/gate.pid"
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$GATE/health" >/dev/null && break; sleep 0.1; done
+
+cat > "$work/json.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["content-type"] = "application/json"
+wrk.body = '{"model":"gpt-bench","messages":[{"role":"user","content":"Hello"}]}'
+LUA
+cat > "$work/sse.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["content-type"] = "application/json"
+wrk.body = '{"model":"gpt-bench-sse","messages":[{"role":"user","content":"Hello"}],"stream":true,"stream_options":{"include_usage":true}}'
+LUA
+
+run() { # name port mode conns
+  local out path=/v1/chat/completions
+  if [ "$3" = sse ] && [ "$1" != wasmgate ]; then path=/sse/v1/chat/completions; fi
+  out=$(wrk -t "$([ "$4" -gt 1 ] && echo 2 || echo 1)" -c "$4" -d "${DURATION}s" --latency -s "$work/$3.lua" "http://127.0.0.1:$2$path")
+  local rps p50 p99
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  printf '| %-8s | %-4s | c%-3s | %10s | %9s | %9s |\n' "$1" "$3" "$4" "$rps" "$p50" "$p99"
+}
+echo "| path     | body | conc | req/s      | p50       | p99       |"
+echo "|----------|------|------|------------|-----------|-----------|"
+for conns in 1 16; do
+  run direct "$MOCK" json "$conns"
+  run nginx "$NGINX" json "$conns"
+  run wasmgate "$GATE" json "$conns"
+done
+for conns in 1 16; do
+  run direct "$MOCK" sse "$conns"
+  run nginx "$NGINX" sse "$conns"
+  run wasmgate "$GATE" sse "$conns"
+done
+echo
+echo "wasmgate RSS after load: $(awk '/VmRSS/ {print $2, $3}' /proc/"$(cat "$work/gate.pid")"/status)"

@@ -1,0 +1,107 @@
+//! Builds the first-party plugins in `plugins/` for `wasm32-wasip2` and
+//! exposes them to the host: bundled plugins are embedded with
+//! `include_bytes!`, and `WASMGATE_PLUGIN_ARTIFACTS` names the folder holding
+//! every built plugin (test-only ones included) for the tests.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Plugins embedded in the binary.
+const BUNDLED: &[&str] = &["openai", "echo", "example-filter"];
+const TARGET: &str = "wasm32-wasip2";
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let root = manifest_dir
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    println!("cargo:rerun-if-changed={}", root.join("plugins").display());
+    println!("cargo:rerun-if-changed={}", root.join("wit").display());
+    println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
+
+    ensure_target();
+    let target_dir = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("wasm");
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.arg("build")
+        .arg("--manifest-path")
+        .arg(root.join("plugins").join("Cargo.toml"))
+        .args(["--release", "--target", TARGET])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    // Do not leak the host build's settings into the guest build.
+    for (key, _) in env::vars_os() {
+        if let Some(key) = key.to_str()
+            && (key.starts_with("CARGO_") || key == "RUSTFLAGS" || key == "RUSTC_WRAPPER")
+            && key != "CARGO_HOME"
+        {
+            cmd.env_remove(key);
+        }
+    }
+    let status = cmd.status();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => fail(&format!("building the plugins failed ({s})")),
+        Err(e) => fail(&format!("cannot run cargo to build the plugins: {e}")),
+    }
+
+    let artifacts = target_dir.join(TARGET).join("release");
+    println!(
+        "cargo:rustc-env=WASMGATE_PLUGIN_ARTIFACTS={}",
+        artifacts.display()
+    );
+    let mut code = String::from(
+        "/// First-party plugins embedded in the binary: (name, component bytes).\npub const BUNDLED: &[(&str, &[u8])] = &[\n",
+    );
+    for name in BUNDLED {
+        let file = artifacts.join(format!("{}.wasm", name.replace('-', "_")));
+        if !file.exists() {
+            fail(&format!("plugin artifact {} is missing", file.display()));
+        }
+        code.push_str(&format!(
+            "    ({name:?}, include_bytes!({:?})),\n",
+            file.display().to_string()
+        ));
+    }
+    code.push_str("];\n");
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap_or_default()).join("bundled.rs");
+    if let Err(e) = std::fs::write(&out, code) {
+        fail(&format!("cannot write {}: {e}", out.display()));
+    }
+}
+
+/// Install the wasm target when the toolchain lacks it (a fresh machine).
+fn ensure_target() {
+    let sysroot = Command::new(env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| PathBuf::from(s.trim()));
+    let installed = sysroot
+        .map(|s| s.join("lib").join("rustlib").join(TARGET).exists())
+        .unwrap_or(false);
+    if !installed {
+        println!("cargo:warning=installing the {TARGET} target with rustup");
+        let ok = Command::new("rustup")
+            .args(["target", "add", TARGET])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !ok {
+            fail(&format!(
+                "the {TARGET} target is missing; run `rustup target add {TARGET}`"
+            ));
+        }
+    }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1);
+}

@@ -1,0 +1,153 @@
+//! Contract checks on what plugins return. A violation becomes a typed plugin
+//! error, never a malformed answer to the client.
+
+use std::collections::BTreeSet;
+
+use axum::http::{HeaderName, HeaderValue, Method};
+
+use super::{ContentPart, Error, HttpRequest, Request, Response, StreamEvent};
+
+/// A request a filter returns must still be a request.
+pub fn validate_request(req: &Request) -> Result<(), String> {
+    if req.model.is_empty() {
+        return Err("request.model is empty".into());
+    }
+    if req.messages.is_empty() {
+        return Err("request.messages is empty".into());
+    }
+    json_object("request.extra", req.extra.as_deref())?;
+    for (i, message) in req.messages.iter().enumerate() {
+        json_object(&format!("messages[{i}].extra"), message.extra.as_deref())?;
+    }
+    for (i, tool) in req.tools.iter().enumerate() {
+        if tool.name.is_empty() {
+            return Err(format!("tools[{i}].name is empty"));
+        }
+        if serde_json::from_str::<serde_json::Value>(&tool.parameters).is_err() {
+            return Err(format!("tools[{i}].parameters is not JSON"));
+        }
+        json_object(&format!("tools[{i}].extra"), tool.extra.as_deref())?;
+    }
+    Ok(())
+}
+
+/// A response must be an assistant answer.
+pub fn validate_response(resp: &Response) -> Result<(), String> {
+    json_object("response.extra", resp.extra.as_deref())?;
+    for (i, part) in resp.content.iter().enumerate() {
+        match part {
+            ContentPart::ToolResult(_) => {
+                return Err(format!("response.content[{i}] is a tool result"));
+            }
+            ContentPart::ToolCall(call) if call.name.is_empty() => {
+                return Err(format!("response.content[{i}] is a tool call with no name"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// An error's status must be an HTTP error status.
+pub fn validate_error(error: &Error) -> Result<(), String> {
+    if (400..=599).contains(&error.status) {
+        Ok(())
+    } else {
+        Err(format!("error.status {} is not in 400..=599", error.status))
+    }
+}
+
+/// An outbound request must be a well-formed HTTP(S) request.
+pub fn validate_http_request(req: &HttpRequest) -> Result<(), String> {
+    Method::from_bytes(req.method.as_bytes())
+        .map_err(|_| format!("invalid HTTP method `{}`", req.method))?;
+    let url = reqwest::Url::parse(&req.url).map_err(|e| format!("invalid URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("URL scheme `{}` is not http(s)", url.scheme()));
+    }
+    for (name, value) in &req.headers {
+        HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("invalid header name `{name}`"))?;
+        HeaderValue::from_str(value).map_err(|_| format!("invalid value for header `{name}`"))?;
+    }
+    Ok(())
+}
+
+fn json_object(what: &str, text: Option<&str>) -> Result<(), String> {
+    match text {
+        None => Ok(()),
+        Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(_)) => Ok(()),
+            _ => Err(format!("{what} is not a JSON object")),
+        },
+    }
+}
+
+/// Checks the stream-event grammar of one plugin's output.
+#[derive(Debug, Default)]
+pub struct StreamChecker {
+    open: BTreeSet<u32>,
+    seen: BTreeSet<u32>,
+}
+
+impl StreamChecker {
+    /// Check the next event.
+    pub fn check(&mut self, event: &StreamEvent) -> Result<(), String> {
+        match event {
+            StreamEvent::ToolCallStart(start) => {
+                if !self.seen.insert(start.index) {
+                    return Err(format!("tool call {} started twice", start.index));
+                }
+                self.open.insert(start.index);
+            }
+            StreamEvent::ToolCallDelta(delta) if !self.open.contains(&delta.index) => {
+                return Err(format!(
+                    "arguments for tool call {} which is not open",
+                    delta.index
+                ));
+            }
+            StreamEvent::ToolCallEnd(index) if !self.open.remove(index) => {
+                return Err(format!("end of tool call {index} which is not open"));
+            }
+            StreamEvent::Error(error) => validate_error(error)?,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::canonical::{ToolCallDelta, ToolCallStart};
+
+    #[test]
+    fn stream_checker_rejects_orphan_delta() {
+        let mut checker = StreamChecker::default();
+        let delta = StreamEvent::ToolCallDelta(ToolCallDelta {
+            index: 3,
+            arguments: "{}".into(),
+        });
+        assert!(checker.check(&delta).is_err());
+        let start = StreamEvent::ToolCallStart(ToolCallStart {
+            index: 3,
+            id: "c".into(),
+            name: "f".into(),
+        });
+        assert!(checker.check(&start).is_ok());
+        assert!(checker.check(&delta).is_ok());
+        assert!(checker.check(&StreamEvent::ToolCallEnd(3)).is_ok());
+        assert!(checker.check(&StreamEvent::ToolCallEnd(3)).is_err());
+    }
+
+    #[test]
+    fn http_request_must_be_http() {
+        let req = HttpRequest {
+            method: "POST".into(),
+            url: "file:///etc/passwd".into(),
+            headers: vec![],
+            body: vec![],
+        };
+        assert!(validate_http_request(&req).is_err());
+    }
+}

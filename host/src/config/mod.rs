@@ -1,0 +1,347 @@
+//! The gateway configuration: one TOML file (`wasmgate.toml`).
+//!
+//! Every key is documented in README.md. Unknown keys are errors, and every
+//! error names the line and key it is about.
+
+mod interpolate;
+mod template;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use interpolate::interpolate;
+pub use template::TEMPLATE;
+
+/// Why a config could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// `${VAR}` interpolation failed.
+    #[error("config line {line}, key `{key}`: {message}")]
+    Interpolation {
+        /// 1-based line.
+        line: usize,
+        /// The key on that line.
+        key: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The TOML did not parse or did not match the schema.
+    #[error("invalid config: {0}")]
+    Parse(#[from] toml::de::Error),
+    /// The values are inconsistent.
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Listener and access control.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Where plugins come from.
+    #[serde(default)]
+    pub plugins: PluginsConfig,
+    /// The Wasm sandbox.
+    #[serde(default)]
+    pub runtime: RuntimeConfig,
+    /// Upstream HTTP behaviour.
+    #[serde(default)]
+    pub http: HttpConfig,
+    /// Upstreams, in priority order.
+    #[serde(default)]
+    pub upstreams: Vec<UpstreamConfig>,
+    /// Filters, in request order.
+    #[serde(default)]
+    pub filters: Vec<FilterConfig>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Local access keys; empty means no authentication.
+    #[serde(default)]
+    pub api_keys: Vec<String>,
+    /// Allow listening on a non-loopback address without access keys.
+    #[serde(default)]
+    pub allow_unauthenticated_remote: bool,
+    /// Largest accepted request body, in bytes.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            api_keys: Vec::new(),
+            allow_unauthenticated_remote: false,
+            max_body_bytes: default_max_body(),
+        }
+    }
+}
+
+/// `[plugins]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PluginsConfig {
+    /// Folder of `.wasm` plugins; files override bundled plugins of the same
+    /// name. Relative to the config file.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// Where compiled components are cached. Defaults to the user cache dir.
+    #[serde(default)]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// `[runtime]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeConfig {
+    /// Wall-clock budget of one plugin call, in milliseconds.
+    #[serde(default = "default_deadline")]
+    pub call_deadline_ms: u64,
+    /// Linear memory cap of one plugin instance, in MiB.
+    #[serde(default = "default_memory")]
+    pub memory_limit_mib: u32,
+    /// Most plugin instances alive at once (pool size).
+    #[serde(default = "default_instances")]
+    pub max_instances: u32,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            call_deadline_ms: default_deadline(),
+            memory_limit_mib: default_memory(),
+            max_instances: default_instances(),
+        }
+    }
+}
+
+/// `[http]`: how the host talks to upstreams.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// TCP (and TLS) connect timeout, in milliseconds.
+    #[serde(default = "default_connect")]
+    pub connect_timeout_ms: u64,
+    /// Time to wait for the upstream's response headers, in milliseconds.
+    #[serde(default = "default_first_byte")]
+    pub first_byte_timeout_ms: u64,
+    /// Longest silence allowed between body chunks, in milliseconds.
+    #[serde(default = "default_idle")]
+    pub idle_timeout_ms: u64,
+    /// Largest non-streamed upstream body, in bytes.
+    #[serde(default = "default_max_upstream_body")]
+    pub max_response_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout_ms: default_connect(),
+            first_byte_timeout_ms: default_first_byte(),
+            idle_timeout_ms: default_idle(),
+            max_response_bytes: default_max_upstream_body(),
+        }
+    }
+}
+
+/// One `[[upstreams]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// Unique name; clients may address `name/model`.
+    pub name: String,
+    /// Provider plugin id.
+    pub provider: String,
+    /// Base URL; defaults to the provider's own.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Credentials, used in turn. Empty strings are ignored.
+    #[serde(default)]
+    pub api_keys: Vec<String>,
+    /// Model patterns served: exact, `prefix*`, or `*`.
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Handed to the provider plugin as its config (JSON).
+    #[serde(default)]
+    pub config: Option<toml::Table>,
+}
+
+/// One `[[filters]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterConfig {
+    /// Filter plugin name.
+    pub plugin: String,
+    /// Handed to the plugin as its config (JSON).
+    #[serde(default)]
+    pub config: Option<toml::Table>,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8788))
+}
+fn default_max_body() -> usize {
+    20 * 1024 * 1024
+}
+fn default_deadline() -> u64 {
+    100
+}
+fn default_memory() -> u32 {
+    64
+}
+fn default_instances() -> u32 {
+    1000
+}
+fn default_connect() -> u64 {
+    10_000
+}
+fn default_first_byte() -> u64 {
+    300_000
+}
+fn default_idle() -> u64 {
+    300_000
+}
+fn default_max_upstream_body() -> usize {
+    64 * 1024 * 1024
+}
+
+/// A table as JSON text (`{}` when absent).
+pub fn table_json(table: Option<&toml::Table>) -> String {
+    table
+        .and_then(|t| serde_json::to_string(t).ok())
+        .unwrap_or_else(|| "{}".to_string())
+}
+
+impl Config {
+    /// Parse config text, interpolating `${VAR}` from the environment.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        Self::parse_with(text, |name| std::env::var(name).ok())
+    }
+
+    /// Parse config text with a custom variable lookup.
+    pub fn parse_with(
+        text: &str,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let text = interpolate(text, lookup)?;
+        let mut config: Config = toml::from_str(&text)?;
+        config.normalise();
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Load a file; a relative `plugins.dir` is resolved against its folder.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config = Self::parse(&text)?;
+        if let Some(dir) = &config.plugins.dir
+            && dir.is_relative()
+        {
+            let base = path.parent().unwrap_or_else(|| Path::new("."));
+            config.plugins.dir = Some(base.join(dir));
+        }
+        Ok(config)
+    }
+
+    /// The built-in defaults: the keyless `echo` demo on 127.0.0.1:8788.
+    pub fn demo() -> Self {
+        Config {
+            upstreams: vec![UpstreamConfig {
+                name: "demo".into(),
+                provider: "echo".into(),
+                base_url: None,
+                api_keys: Vec::new(),
+                models: vec!["echo".into()],
+                config: None,
+            }],
+            ..Config::default()
+        }
+    }
+
+    fn normalise(&mut self) {
+        self.server.api_keys.retain(|k| !k.is_empty());
+        for upstream in &mut self.upstreams {
+            upstream.api_keys.retain(|k| !k.is_empty());
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut names = std::collections::HashSet::new();
+        for (i, upstream) in self.upstreams.iter().enumerate() {
+            if upstream.name.is_empty() || upstream.name.contains('/') {
+                return Err(ConfigError::Invalid(format!(
+                    "upstreams[{i}].name must be non-empty and contain no `/`"
+                )));
+            }
+            if !names.insert(upstream.name.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "upstreams[{i}].name `{}` is used twice",
+                    upstream.name
+                )));
+            }
+            if upstream.models.is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "upstreams[{i}] (`{}`) needs at least one entry in `models`",
+                    upstream.name
+                )));
+            }
+        }
+        if self.runtime.call_deadline_ms == 0 || self.runtime.memory_limit_mib == 0 {
+            return Err(ConfigError::Invalid(
+                "runtime.call_deadline_ms and runtime.memory_limit_mib must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_example() -> Result<(), ConfigError> {
+        let config = Config::parse_with(TEMPLATE, |_| None)?;
+        assert_eq!(config.server.listen, default_listen());
+        assert!(!config.upstreams.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let err = Config::parse_with("[server]\nlisten = \"127.0.0.1:1\"\nbogus = 1\n", |_| None)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("bogus"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_upstream_is_rejected() {
+        let text = "[[upstreams]]\nname='a'\nprovider='echo'\nmodels=['x']\n[[upstreams]]\nname='a'\nprovider='echo'\nmodels=['y']\n";
+        assert!(Config::parse_with(text, |_| None).is_err());
+    }
+}

@@ -1,0 +1,49 @@
+//! The commented config that `wasmgate config init` writes.
+
+/// A commented `wasmgate.toml` with every key and its default.
+pub const TEMPLATE: &str = r#"# wasmgate configuration. Every key is optional unless marked otherwise.
+# Strings may use ${VAR} or ${VAR:-default} to read environment variables.
+
+[server]
+listen = "127.0.0.1:8788"            # address to serve on
+# Local access keys. Clients send one as `Authorization: Bearer`, `x-api-key`,
+# `x-goog-api-key` or `?key=`. Keys are never forwarded upstream.
+api_keys = ["${WASMGATE_KEY:-}"]
+# With no api_keys, wasmgate refuses a non-loopback `listen` unless this is true.
+allow_unauthenticated_remote = false
+max_body_bytes = 20971520           # largest request body (20 MiB)
+
+[plugins]
+dir = "plugins"                      # relative to this file; files here override bundled plugins
+# cache_dir = "/var/cache/wasmgate"  # compiled components (default: ~/.cache/wasmgate)
+
+[runtime]
+call_deadline_ms = 100               # wall-clock budget of one plugin call
+memory_limit_mib = 64                # memory cap of one plugin instance
+max_instances = 1000                 # plugin instances alive at once
+
+[http]
+connect_timeout_ms = 10000
+first_byte_timeout_ms = 300000       # until the upstream's response headers
+idle_timeout_ms = 300000             # longest silence between streamed chunks
+max_response_bytes = 67108864        # largest non-streamed upstream body
+
+# Upstreams are tried in order: the first whose `models` matches serves.
+# Clients may also name one explicitly as "upstream/model".
+[[upstreams]]
+name = "demo"
+provider = "echo"                    # answers locally; needs no key
+models = ["echo"]
+
+# [[upstreams]]
+# name = "openai"
+# provider = "openai"                # any OpenAI-compatible API
+# base_url = "https://api.openai.com/v1"
+# api_keys = ["${OPENAI_API_KEY}"]
+# models = ["gpt-*", "o3*", "o4*"]   # exact, prefix*, or "*"
+
+# Filters run in this order on requests, and in reverse on responses.
+# [[filters]]
+# plugin = "example-filter"
+# config = { system_prefix = "Be brief.", reply_suffix = "" }
+"#;

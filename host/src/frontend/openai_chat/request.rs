@@ -1,0 +1,508 @@
+//! `chat.completions` request JSON → canonical request.
+
+use serde_json::{Map, Value};
+
+use crate::api_error::ApiError;
+use crate::canonical::{
+    ContentPart, Image, ImageSource, Message, Reasoning, Request, Role, Sampling, ToolCall,
+    ToolChoice, ToolDefinition, ToolResult, ToolResultPart,
+};
+
+/// Client options that shape the answer but not the canonical request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChatOptions {
+    /// `stream_options.include_usage`.
+    pub include_usage: bool,
+}
+
+/// Top-level keys with a canonical home; every other key goes to `extra`.
+const KNOWN: &[&str] = &[
+    "model",
+    "messages",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "stop",
+    "seed",
+    "stream",
+    "stream_options",
+    "reasoning_effort",
+];
+
+/// Decode a request body.
+pub fn decode_request(body: &[u8]) -> Result<(Request, ChatOptions), ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_field("body", format!("request body is not valid JSON: {e}"))
+            .with_code("invalid_json")
+    })?;
+    let Value::Object(mut obj) = value else {
+        return Err(ApiError::bad_field(
+            "body",
+            "request body must be a JSON object",
+        ));
+    };
+    let model = match obj.get("model") {
+        Some(Value::String(m)) if !m.is_empty() => m.clone(),
+        _ => {
+            return Err(ApiError::bad_field(
+                "model",
+                "`model` is required and must be a non-empty string",
+            ));
+        }
+    };
+    let messages = match obj.get("messages") {
+        Some(Value::Array(items)) if !items.is_empty() => items
+            .iter()
+            .enumerate()
+            .map(|(i, m)| decode_message(i, m))
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => {
+            return Err(ApiError::bad_field(
+                "messages",
+                "`messages` is required and must be a non-empty array",
+            ));
+        }
+    };
+    let tools = match obj.get("tools") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, t)| decode_tool(i, t))
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => return Err(ApiError::bad_field("tools", "`tools` must be an array")),
+    };
+    let tool_choice = decode_tool_choice(obj.get("tool_choice"))?;
+    let stream = opt_bool(&obj, "stream")?.unwrap_or(false);
+    let include_usage = match obj.get("stream_options") {
+        None | Some(Value::Null) => false,
+        Some(Value::Object(o)) => match o.get("include_usage") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(ApiError::bad_field(
+                    "stream_options.include_usage",
+                    "must be a boolean",
+                ));
+            }
+        },
+        Some(_) => {
+            return Err(ApiError::bad_field(
+                "stream_options",
+                "`stream_options` must be an object",
+            ));
+        }
+    };
+    let max_tokens = match opt_u32(&obj, "max_completion_tokens")? {
+        Some(n) => Some(n),
+        None => opt_u32(&obj, "max_tokens")?,
+    };
+    let stop = match obj.get("stop") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|s| s.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                ApiError::bad_field("stop", "`stop` must be a string or an array of strings")
+            })?,
+        Some(_) => {
+            return Err(ApiError::bad_field(
+                "stop",
+                "`stop` must be a string or an array of strings",
+            ));
+        }
+    };
+    let sampling = Sampling {
+        max_tokens,
+        temperature: opt_f32(&obj, "temperature")?,
+        top_p: opt_f32(&obj, "top_p")?,
+        stop,
+        seed: match obj.get("seed") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                v.as_i64()
+                    .ok_or_else(|| ApiError::bad_field("seed", "`seed` must be an integer"))?,
+            ),
+        },
+    };
+    let reasoning = match obj.get("reasoning_effort") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(effort)) => Some(Reasoning {
+            effort: Some(effort.clone()),
+            budget_tokens: None,
+            summary: None,
+            enabled: effort != "none",
+        }),
+        Some(_) => {
+            return Err(ApiError::bad_field(
+                "reasoning_effort",
+                "`reasoning_effort` must be a string",
+            ));
+        }
+    };
+    let parallel_tool_calls = opt_bool(&obj, "parallel_tool_calls")?;
+    for key in KNOWN {
+        obj.remove(*key);
+    }
+    let request = Request {
+        model,
+        messages,
+        tools,
+        tool_choice,
+        parallel_tool_calls,
+        sampling,
+        stream,
+        reasoning,
+        extra: extra_text(obj),
+    };
+    Ok((request, ChatOptions { include_usage }))
+}
+
+fn extra_text(obj: Map<String, Value>) -> Option<String> {
+    (!obj.is_empty()).then(|| Value::Object(obj).to_string())
+}
+
+fn opt_bool(obj: &Map<String, Value>, key: &str) -> Result<Option<bool>, ApiError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(ApiError::bad_field(
+            key,
+            format!("`{key}` must be a boolean"),
+        )),
+    }
+}
+
+fn opt_u32(obj: &Map<String, Value>, key: &str) -> Result<Option<u32>, ApiError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::bad_field(key, format!("`{key}` must be a non-negative integer"))
+            }),
+    }
+}
+
+fn opt_f32(obj: &Map<String, Value>, key: &str) -> Result<Option<f32>, ApiError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_f64()
+            .map(|n| Some(n as f32))
+            .ok_or_else(|| ApiError::bad_field(key, format!("`{key}` must be a number"))),
+    }
+}
+
+fn decode_message(i: usize, value: &Value) -> Result<Message, ApiError> {
+    let field = |name: &str| format!("messages[{i}].{name}");
+    let Value::Object(obj) = value else {
+        return Err(ApiError::bad_field(
+            format!("messages[{i}]"),
+            "each message must be an object",
+        ));
+    };
+    let role = match obj.get("role").and_then(Value::as_str) {
+        Some("system") => Role::System,
+        Some("developer") => Role::Developer,
+        Some("user") => Role::User,
+        Some("assistant") => Role::Assistant,
+        Some("tool") => Role::Tool,
+        Some(other) => {
+            return Err(ApiError::bad_field(
+                field("role"),
+                format!("unsupported role `{other}`"),
+            ));
+        }
+        None => return Err(ApiError::bad_field(field("role"), "`role` is required")),
+    };
+    let mut content = Vec::new();
+    if role == Role::Assistant
+        && let Some(Value::String(reasoning)) = obj.get("reasoning_content")
+        && !reasoning.is_empty()
+    {
+        content.push(ContentPart::Thinking(crate::canonical::Thinking {
+            text: reasoning.clone(),
+            signature: None,
+            redacted: false,
+        }));
+    }
+    let parts = decode_content(&field("content"), obj.get("content"))?;
+    if role == Role::Tool {
+        let call_id = obj
+            .get("tool_call_id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                ApiError::bad_field(field("tool_call_id"), "tool messages need `tool_call_id`")
+            })?;
+        let result_parts = parts
+            .into_iter()
+            .filter_map(|p| match p {
+                ContentPart::Text(t) => Some(ToolResultPart::Text(t)),
+                ContentPart::Image(img) => Some(ToolResultPart::Image(img)),
+                _ => None,
+            })
+            .collect();
+        content.push(ContentPart::ToolResult(ToolResult {
+            call_id: call_id.to_string(),
+            content: result_parts,
+            is_error: false,
+        }));
+    } else {
+        content.extend(parts);
+    }
+    if let Some(calls) = obj.get("tool_calls").filter(|v| !v.is_null()) {
+        let Value::Array(calls) = calls else {
+            return Err(ApiError::bad_field(
+                field("tool_calls"),
+                "`tool_calls` must be an array",
+            ));
+        };
+        for (j, call) in calls.iter().enumerate() {
+            let f = call.get("function");
+            let name = f.and_then(|f| f.get("name")).and_then(Value::as_str);
+            let Some(name) = name else {
+                return Err(ApiError::bad_field(
+                    format!("messages[{i}].tool_calls[{j}].function.name"),
+                    "tool calls need a function name",
+                ));
+            };
+            let arguments = match f.and_then(|f| f.get("arguments")) {
+                Some(Value::String(s)) => s.clone(),
+                None | Some(Value::Null) => "{}".to_string(),
+                Some(other) => other.to_string(),
+            };
+            content.push(ContentPart::ToolCall(ToolCall {
+                id: call
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                name: name.to_string(),
+                arguments,
+            }));
+        }
+    }
+    let mut extra = obj.clone();
+    for key in [
+        "role",
+        "content",
+        "name",
+        "tool_calls",
+        "tool_call_id",
+        "reasoning_content",
+    ] {
+        extra.remove(key);
+    }
+    Ok(Message {
+        role,
+        content,
+        name: obj.get("name").and_then(Value::as_str).map(str::to_string),
+        extra: extra_text(extra),
+    })
+}
+
+fn decode_content(param: &str, value: Option<&Value>) -> Result<Vec<ContentPart>, ApiError> {
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(text)) => Ok(vec![ContentPart::Text(text.clone())]),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .enumerate()
+            .map(|(j, part)| decode_part(&format!("{param}[{j}]"), part))
+            .collect(),
+        Some(_) => Err(ApiError::bad_field(
+            param,
+            "`content` must be a string or an array of parts",
+        )),
+    }
+}
+
+fn decode_part(param: &str, part: &Value) -> Result<ContentPart, ApiError> {
+    match part.get("type").and_then(Value::as_str) {
+        Some("text") | Some("input_text") | Some("refusal") => {
+            let key = if part.get("refusal").is_some() {
+                "refusal"
+            } else {
+                "text"
+            };
+            part.get(key)
+                .and_then(Value::as_str)
+                .map(|t| ContentPart::Text(t.to_string()))
+                .ok_or_else(|| {
+                    ApiError::bad_field(format!("{param}.text"), "text parts need `text`")
+                })
+        }
+        Some("image_url") => {
+            let image_url = part.get("image_url");
+            let (url, detail) = match image_url {
+                Some(Value::String(url)) => (Some(url.as_str()), None),
+                Some(obj) => (
+                    obj.get("url").and_then(Value::as_str),
+                    obj.get("detail")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                ),
+                None => (None, None),
+            };
+            let url = url.ok_or_else(|| {
+                ApiError::bad_field(format!("{param}.image_url.url"), "image parts need a URL")
+            })?;
+            Ok(ContentPart::Image(image_from_url(url, detail)))
+        }
+        Some(other) => Err(ApiError::bad_field(
+            format!("{param}.type"),
+            format!("content part type `{other}` is not supported"),
+        )),
+        None => Err(ApiError::bad_field(
+            format!("{param}.type"),
+            "content parts need a `type`",
+        )),
+    }
+}
+
+/// A `data:` URL becomes base64 with its media type; any other URL stays a URL.
+fn image_from_url(url: &str, detail: Option<String>) -> Image {
+    if let Some(rest) = url.strip_prefix("data:")
+        && let Some((meta, data)) = rest.split_once(',')
+        && let Some(media_type) = meta.strip_suffix(";base64")
+    {
+        return Image {
+            source: ImageSource::Base64(data.to_string()),
+            media_type: (!media_type.is_empty()).then(|| media_type.to_string()),
+            detail,
+        };
+    }
+    Image {
+        source: ImageSource::Url(url.to_string()),
+        media_type: None,
+        detail,
+    }
+}
+
+fn decode_tool(i: usize, value: &Value) -> Result<ToolDefinition, ApiError> {
+    let param = format!("tools[{i}]");
+    if value.get("type").and_then(Value::as_str) != Some("function") {
+        return Err(ApiError::bad_field(
+            format!("{param}.type"),
+            "only `function` tools are supported",
+        ));
+    }
+    let Some(Value::Object(function)) = value.get("function") else {
+        return Err(ApiError::bad_field(
+            format!("{param}.function"),
+            "function tools need a `function` object",
+        ));
+    };
+    let name = function
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            ApiError::bad_field(format!("{param}.function.name"), "tools need a name")
+        })?;
+    let parameters = match function.get("parameters") {
+        None | Some(Value::Null) => r#"{"type":"object","properties":{}}"#.to_string(),
+        Some(schema) => schema.to_string(),
+    };
+    let mut extra = function.clone();
+    for key in ["name", "description", "parameters"] {
+        extra.remove(key);
+    }
+    Ok(ToolDefinition {
+        name: name.to_string(),
+        description: function
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        parameters,
+        extra: extra_text(extra),
+    })
+}
+
+fn decode_tool_choice(value: Option<&Value>) -> Result<Option<ToolChoice>, ApiError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => match s.as_str() {
+            "auto" => Ok(Some(ToolChoice::Auto)),
+            "none" => Ok(Some(ToolChoice::None)),
+            "required" => Ok(Some(ToolChoice::Required)),
+            other => Err(ApiError::bad_field(
+                "tool_choice",
+                format!("unknown tool_choice `{other}`"),
+            )),
+        },
+        Some(obj) => obj
+            .get("function")
+            .and_then(|f| f.get("name"))
+            .and_then(Value::as_str)
+            .map(|name| Some(ToolChoice::Named(name.to_string())))
+            .ok_or_else(|| {
+                ApiError::bad_field(
+                    "tool_choice.function.name",
+                    "a named tool_choice needs a function name",
+                )
+            }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_a_tool_round_trip_request() -> Result<(), ApiError> {
+        let body = serde_json::json!({
+            "model": "gpt-4o",
+            "messages": [
+                {"role": "system", "content": "be brief"},
+                {"role": "user", "content": [{"type": "text", "text": "hi"},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]},
+                {"role": "assistant", "content": null, "tool_calls": [
+                    {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{\"a\":1}"}}]},
+                {"role": "tool", "tool_call_id": "c1", "content": "42"}
+            ],
+            "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}, "strict": true}}],
+            "tool_choice": {"type": "function", "function": {"name": "f"}},
+            "stream": true, "stream_options": {"include_usage": true},
+            "max_completion_tokens": 50, "user": "u1"
+        });
+        let (req, opts) = decode_request(body.to_string().as_bytes())?;
+        assert!(req.stream && opts.include_usage);
+        assert_eq!(req.sampling.max_tokens, Some(50));
+        assert_eq!(req.messages.len(), 4);
+        assert!(
+            matches!(&req.messages[1].content[1], ContentPart::Image(Image { source: ImageSource::Base64(d), media_type: Some(m), .. }) if d == "AAAA" && m == "image/png")
+        );
+        assert!(
+            matches!(&req.messages[3].content[0], ContentPart::ToolResult(r) if r.call_id == "c1")
+        );
+        assert_eq!(req.tools[0].extra.as_deref(), Some(r#"{"strict":true}"#));
+        assert!(matches!(req.tool_choice, Some(ToolChoice::Named(ref n)) if n == "f"));
+        let extra: Value = serde_json::from_str(req.extra.as_deref().unwrap_or("{}"))
+            .map_err(|_| ApiError::bad_field("x", "x"))?;
+        assert_eq!(extra["user"], "u1");
+        assert_eq!(extra["max_completion_tokens"], 50);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let err = decode_request(
+            br#"{"model":"m","messages":[{"role":"user","content":"x"}],"temperature":"hot"}"#,
+        )
+        .err();
+        assert_eq!(err.and_then(|e| e.param), Some("temperature".to_string()));
+        let err = decode_request(b"{not json").err();
+        assert_eq!(err.and_then(|e| e.code), Some("invalid_json"));
+        let err = decode_request(br#"{"messages":[]}"#).err();
+        assert_eq!(err.and_then(|e| e.param), Some("model".to_string()));
+    }
+}

@@ -1,0 +1,80 @@
+//! Local access keys: `Authorization: Bearer`, `x-api-key`,
+//! `x-goog-api-key` or `?key=`. They are checked here and never forwarded.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::state::Gateway;
+use crate::api_error::ApiError;
+use crate::canonical::ErrorKind;
+use crate::frontend::Format;
+
+/// Reject requests without a configured access key (when any are configured).
+pub async fn require_key(State(gw): State<Arc<Gateway>>, request: Request, next: Next) -> Response {
+    let live = gw.live.load();
+    let keys = &live.config.server.api_keys;
+    if keys.is_empty() || request.uri().path() == "/health" {
+        return next.run(request).await;
+    }
+    let presented = presented_key(request.headers(), request.uri().query());
+    if presented.is_some_and(|p| {
+        keys.iter()
+            .any(|k| constant_time_eq(k.as_bytes(), p.as_bytes()))
+    }) {
+        return next.run(request).await;
+    }
+    let message = if presented.is_some() {
+        "the access key is not valid for this gateway"
+    } else {
+        "this gateway needs an access key: send `Authorization: Bearer <key>`, `x-api-key`, `x-goog-api-key` or `?key=`"
+    };
+    let error = ApiError::new(StatusCode::UNAUTHORIZED, ErrorKind::Authentication, message)
+        .with_code("invalid_api_key");
+    Format::from_path(request.uri().path()).error_response(&error)
+}
+
+fn presented_key<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'a str> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(auth) = header("authorization") {
+        let token = auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("bearer "));
+        if let Some(token) = token {
+            return Some(token.trim());
+        }
+    }
+    header("x-api-key")
+        .or_else(|| header("x-goog-api-key"))
+        .or_else(|| query?.split('&').find_map(|pair| pair.strip_prefix("key=")))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_keys_in_every_place() {
+        let mut h = HeaderMap::new();
+        assert_eq!(presented_key(&h, Some("a=1&key=k1")), Some("k1"));
+        h.insert(
+            "x-goog-api-key",
+            "k2".parse().unwrap_or_else(|_| unreachable!()),
+        );
+        assert_eq!(presented_key(&h, None), Some("k2"));
+        h.insert(
+            "authorization",
+            "Bearer k3".parse().unwrap_or_else(|_| unreachable!()),
+        );
+        assert_eq!(presented_key(&h, None), Some("k3"));
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+    }
+}

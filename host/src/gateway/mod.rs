@@ -1,0 +1,59 @@
+//! The HTTP gateway: routes, auth, and the request pipeline.
+
+mod auth;
+mod body;
+mod chat;
+mod events;
+mod models;
+mod pipeline;
+mod state;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::{get, post};
+
+pub use events::{EventStream, FilterChain};
+pub use state::{Gateway, Live, PluginUse, SetupError};
+
+use crate::api_error::ApiError;
+use crate::canonical::ErrorKind;
+use crate::frontend::Format;
+
+/// The gateway's HTTP routes.
+pub fn router(gw: Arc<Gateway>) -> Router {
+    let max_body = gw.live.load().config.server.max_body_bytes;
+    Router::new()
+        .route("/v1/chat/completions", post(chat::completions))
+        .route("/chat/completions", post(chat::completions))
+        .route("/v1/models", get(models::list))
+        .route("/health", get(health))
+        .route("/", get(root).head(root))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            gw.clone(),
+            auth::require_key,
+        ))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(gw)
+}
+
+async fn health() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn root() -> &'static str {
+    "wasmgate: an LLM API gateway. POST /v1/chat/completions\n"
+}
+
+async fn not_found(uri: Uri) -> Response {
+    let error = ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorKind::NotFound,
+        format!("no route for {}", uri.path()),
+    );
+    Format::from_path(uri.path()).error_response(&error)
+}

@@ -1,0 +1,157 @@
+//! One request through the plugins: filters on the way in, the provider,
+//! the upstream, and filters (in reverse) on the way out.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+
+use super::events::{EventStream, FilterChain};
+use super::state::{Gateway, Live};
+use crate::api_error::ApiError;
+use crate::canonical::{ErrorKind, HttpResponse, Request, RequestContext, Response, Target};
+use crate::runtime::{FilterInstance, Outbound, ProviderInstance, RequestAction};
+use crate::{frontend::Format, routing};
+
+/// What the client gets.
+pub enum Outcome {
+    /// A whole answer.
+    Complete(Response),
+    /// A streamed answer.
+    Stream(EventStream),
+}
+
+/// Run `req` through the live config.
+pub async fn run(
+    gw: &Gateway,
+    live: Arc<Live>,
+    format: Format,
+    mut req: Request,
+) -> Result<Outcome, ApiError> {
+    let ctx = RequestContext {
+        request_id: gw.next_request_id(),
+        frontend: format.name().to_string(),
+        requested_model: req.model.clone(),
+    };
+    let limits = gw.runtime.limits();
+
+    // Filters, in config order.
+    let mut filters: Vec<FilterInstance> = Vec::with_capacity(live.filters.len());
+    for filter in &live.filters {
+        let mut instance = FilterInstance::new(&filter.plugin, filter.env.clone(), limits).await?;
+        match instance.on_request(&ctx, &req).await? {
+            RequestAction::Continue(changed) => req = changed,
+            RequestAction::Reject(error) => return Err(error.into()),
+            RequestAction::Respond(response) => {
+                filters.push(instance);
+                let chain = FilterChain::new(filters, ctx);
+                return if req.stream {
+                    Ok(Outcome::Stream(EventStream::from_response(
+                        chain, &response,
+                    )))
+                } else {
+                    chain.on_response(response).await.map(Outcome::Complete)
+                };
+            }
+        }
+        filters.push(instance);
+    }
+    let chain = FilterChain::new(filters, ctx);
+
+    // Route (after filters, which may change the model).
+    let Some(route) = routing::resolve(&live.config.upstreams, &req.model) else {
+        return Err(unknown_model(&live, &req.model));
+    };
+    let (Some(upstream_config), Some(upstream)) = (
+        live.config.upstreams.get(route.upstream),
+        live.upstreams.get(route.upstream),
+    ) else {
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKind::Internal,
+            "route out of range",
+        ));
+    };
+    let name = upstream_config.name.as_str();
+    req.model = route.model.clone();
+    let target = Target {
+        base_url: upstream.base_url.clone(),
+        model: route.model,
+        credential: upstream.next_key(&upstream_config.api_keys).cloned(),
+        extra: None,
+    };
+
+    // Provider: build the request, then do the I/O.
+    let mut provider = ProviderInstance::new(
+        &upstream.provider.plugin,
+        upstream.provider.env.clone(),
+        limits,
+    )
+    .await?;
+    let outbound = provider
+        .build_request(&req, &target)
+        .await?
+        .map_err(ApiError::from)?;
+    let (status, headers, mut body) = match outbound {
+        Outbound::Local(local) => (local.status, local.headers, Body::Local(Some(local.body))),
+        Outbound::Send(http) => {
+            let received = gw.http.send(name, http).await?;
+            (
+                received.status,
+                received.headers.clone(),
+                Body::Remote(received),
+            )
+        }
+    };
+    tracing::debug!(upstream = name, status, "upstream answered");
+
+    if req.stream && (200..300).contains(&status) {
+        let stream = match body {
+            Body::Local(bytes) => EventStream::local(provider, chain, bytes.unwrap_or_default()),
+            Body::Remote(received) => {
+                EventStream::remote(provider, chain, received.body, gw.http.idle, name)
+            }
+        };
+        return Ok(Outcome::Stream(stream));
+    }
+    let bytes = match &mut body {
+        Body::Local(bytes) => bytes.take().unwrap_or_default(),
+        Body::Remote(received) => gw.http.read_body(name, received).await?,
+    };
+    let response = provider
+        .parse_response(&HttpResponse {
+            status,
+            headers,
+            body: bytes,
+        })
+        .await?
+        .map_err(ApiError::from)?;
+    if req.stream {
+        return Ok(Outcome::Stream(EventStream::from_response(
+            chain, &response,
+        )));
+    }
+    chain.on_response(response).await.map(Outcome::Complete)
+}
+
+enum Body {
+    Local(Option<Vec<u8>>),
+    Remote(crate::upstream::Received),
+}
+
+fn unknown_model(live: &Live, model: &str) -> ApiError {
+    let mut available: Vec<String> = Vec::new();
+    for upstream in &live.config.upstreams {
+        for pattern in &upstream.models {
+            available.push(format!("{pattern} (upstream `{}`)", upstream.name));
+        }
+    }
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorKind::NotFound,
+        format!(
+            "model `{model}` is not served here; available: {}",
+            available.join(", ")
+        ),
+    )
+    .with_code("model_not_found")
+}

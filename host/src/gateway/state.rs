@@ -1,0 +1,231 @@
+//! The gateway's shared state and the live (swappable) configuration.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use arc_swap::ArcSwap;
+
+use crate::catalog::Catalog;
+use crate::config::{Config, table_json};
+use crate::kv::KvStore;
+use crate::runtime::{
+    FilterInstance, Limits, Plugin, PluginEnv, PluginKind, ProviderInstance, Runtime, RuntimeError,
+};
+use crate::upstream::Upstream;
+
+/// Why a gateway could not be built from a config.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The Wasm runtime failed.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// The HTTP client failed.
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The config names a plugin that is missing or of the wrong kind, or
+    /// whose `init` refused its config.
+    #[error("{0}")]
+    Plugin(String),
+}
+
+/// A plugin with the config of one place it is used.
+#[derive(Debug, Clone)]
+pub struct PluginUse {
+    /// The compiled plugin.
+    pub plugin: Arc<Plugin>,
+    /// Its name, config and kv namespace.
+    pub env: Arc<PluginEnv>,
+}
+
+/// One configured upstream with its provider.
+#[derive(Debug)]
+pub struct UpstreamUse {
+    /// The provider plugin.
+    pub provider: PluginUse,
+    /// The base URL to use (config, else the provider's default).
+    pub base_url: String,
+    /// Next credential to use.
+    key_cursor: AtomicUsize,
+}
+
+impl UpstreamUse {
+    /// The next credential, round-robin.
+    pub fn next_key<'a>(&self, keys: &'a [String]) -> Option<&'a String> {
+        if keys.is_empty() {
+            return None;
+        }
+        let i = self.key_cursor.fetch_add(1, Ordering::Relaxed);
+        keys.get(i % keys.len())
+    }
+}
+
+/// Everything derived from one config, swapped as a whole.
+#[derive(Debug)]
+pub struct Live {
+    /// The config.
+    pub config: Config,
+    /// Plugins by name.
+    pub catalog: Catalog,
+    /// Filters in config order.
+    pub filters: Vec<PluginUse>,
+    /// One entry per `config.upstreams`, same order.
+    pub upstreams: Vec<UpstreamUse>,
+}
+
+/// The gateway: runtime, HTTP client, kv store and live config.
+#[derive(Debug)]
+pub struct Gateway {
+    /// The Wasm runtime.
+    pub runtime: Runtime,
+    /// The upstream HTTP client.
+    pub http: Upstream,
+    /// The live config.
+    pub live: ArcSwap<Live>,
+    kv: Arc<KvStore>,
+    requests: AtomicU64,
+}
+
+impl Gateway {
+    /// Build a gateway for `config`: compile plugins, check every configured
+    /// plugin exists with the right kind, and run each one's `init`.
+    pub async fn new(config: Config) -> Result<Arc<Self>, SetupError> {
+        let limits = Limits {
+            call_deadline: std::time::Duration::from_millis(config.runtime.call_deadline_ms),
+            memory_limit_mib: config.runtime.memory_limit_mib,
+            max_instances: config.runtime.max_instances,
+        };
+        let cache_dir = config
+            .plugins
+            .cache_dir
+            .clone()
+            .or_else(crate::runtime::ComponentCache::default_dir);
+        let runtime = Runtime::new(limits, cache_dir)?;
+        let http = Upstream::new(&config.http)?;
+        let kv = Arc::new(KvStore::default());
+        let live = build_live(&runtime, &kv, config).await?;
+        Ok(Arc::new(Self {
+            runtime,
+            http,
+            live: ArcSwap::from_pointee(live),
+            kv,
+            requests: AtomicU64::new(0),
+        }))
+    }
+
+    /// A new request id.
+    pub fn next_request_id(&self) -> String {
+        let n = self.requests.fetch_add(1, Ordering::Relaxed);
+        format!("wg-{:x}-{n}", std::process::id())
+    }
+
+    /// The kv store shared by plugins.
+    pub fn kv(&self) -> &Arc<KvStore> {
+        &self.kv
+    }
+}
+
+async fn build_live(
+    runtime: &Runtime,
+    kv: &Arc<KvStore>,
+    config: Config,
+) -> Result<Live, SetupError> {
+    let catalog = Catalog::load(runtime, config.plugins.dir.as_deref())?;
+    let limits = runtime.limits();
+    let mut filters = Vec::new();
+    for (i, filter) in config.filters.iter().enumerate() {
+        let plugin_use = plugin_use(
+            &catalog,
+            kv,
+            &filter.plugin,
+            PluginKind::Filter,
+            table_json(filter.config.as_ref()),
+        )
+        .map_err(|e| SetupError::Plugin(format!("filters[{i}]: {e}")))?;
+        let mut instance = FilterInstance::new(&plugin_use.plugin, plugin_use.env.clone(), limits)
+            .await
+            .map_err(|e| SetupError::Plugin(format!("filters[{i}]: {e}")))?;
+        match instance.init().await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                return Err(SetupError::Plugin(format!(
+                    "filters[{i}] (`{}`) refused its config: {}",
+                    filter.plugin, e.message
+                )));
+            }
+            Err(e) => return Err(SetupError::Plugin(format!("filters[{i}]: {e}"))),
+        }
+        filters.push(plugin_use);
+    }
+    let mut upstreams = Vec::new();
+    for upstream in &config.upstreams {
+        let context = |e: String| SetupError::Plugin(format!("upstream `{}`: {e}", upstream.name));
+        let provider = plugin_use(
+            &catalog,
+            kv,
+            &upstream.provider,
+            PluginKind::Provider,
+            table_json(upstream.config.as_ref()),
+        )
+        .map_err(context)?;
+        let mut instance = ProviderInstance::new(&provider.plugin, provider.env.clone(), limits)
+            .await
+            .map_err(|e| context(e.to_string()))?;
+        match instance.init().await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                return Err(context(format!(
+                    "provider refused its config: {}",
+                    e.message
+                )));
+            }
+            Err(e) => return Err(context(e.to_string())),
+        }
+        let info = instance.info().await.map_err(|e| context(e.to_string()))?;
+        upstreams.push(UpstreamUse {
+            provider,
+            base_url: upstream.base_url.clone().unwrap_or(info.default_base_url),
+            key_cursor: AtomicUsize::new(0),
+        });
+    }
+    Ok(Live {
+        config,
+        catalog,
+        filters,
+        upstreams,
+    })
+}
+
+fn plugin_use(
+    catalog: &Catalog,
+    kv: &Arc<KvStore>,
+    name: &str,
+    kind: PluginKind,
+    config: String,
+) -> Result<PluginUse, String> {
+    let Some(plugin) = catalog.get(name) else {
+        let known: Vec<_> = catalog
+            .all()
+            .into_iter()
+            .filter(|p| p.kind == kind)
+            .map(|p| p.name.as_str())
+            .collect();
+        return Err(format!(
+            "no {kind} plugin named `{name}` (available: {})",
+            known.join(", ")
+        ));
+    };
+    if plugin.kind != kind {
+        return Err(format!(
+            "plugin `{name}` is a {}, not a {kind}",
+            plugin.kind
+        ));
+    }
+    Ok(PluginUse {
+        plugin: plugin.clone(),
+        env: Arc::new(PluginEnv {
+            name: name.to_string(),
+            config,
+            kv: kv.clone(),
+        }),
+    })
+}

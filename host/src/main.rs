@@ -1,0 +1,117 @@
+//! The `wasmgate` binary.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+use wasmgate::config::{Config, TEMPLATE};
+use wasmgate::gateway::Gateway;
+use wasmgate::server;
+
+/// wasmgate: a local LLM API gateway. Point OpenAI-compatible clients at it;
+/// every request goes through sandboxed WebAssembly plugins (provider
+/// adapters and filters) on its way to the upstream.
+#[derive(Parser)]
+#[command(version, about, long_about = None, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXAMPLES: &str = "Examples:
+  wasmgate serve                          # keyless demo on 127.0.0.1:8788 (model `echo`)
+  wasmgate config init                    # write a commented wasmgate.toml
+  wasmgate serve --config wasmgate.toml
+  curl localhost:8788/v1/chat/completions -d '{\"model\":\"echo\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'
+
+Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=wasmgate=debug) for more.";
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Serve {
+        /// Config file. When it does not exist, built-in defaults are used
+        /// (the keyless `echo` demo).
+        #[arg(long, short, default_value = "wasmgate.toml", env = "WASMGATE_CONFIG")]
+        config: PathBuf,
+        /// Override `server.listen`.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Manage the config file.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Write a commented config file with every key.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "wasmgate.toml")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve { config, listen } => serve(&config, listen),
+        Command::Config {
+            command: ConfigCommand::Init { path, force },
+        } => init(&path, force),
+    }
+}
+
+fn init(path: &Path, force: bool) -> anyhow::Result<()> {
+    if path.exists() && !force {
+        bail!(
+            "{} already exists (use --force to overwrite)",
+            path.display()
+        );
+    }
+    std::fs::write(path, TEMPLATE).with_context(|| format!("cannot write {}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn serve(path: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::Result<()> {
+    let mut config = if path.exists() {
+        Config::load(path)?
+    } else {
+        tracing::info!(path = %path.display(), "no config file; using built-in defaults (model `echo`)");
+        Config::demo()
+    };
+    if let Some(listen) = listen {
+        config.server.listen = listen;
+    }
+    server::check_bind(&config)?;
+    let addr = config.server.listen;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let gateway = Gateway::new(config).await?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        tracing::info!(%addr, "wasmgate listening");
+        server::serve(listener, gateway, async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down");
+        })
+        .await?;
+        Ok(())
+    })
+}

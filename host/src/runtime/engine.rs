@@ -1,0 +1,55 @@
+//! The one wasmtime `Engine`: pooling allocator and the epoch ticker.
+
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use super::RuntimeError;
+
+/// How often the epoch advances; deadlines are counted in these ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Build the engine for plugins.
+pub fn build(max_instances: u32, memory_limit_bytes: usize) -> Result<Engine, RuntimeError> {
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(max_instances)
+        .total_core_instances(max_instances.saturating_mul(2))
+        .total_memories(max_instances.saturating_mul(2))
+        .total_tables(max_instances.saturating_mul(2))
+        .total_stacks(max_instances)
+        .max_memory_size(memory_limit_bytes);
+
+    let mut config = Config::new();
+    // Guests are called with `call_async` (on fibers), so WASI's async host
+    // functions (streams) work inside the tokio runtime. Component-model
+    // concurrency stays off: the contract uses no WIT async.
+    config
+        .epoch_interruption(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    let engine = Engine::new(&config).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+    start_ticker(&engine);
+    Ok(engine)
+}
+
+/// Advance the engine's epoch every [`EPOCH_TICK`] until the engine is dropped.
+fn start_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    let spawned = std::thread::Builder::new()
+        .name("wasmgate-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "cannot start the epoch ticker; plugin deadlines are off");
+    }
+}
+
+/// Epoch ticks for a deadline, rounded up, plus one for the partial tick.
+pub fn deadline_ticks(deadline: Duration) -> u64 {
+    let tick = EPOCH_TICK.as_micros().max(1);
+    (deadline.as_micros().div_ceil(tick) as u64).saturating_add(1)
+}

@@ -1,0 +1,160 @@
+//! A filter plugin instance: the typed handle the gateway drives.
+
+use std::sync::Arc;
+
+use wasmtime::component::ResourceAny;
+
+use super::bindings::filter::FilterPlugin;
+use super::instance::Instance;
+use super::plugin::{Plugin, Pre};
+use super::{Limits, PluginEnv, PluginError};
+use crate::canonical::{self, Error, RequestContext, Response, StreamEvent};
+
+pub use super::bindings::filter::exports::wasmgate::plugin::filter::RequestAction;
+
+/// One filter instance, living as long as one request.
+pub struct FilterInstance {
+    inner: Instance<FilterPlugin>,
+    stream: Option<ResourceAny>,
+}
+
+impl FilterInstance {
+    /// Instantiate `plugin` (which must be a filter) for one request.
+    pub async fn new(
+        plugin: &Plugin,
+        env: Arc<PluginEnv>,
+        limits: Limits,
+    ) -> Result<Self, PluginError> {
+        let Pre::Filter(pre) = &plugin.pre else {
+            return Err(PluginError::Instantiate {
+                plugin: plugin.name.clone(),
+                detail: "not a filter plugin".into(),
+            });
+        };
+        let inner = Instance::new(&plugin.engine, env, limits, async |store| {
+            pre.instantiate_async(store).await
+        })
+        .await?;
+        Ok(Self {
+            inner,
+            stream: None,
+        })
+    }
+
+    /// The plugin's name.
+    pub async fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    /// `init()`: does the plugin accept its config?
+    pub async fn init(&mut self) -> Result<Result<(), Error>, PluginError> {
+        let result = self
+            .inner
+            .call("init", async |b, s| {
+                b.wasmgate_plugin_filter().call_init(s).await
+            })
+            .await?;
+        self.inner.checked_error(result)
+    }
+
+    /// `on-request()`, with the action checked.
+    pub async fn on_request(
+        &mut self,
+        ctx: &RequestContext,
+        req: &canonical::Request,
+    ) -> Result<RequestAction, PluginError> {
+        let action = self
+            .inner
+            .call("on-request", async |b, s| {
+                b.wasmgate_plugin_filter()
+                    .call_on_request(s, ctx, req)
+                    .await
+            })
+            .await?;
+        let verdict = match &action {
+            RequestAction::Continue(req) => canonical::validate_request(req),
+            RequestAction::Reject(error) => canonical::validate_error(error),
+            RequestAction::Respond(resp) => canonical::validate_response(resp),
+        };
+        match verdict {
+            Ok(()) => Ok(action),
+            Err(detail) => Err(self.inner.contract(detail)),
+        }
+    }
+
+    /// `on-response()`, with the response checked.
+    pub async fn on_response(
+        &mut self,
+        ctx: &RequestContext,
+        resp: &Response,
+    ) -> Result<Result<Response, Error>, PluginError> {
+        let result = self
+            .inner
+            .call("on-response", async |b, s| {
+                b.wasmgate_plugin_filter()
+                    .call_on_response(s, ctx, resp)
+                    .await
+            })
+            .await?;
+        if let Ok(response) = &result
+            && let Err(detail) = canonical::validate_response(response)
+        {
+            return Err(self.inner.contract(detail));
+        }
+        self.inner.checked_error(result)
+    }
+
+    /// Pass one stream event through the filter.
+    pub async fn on_event(
+        &mut self,
+        ctx: &RequestContext,
+        event: &StreamEvent,
+    ) -> Result<Result<Vec<StreamEvent>, Error>, PluginError> {
+        let stream = self.stream(ctx).await?;
+        let result = self
+            .inner
+            .call("stream-filter.on-event", async |b, s| {
+                b.wasmgate_plugin_filter()
+                    .stream_filter()
+                    .call_on_event(s, stream, event)
+                    .await
+            })
+            .await?;
+        self.inner.checked_events(result)
+    }
+
+    /// The stream ended: collect what the filter held back.
+    pub async fn finish(
+        &mut self,
+        ctx: &RequestContext,
+    ) -> Result<Result<Vec<StreamEvent>, Error>, PluginError> {
+        let stream = self.stream(ctx).await?;
+        let result = self
+            .inner
+            .call("stream-filter.finish", async |b, s| {
+                b.wasmgate_plugin_filter()
+                    .stream_filter()
+                    .call_finish(s, stream)
+                    .await
+            })
+            .await?;
+        self.inner.checked_events(result)
+    }
+
+    async fn stream(&mut self, ctx: &RequestContext) -> Result<ResourceAny, PluginError> {
+        if let Some(stream) = self.stream {
+            return Ok(stream);
+        }
+        let stream = self
+            .inner
+            .call("stream-filter.constructor", async |b, s| {
+                b.wasmgate_plugin_filter()
+                    .stream_filter()
+                    .call_constructor(s, ctx)
+                    .await
+            })
+            .await?;
+        self.stream = Some(stream);
+        Ok(stream)
+    }
+}

@@ -1,0 +1,124 @@
+//! The Wasm runtime. This is the only module that touches wasmtime; the rest
+//! of the gateway sees plugins as typed handles ([`ProviderInstance`],
+//! [`FilterInstance`]).
+
+pub mod bindings;
+mod cache;
+mod engine;
+mod error;
+mod filter;
+mod instance;
+mod plugin;
+mod provider;
+mod state;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::Engine;
+use wasmtime::component::{HasSelf, Linker};
+
+pub use cache::ComponentCache;
+pub use error::PluginError;
+pub use filter::{FilterInstance, RequestAction};
+pub use plugin::{Plugin, PluginKind, PluginSource};
+pub use provider::{Outbound, ProviderInstance};
+pub use state::PluginEnv;
+
+use state::StoreState;
+
+/// Why the runtime or a plugin could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The engine could not be created.
+    #[error("cannot create the Wasm engine: {0}")]
+    Engine(String),
+    /// The bytes are not a valid component.
+    #[error("cannot compile component: {0}")]
+    Compile(String),
+    /// The component does not implement a known world of this contract.
+    #[error("not a wasmgate plugin: {0}")]
+    NotAPlugin(String),
+    /// The component's imports cannot be satisfied.
+    #[error("cannot link component: {0}")]
+    Link(String),
+}
+
+/// Sandbox settings applied to every plugin call.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Wall-clock budget of one call.
+    pub call_deadline: Duration,
+    /// Memory cap of one instance, in MiB.
+    pub memory_limit_mib: u32,
+    /// Pool size.
+    pub max_instances: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            call_deadline: Duration::from_millis(100),
+            memory_limit_mib: 64,
+            max_instances: 1000,
+        }
+    }
+}
+
+/// The engine, the linker with the host imports, and the compile cache.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<StoreState>,
+    cache: ComponentCache,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// A runtime with these limits, caching compiled components in `cache_dir`.
+    pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self, RuntimeError> {
+        let engine = engine::build(limits.max_instances, memory_bytes(limits.memory_limit_mib))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| RuntimeError::Link(format!("{e:#}")))?;
+        bindings::provider::ProviderPlugin::add_to_linker::<_, HasSelf<StoreState>>(
+            &mut linker,
+            |state| state,
+        )
+        .map_err(|e| RuntimeError::Link(format!("{e:#}")))?;
+        Ok(Self {
+            engine,
+            linker,
+            cache: ComponentCache::new(cache_dir),
+            limits,
+        })
+    }
+
+    /// The sandbox limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Compile (or load from cache) and link a plugin.
+    pub fn load(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        source: PluginSource,
+    ) -> Result<Arc<Plugin>, RuntimeError> {
+        let component = self.cache.load(&self.engine, bytes)?;
+        plugin::link(&self.engine, &self.linker, name, bytes, component, source).map(Arc::new)
+    }
+}
+
+fn memory_bytes(mib: u32) -> usize {
+    (mib as usize).saturating_mul(1024 * 1024)
+}

@@ -1,0 +1,163 @@
+//! A provider plugin instance: the typed handle the gateway drives.
+
+use std::sync::Arc;
+
+use wasmtime::component::ResourceAny;
+
+use super::bindings::provider::ProviderPlugin;
+use super::instance::Instance;
+use super::plugin::{Plugin, Pre};
+use super::{Limits, PluginEnv, PluginError};
+use crate::canonical::{
+    self, Error, HttpResponse, ProviderInfo, Request, Response, StreamEvent, Target,
+};
+
+pub use super::bindings::provider::exports::wasmgate::plugin::provider::Outbound;
+
+/// One provider instance, living as long as one request.
+pub struct ProviderInstance {
+    inner: Instance<ProviderPlugin>,
+    decoder: Option<ResourceAny>,
+}
+
+impl ProviderInstance {
+    /// Instantiate `plugin` (which must be a provider) for one request.
+    pub async fn new(
+        plugin: &Plugin,
+        env: Arc<PluginEnv>,
+        limits: Limits,
+    ) -> Result<Self, PluginError> {
+        let Pre::Provider(pre) = &plugin.pre else {
+            return Err(PluginError::Instantiate {
+                plugin: plugin.name.clone(),
+                detail: "not a provider plugin".into(),
+            });
+        };
+        let inner = Instance::new(&plugin.engine, env, limits, async |store| {
+            pre.instantiate_async(store).await
+        })
+        .await?;
+        Ok(Self {
+            inner,
+            decoder: None,
+        })
+    }
+
+    /// The plugin's name.
+    pub async fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    /// `info()`.
+    pub async fn info(&mut self) -> Result<ProviderInfo, PluginError> {
+        self.inner
+            .call("info", async |b, s| {
+                b.wasmgate_plugin_provider().call_info(s).await
+            })
+            .await
+    }
+
+    /// `init()`: does the plugin accept its config?
+    pub async fn init(&mut self) -> Result<Result<(), Error>, PluginError> {
+        let result = self
+            .inner
+            .call("init", async |b, s| {
+                b.wasmgate_plugin_provider().call_init(s).await
+            })
+            .await?;
+        self.inner.checked_error(result)
+    }
+
+    /// `build-request()`, with the outbound request checked.
+    pub async fn build_request(
+        &mut self,
+        req: &Request,
+        target: &Target,
+    ) -> Result<Result<Outbound, Error>, PluginError> {
+        let result = self
+            .inner
+            .call("build-request", async |b, s| {
+                b.wasmgate_plugin_provider()
+                    .call_build_request(s, req, target)
+                    .await
+            })
+            .await?;
+        if let Ok(Outbound::Send(http)) = &result
+            && let Err(detail) = canonical::validate_http_request(http)
+        {
+            return Err(self.inner.contract(detail));
+        }
+        self.inner.checked_error(result)
+    }
+
+    /// `parse-response()`, with the response checked.
+    pub async fn parse_response(
+        &mut self,
+        resp: &HttpResponse,
+    ) -> Result<Result<Response, Error>, PluginError> {
+        let result = self
+            .inner
+            .call("parse-response", async |b, s| {
+                b.wasmgate_plugin_provider()
+                    .call_parse_response(s, resp)
+                    .await
+            })
+            .await?;
+        if let Ok(response) = &result
+            && let Err(detail) = canonical::validate_response(response)
+        {
+            return Err(self.inner.contract(detail));
+        }
+        self.inner.checked_error(result)
+    }
+
+    /// Decode more streamed body bytes.
+    pub async fn feed(
+        &mut self,
+        chunk: &[u8],
+    ) -> Result<Result<Vec<StreamEvent>, Error>, PluginError> {
+        let decoder = self.decoder().await?;
+        let result = self
+            .inner
+            .call("stream-decoder.feed", async |b, s| {
+                b.wasmgate_plugin_provider()
+                    .stream_decoder()
+                    .call_feed(s, decoder, chunk)
+                    .await
+            })
+            .await?;
+        self.inner.checked_events(result)
+    }
+
+    /// The streamed body ended.
+    pub async fn finish(&mut self) -> Result<Result<Vec<StreamEvent>, Error>, PluginError> {
+        let decoder = self.decoder().await?;
+        let result = self
+            .inner
+            .call("stream-decoder.finish", async |b, s| {
+                b.wasmgate_plugin_provider()
+                    .stream_decoder()
+                    .call_finish(s, decoder)
+                    .await
+            })
+            .await?;
+        self.inner.checked_events(result)
+    }
+
+    async fn decoder(&mut self) -> Result<ResourceAny, PluginError> {
+        if let Some(decoder) = self.decoder {
+            return Ok(decoder);
+        }
+        let decoder = self
+            .inner
+            .call("stream-decoder.constructor", async |b, s| {
+                b.wasmgate_plugin_provider()
+                    .stream_decoder()
+                    .call_constructor(s)
+                    .await
+            })
+            .await?;
+        self.decoder = Some(decoder);
+        Ok(decoder)
+    }
+}

@@ -1,0 +1,154 @@
+//! Per-instance store data: the sandbox (WASI with nothing granted, memory
+//! limits) and the host imports (`log`, `config`, `kv`, `clock`).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::bindings::{clock, config, kv, log, types};
+use crate::kv::{KvError, KvStore};
+
+/// What one plugin use is configured with, shared by its instances.
+#[derive(Debug)]
+pub struct PluginEnv {
+    /// Plugin name, used in logs and as the kv namespace.
+    pub name: String,
+    /// The plugin's config as JSON text.
+    pub config: String,
+    /// The gateway's kv store.
+    pub kv: Arc<KvStore>,
+}
+
+/// The data of one plugin instance's `Store`.
+pub struct StoreState {
+    env: Arc<PluginEnv>,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+    /// Set when the guest asked for more memory than the cap allows.
+    pub(crate) memory_denied: bool,
+}
+
+impl StoreState {
+    /// A sandbox with no filesystem, network, environment or stdio.
+    pub fn new(env: Arc<PluginEnv>, memory_limit_bytes: usize) -> Self {
+        let wasi = WasiCtx::builder()
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        Self {
+            env,
+            wasi,
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(memory_limit_bytes)
+                .instances(4)
+                .build(),
+            memory_denied: false,
+        }
+    }
+}
+
+impl WasiView for StoreState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl ResourceLimiter for StoreState {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if !allowed {
+            self.memory_denied = true;
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
+}
+
+impl log::Host for StoreState {
+    fn write(&mut self, level: log::Level, message: String) {
+        let plugin = self.env.name.as_str();
+        match level {
+            log::Level::Trace => tracing::trace!(plugin, "{message}"),
+            log::Level::Debug => tracing::debug!(plugin, "{message}"),
+            log::Level::Info => tracing::info!(plugin, "{message}"),
+            log::Level::Warn => tracing::warn!(plugin, "{message}"),
+            log::Level::Error => tracing::error!(plugin, "{message}"),
+        }
+    }
+}
+
+impl config::Host for StoreState {
+    fn get(&mut self) -> String {
+        self.env.config.clone()
+    }
+}
+
+impl kv::Host for StoreState {
+    fn get(&mut self, key: String) -> Option<Vec<u8>> {
+        self.env.kv.get(&self.env.name, &key)
+    }
+
+    fn set(&mut self, key: String, value: Vec<u8>, ttl_ms: Option<u64>) -> Result<(), kv::KvError> {
+        self.env
+            .kv
+            .set(
+                &self.env.name,
+                &key,
+                value,
+                ttl_ms.map(Duration::from_millis),
+            )
+            .map_err(|e| match e {
+                KvError::TooLarge => kv::KvError::TooLarge,
+                KvError::QuotaExceeded => kv::KvError::QuotaExceeded,
+            })
+    }
+
+    fn delete(&mut self, key: String) {
+        self.env.kv.delete(&self.env.name, &key);
+    }
+}
+
+impl clock::Host for StoreState {
+    fn now_ms(&mut self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    }
+}
+
+impl types::Host for StoreState {}

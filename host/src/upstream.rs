@@ -1,0 +1,147 @@
+//! The host's HTTP client for upstreams: pooled, rustls, with connect,
+//! first-byte and idle timeouts.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+
+use crate::api_error::ApiError;
+use crate::canonical::HttpRequest;
+use crate::config::HttpConfig;
+
+/// A pooled client plus the timeouts to apply.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    client: reqwest::Client,
+    first_byte: Duration,
+    /// Longest silence between body chunks.
+    pub idle: Duration,
+    max_body: usize,
+}
+
+/// Response headers arrived; the body is still on the wire.
+pub struct Received {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: Vec<(String, String)>,
+    /// The body, chunk by chunk.
+    pub body: std::pin::Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+}
+
+impl Upstream {
+    /// A client for `config`.
+    pub fn new(config: &HttpConfig) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(256)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self {
+            client,
+            first_byte: Duration::from_millis(config.first_byte_timeout_ms),
+            idle: Duration::from_millis(config.idle_timeout_ms),
+            max_body: config.max_response_bytes,
+        })
+    }
+
+    /// Send `req` (already validated) and wait for the response headers.
+    pub async fn send(&self, upstream: &str, req: HttpRequest) -> Result<Received, ApiError> {
+        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| ApiError::upstream(format!("invalid method `{}`", req.method)))?;
+        let mut builder = self.client.request(method, &req.url).body(req.body);
+        for (name, value) in &req.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let response = match tokio::time::timeout(self.first_byte, builder.send()).await {
+            Err(_) => {
+                return Err(ApiError::timeout(format!(
+                    "upstream `{upstream}` sent no response within {} ms",
+                    self.first_byte.as_millis()
+                )));
+            }
+            Ok(Err(error)) if error.is_timeout() => {
+                return Err(ApiError::timeout(format!(
+                    "upstream `{upstream}` timed out connecting"
+                )));
+            }
+            Ok(Err(error)) => {
+                return Err(ApiError::upstream(format!(
+                    "cannot reach upstream `{upstream}`: {}",
+                    describe(&error)
+                )));
+            }
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        Ok(Received {
+            status,
+            headers,
+            body: Box::pin(response.bytes_stream()),
+        })
+    }
+
+    /// Read a whole body, with the idle timeout between chunks and a size cap.
+    pub async fn read_body(
+        &self,
+        upstream: &str,
+        received: &mut Received,
+    ) -> Result<Vec<u8>, ApiError> {
+        let mut body = Vec::new();
+        loop {
+            match tokio::time::timeout(self.idle, received.body.next()).await {
+                Err(_) => {
+                    return Err(ApiError::timeout(format!(
+                        "upstream `{upstream}` stalled for {} ms mid-response",
+                        self.idle.as_millis()
+                    )));
+                }
+                Ok(None) => return Ok(body),
+                Ok(Some(Err(error))) => {
+                    return Err(ApiError::upstream(format!(
+                        "upstream `{upstream}` broke off the response: {}",
+                        describe(&error)
+                    )));
+                }
+                Ok(Some(Ok(chunk))) => {
+                    if body.len() + chunk.len() > self.max_body {
+                        return Err(ApiError::upstream(format!(
+                            "upstream `{upstream}` response is larger than {} bytes",
+                            self.max_body
+                        )));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+            }
+        }
+    }
+}
+
+/// What went wrong and its causes. The top-level message is replaced by a
+/// kind word because reqwest puts the URL in it, and URLs may carry keys.
+pub fn describe(error: &reqwest::Error) -> String {
+    let mut text = String::from(if error.is_connect() {
+        "connection failed"
+    } else if error.is_timeout() {
+        "timed out"
+    } else if error.is_body() || error.is_decode() {
+        "body error"
+    } else {
+        "request failed"
+    });
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,163 @@
+//! Non-streamed chat through the `openai` provider plugin.
+
+use serde_json::json;
+
+use crate::common::*;
+use crate::mock;
+
+#[tokio::test]
+async fn text_round_trip_carries_fields_and_credentials() {
+    let mock = mock::start().await;
+    let gw = start(&openai_upstream(&mock.url)).await;
+    let mut body = chat_body("gpt-fake", false);
+    body["temperature"] = json!(0.5);
+    body["user"] = json!("u-1");
+    let (status, resp) = post(&gw.url, &body).await;
+    assert_eq!(status, 200, "{resp}");
+    assert_eq!(resp["object"], "chat.completion");
+    assert_eq!(
+        resp["choices"][0]["message"]["content"],
+        "Hello from fake openai-chat upstream."
+    );
+    assert_eq!(resp["choices"][0]["finish_reason"], "stop");
+    assert_eq!(resp["usage"]["total_tokens"], 15);
+    assert_eq!(resp["system_fingerprint"], "fp_fake");
+
+    let (headers, sent) = mock.last_request();
+    assert_eq!(headers["authorization"], "Bearer sk-upstream-secret");
+    assert_eq!(sent["model"], "gpt-fake");
+    assert_eq!(sent["temperature"], 0.5);
+    assert_eq!(sent["user"], "u-1", "unknown fields survive via extra");
+    assert_eq!(sent["messages"][0]["content"], "Hello");
+}
+
+#[tokio::test]
+async fn tool_calls_single_and_parallel() {
+    let mock = mock::start().await;
+    let gw = start(&openai_upstream(&mock.url)).await;
+    let mut body = chat_body("gpt-tool", false);
+    body["tools"] = json!([{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]);
+    body["tool_choice"] = json!("auto");
+    let (status, resp) = post(&gw.url, &body).await;
+    assert_eq!(status, 200, "{resp}");
+    let calls = &resp["choices"][0]["message"]["tool_calls"];
+    assert_eq!(calls[0]["function"]["name"], "get_weather");
+    assert_eq!(resp["choices"][0]["finish_reason"], "tool_calls");
+    let (_, sent) = mock.last_request();
+    assert_eq!(
+        sent["tools"][0]["function"]["parameters"]["properties"]["city"]["type"],
+        "string"
+    );
+    assert_eq!(sent["tool_choice"], "auto");
+
+    let (status, resp) = post(&gw.url, &chat_body("gpt-parallel", false)).await;
+    assert_eq!(status, 200, "{resp}");
+    let calls = resp["choices"][0]["message"]["tool_calls"]
+        .as_array()
+        .unwrap();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[1]["function"]["arguments"], "{\"tz\":\"CET\"}");
+}
+
+#[tokio::test]
+async fn tool_result_turn_is_sent_upstream() {
+    let mock = mock::start().await;
+    let gw = start(&openai_upstream(&mock.url)).await;
+    let body = json!({
+        "model": "gpt-fake",
+        "messages": [
+            {"role": "user", "content": "weather?"},
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "sunny"}
+        ]
+    });
+    let (status, _) = post(&gw.url, &body).await;
+    assert_eq!(status, 200);
+    let (_, sent) = mock.last_request();
+    assert_eq!(sent["messages"][1]["tool_calls"][0]["id"], "call_1");
+    assert_eq!(
+        sent["messages"][2],
+        json!({"role": "tool", "tool_call_id": "call_1", "content": "sunny"})
+    );
+}
+
+#[tokio::test]
+async fn upstream_errors_pass_through_in_openai_shape() {
+    let mock = mock::start().await;
+    let gw = start(&openai_upstream(&mock.url)).await;
+    let (status, resp) = post(&gw.url, &chat_body("gpt-400", false)).await;
+    assert_eq!(status, 400);
+    assert_eq!(resp["error"]["message"], "Invalid value for 'temperature'");
+    assert_eq!(resp["error"]["type"], "invalid_request_error");
+
+    let (status, resp) = post(&gw.url, &chat_body("gpt-500", true)).await;
+    assert_eq!(
+        status, 500,
+        "a streamed request that fails before any byte gets a plain error"
+    );
+    assert_eq!(resp["error"]["message"], "upstream exploded");
+}
+
+#[tokio::test]
+async fn unknown_model_lists_what_is_available() {
+    let gw = start(
+        "[[upstreams]]\nname = \"demo\"\nprovider = \"echo\"\nmodels = [\"echo\", \"llama-*\"]\n",
+    )
+    .await;
+    let (status, resp) = post(&gw.url, &chat_body("gpt-nope", false)).await;
+    assert_eq!(status, 404);
+    assert_eq!(resp["error"]["code"], "model_not_found");
+    let message = resp["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("gpt-nope") && message.contains("llama-*"),
+        "{message}"
+    );
+
+    let models: serde_json::Value = client()
+        .get(format!("{}/v1/models", gw.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(models["data"][0]["id"], "echo");
+}
+
+#[tokio::test]
+async fn malformed_requests_name_the_field() {
+    let gw =
+        start("[[upstreams]]\nname = \"demo\"\nprovider = \"echo\"\nmodels = [\"echo\"]\n").await;
+    let resp = client()
+        .post(format!("{}/v1/chat/completions", gw.url))
+        .header("content-type", "application/json")
+        .body("{\"model\": \"echo\", \"messages\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_json");
+
+    let (status, resp) = post(&gw.url, &json!({"model": "echo", "messages": [{"role": "user", "content": "x"}], "max_tokens": "ten"})).await;
+    assert_eq!(status, 400);
+    assert_eq!(resp["error"]["param"], "max_tokens");
+}
+
+#[tokio::test]
+async fn echo_demo_answers_without_keys() {
+    let gw = start_config(wasmgate::config::Config {
+        plugins: wasmgate::config::Config::parse(&config_text(""))
+            .unwrap()
+            .plugins,
+        ..wasmgate::config::Config::demo()
+    })
+    .await;
+    let (status, resp) = post(&gw.url, &chat_body("echo", false)).await;
+    assert_eq!(status, 200, "{resp}");
+    assert_eq!(resp["choices"][0]["message"]["content"], "echo: Hello");
+    let (status, events) = post_sse(&gw.url, &chat_body("echo", true)).await;
+    assert_eq!(status, 200);
+    assert_eq!(streamed_text(&events), "echo: Hello");
+    assert_eq!(events.last().unwrap(), "[DONE]");
+}

@@ -1,0 +1,123 @@
+//! Start a real gateway on a loopback port.
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use wasmgate::config::Config;
+use wasmgate::gateway::Gateway;
+
+pub struct TestGateway {
+    pub url: String,
+    _gw: Arc<Gateway>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Folder with every built plugin, test-only ones included.
+pub fn artifact(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("WASMGATE_PLUGIN_ARTIFACTS"))
+        .join(format!("{}.wasm", name.replace('-', "_")))
+}
+
+/// A config with the shared compile cache and `body` appended.
+pub fn config_text(body: &str) -> String {
+    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("component-cache");
+    format!(
+        "[plugins]\ncache_dir = {cache:?}\n[runtime]\nmax_instances = 200\n{body}",
+        cache = cache.display().to_string()
+    )
+}
+
+pub async fn start(body: &str) -> TestGateway {
+    let config = Config::parse(&config_text(body)).expect("test config");
+    start_config(config).await
+}
+
+pub async fn start_config(config: Config) -> TestGateway {
+    let gw = Gateway::new(config).await.expect("gateway");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let served = gw.clone();
+    tokio::spawn(async move {
+        let _ = wasmgate::server::serve(listener, served, async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    TestGateway {
+        url: format!("http://{addr}"),
+        _gw: gw,
+        _shutdown: tx,
+    }
+}
+
+/// The usual config: one OpenAI upstream at `mock_url` serving every model.
+pub fn openai_upstream(mock_url: &str) -> String {
+    format!(
+        "[[upstreams]]\nname = \"mock\"\nprovider = \"openai\"\nbase_url = \"{mock_url}\"\napi_keys = [\"sk-upstream-secret\"]\nmodels = [\"*\"]\n"
+    )
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+pub fn chat_body(model: &str, stream: bool) -> Value {
+    serde_json::json!({
+        "model": model,
+        "messages": [{"role": "user", "content": "Hello"}],
+        "stream": stream,
+        "stream_options": if stream { serde_json::json!({"include_usage": true}) } else { Value::Null },
+    })
+}
+
+pub async fn post(url: &str, body: &Value) -> (u16, Value) {
+    let resp = client()
+        .post(format!("{url}/v1/chat/completions"))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Read a whole SSE body into its `data:` payloads (`[DONE]` kept as a string).
+pub async fn post_sse(url: &str, body: &Value) -> (u16, Vec<Value>) {
+    let resp = client()
+        .post(format!("{url}/v1/chat/completions"))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let mut text = String::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(chunk) => text.push_str(&String::from_utf8_lossy(&chunk)),
+            Err(_) => break,
+        }
+    }
+    (status, parse_sse(&text))
+}
+
+pub fn parse_sse(text: &str) -> Vec<Value> {
+    text.split("\n\n")
+        .filter_map(|e| e.trim().strip_prefix("data: "))
+        .map(|d| serde_json::from_str(d).unwrap_or(Value::String(d.to_string())))
+        .collect()
+}
+
+/// Concatenated `delta.content` of chat chunks.
+pub fn streamed_text(events: &[Value]) -> String {
+    events
+        .iter()
+        .filter_map(|e| e["choices"][0]["delta"]["content"].as_str())
+        .collect()
+}

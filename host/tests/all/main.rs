@@ -1,0 +1,13 @@
+//! Integration tests: the real router over real HTTP, real Wasm plugins, and
+//! a local mock upstream speaking the exact OpenAI wire format.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod auth;
+mod chat;
+mod common;
+mod filters;
+mod limits;
+mod misbehave;
+mod mock;
+mod streaming;

@@ -1,0 +1,136 @@
+//! Misbehaving plugins are contained: a clear 502 (or stream error) naming
+//! the plugin, and the gateway keeps serving.
+
+use std::time::{Duration, Instant};
+
+use wasmgate::config::Config;
+
+use crate::common::*;
+
+async fn gateway_with(mode: &str, hook: &str) -> TestGateway {
+    let mut config = Config::parse(&config_text(&format!(
+        "[[upstreams]]\nname = \"demo\"\nprovider = \"echo\"\nmodels = [\"echo\"]\n\
+         [[filters]]\nplugin = \"misbehave\"\nconfig = {{ mode = \"{mode}\", hook = \"{hook}\" }}\n"
+    )))
+    .unwrap();
+    config.plugins.dir = artifact("misbehave").parent().map(|p| p.to_path_buf());
+    start_config(config).await
+}
+
+async fn assert_still_serving(gw: &TestGateway) {
+    // Misbehaving only on the hook under test: a streamed answer (or a plain
+    // one) for the other path must still work, many times over.
+    for _ in 0..20 {
+        let (status, _) = post(
+            &gw.url,
+            &serde_json::json!({
+                "model": "echo", "messages": [{"role": "user", "content": "still there?"}]
+            }),
+        )
+        .await;
+        assert!(status == 200 || status == 502);
+    }
+    let health = client()
+        .get(format!("{}/health", gw.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+async fn expect_plugin_failure(mode: &str, hook: &str, needle: &str) {
+    let gw = gateway_with(mode, hook).await;
+    let started = Instant::now();
+    let (status, resp) = post(&gw.url, &chat_body("echo", false)).await;
+    assert_eq!(status, 502, "{mode}/{hook}: {resp}");
+    assert_eq!(resp["error"]["code"], "plugin_failed");
+    let message = resp["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("misbehave") && message.contains(needle),
+        "{mode}/{hook}: {message}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "contained quickly"
+    );
+    assert_still_serving(&gw).await;
+}
+
+#[tokio::test]
+async fn trap_is_contained() {
+    expect_plugin_failure("trap", "request", "trapped").await;
+}
+
+#[tokio::test]
+async fn infinite_loop_hits_the_deadline() {
+    expect_plugin_failure("loop", "request", "deadline").await;
+}
+
+#[tokio::test]
+async fn memory_bomb_hits_the_cap() {
+    expect_plugin_failure("bomb", "request", "memory limit").await;
+}
+
+#[tokio::test]
+async fn garbage_output_breaks_the_contract() {
+    expect_plugin_failure("garbage", "request", "contract").await;
+    expect_plugin_failure("garbage", "response", "contract").await;
+    expect_plugin_failure("trap", "response", "trapped").await;
+}
+
+#[tokio::test]
+async fn misbehaving_stream_filter_ends_the_stream_with_an_error() {
+    for mode in ["trap", "loop", "bomb", "garbage"] {
+        let gw = gateway_with(mode, "stream").await;
+        let (status, events) = post_sse(&gw.url, &chat_body("echo", true)).await;
+        assert_eq!(status, 200);
+        let last = events.last().unwrap();
+        let message = last["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("misbehave"), "{mode}: {events:?}");
+        assert!(!events.iter().any(|e| e == "[DONE]"));
+        // The non-streamed path does not use the stream hook and works.
+        let (status, _) = post(&gw.url, &chat_body("echo", false)).await;
+        assert_eq!(status, 200, "{mode}");
+    }
+}
+
+#[tokio::test]
+async fn a_plugin_whose_init_fails_is_refused_at_startup() {
+    let mut config = Config::parse(&config_text(
+        "[[filters]]\nplugin = \"misbehave\"\nconfig = { mode = \"garbage\", hook = \"init\" }\n",
+    ))
+    .unwrap();
+    config.plugins.dir = artifact("misbehave").parent().map(|p| p.to_path_buf());
+    let err = wasmgate::gateway::Gateway::new(config)
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("misbehave"), "{err}");
+}
+
+#[tokio::test]
+async fn the_gateway_keeps_full_rate_after_failures() {
+    let gw = gateway_with("loop", "request").await;
+    let (status, _) = post(&gw.url, &chat_body("echo", false)).await;
+    assert_eq!(status, 502);
+    // A healthy gateway beside it, same process: the failed instance left
+    // nothing behind that slows later requests.
+    let healthy = gateway_with("ok", "request").await;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        let url = healthy.url.clone();
+        tasks.push(tokio::spawn(async move {
+            post(&url, &chat_body("echo", false)).await.0
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -1,0 +1,211 @@
+//! A mock OpenAI-compatible upstream. The model name picks the behaviour.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use futures_util::stream;
+use serde_json::Value;
+use tokio::sync::Notify;
+
+pub const TEXT_JSON: &str = include_str!("../fixtures/full.chat.text.json");
+pub const TEXT_SSE: &str = include_str!("../fixtures/full.chat.text.sse");
+pub const TOOL_JSON: &str = include_str!("../fixtures/full.chat.tool.json");
+pub const TOOL_SSE: &str = include_str!("../fixtures/full.chat.tool.sse");
+
+/// What the mock saw and the knobs tests turn.
+#[derive(Default)]
+pub struct MockState {
+    pub requests: Mutex<Vec<(HeaderMap, Value)>>,
+    pub gate: Notify,
+    pub endless_dropped: AtomicBool,
+    pub calls: AtomicUsize,
+}
+
+pub struct Mock {
+    pub url: String,
+    pub state: Arc<MockState>,
+}
+
+impl Mock {
+    pub fn last_request(&self) -> (HeaderMap, Value) {
+        self.state
+            .requests
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("no request reached the mock")
+    }
+}
+
+pub async fn start() -> Mock {
+    let state = Arc::new(MockState::default());
+    let app = Router::new()
+        .route("/v1/chat/completions", post(handle))
+        .with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Mock {
+        url: format!("http://{addr}/v1"),
+        state,
+    }
+}
+
+fn sse_events(fixture: &str) -> Vec<Bytes> {
+    fixture
+        .split("\n\n")
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| Bytes::from(format!("{e}\n\n")))
+        .collect()
+}
+
+fn sse(
+    chunks: impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+) -> Response {
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from_stream(chunks))
+        .unwrap()
+}
+
+fn json(status: StatusCode, body: &str) -> Response {
+    (
+        status,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn chunk(content: &str) -> Bytes {
+    let v = serde_json::json!({"id": "chatcmpl-m", "object": "chat.completion.chunk", "created": 1, "model": "mock",
+        "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": null}]});
+    Bytes::from(format!("data: {v}\n\n"))
+}
+
+/// Sets `endless_dropped` when the response body is dropped.
+struct DropFlag(Arc<MockState>);
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.endless_dropped.store(true, Ordering::SeqCst);
+    }
+}
+
+async fn handle(State(state): State<Arc<MockState>>, headers: HeaderMap, body: Bytes) -> Response {
+    state.calls.fetch_add(1, Ordering::SeqCst);
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    state.requests.lock().unwrap().push((headers, body.clone()));
+    let model = body["model"].as_str().unwrap_or_default().to_string();
+    let streaming = body["stream"].as_bool().unwrap_or(false);
+    match model.as_str() {
+        "gpt-400" => json(
+            StatusCode::BAD_REQUEST,
+            r#"{"error":{"message":"Invalid value for 'temperature'","type":"invalid_request_error","param":"temperature","code":null}}"#,
+        ),
+        "gpt-500" => json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            r#"{"error":{"message":"upstream exploded","type":"server_error"}}"#,
+        ),
+        "gpt-hang" => {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            json(StatusCode::OK, TEXT_JSON)
+        }
+        "gpt-tool" if streaming => {
+            let events = sse_events(TOOL_SSE).into_iter().map(Ok);
+            sse(stream::iter(events))
+        }
+        "gpt-tool" => json(StatusCode::OK, TOOL_JSON),
+        "gpt-parallel" if streaming => {
+            let lines = [
+                r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":null},"finish_reason":null}]}"#,
+                r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_a","type":"function","function":{"name":"get_weather","arguments":""}}]},"finish_reason":null}]}"#,
+                r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\":"}}]},"finish_reason":null}]}"#,
+                r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"call_b","type":"function","function":{"name":"get_time","arguments":""}}]},"finish_reason":null}]}"#,
+                r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"Paris\"}"}}]},"finish_reason":null}]}"#,
+                r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"{\"tz\":\"CET\"}"}}]},"finish_reason":null}]}"#,
+                r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+                r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}}"#,
+            ];
+            let mut events: Vec<Bytes> = lines
+                .iter()
+                .map(|l| Bytes::from(format!("data: {l}\n\n")))
+                .collect();
+            events.push(Bytes::from_static(b"data: [DONE]\n\n"));
+            sse(stream::iter(events.into_iter().map(Ok)))
+        }
+        "gpt-parallel" => json(
+            StatusCode::OK,
+            r#"{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_a","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}},{"id":"call_b","type":"function","function":{"name":"get_time","arguments":"{\"tz\":\"CET\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}}"#,
+        ),
+        "gpt-gated" => {
+            let state = state.clone();
+            let body = stream::unfold(0, move |step| {
+                let state = state.clone();
+                async move {
+                    match step {
+                        0 => Some((Ok(chunk("first")), 1)),
+                        1 => {
+                            state.gate.notified().await;
+                            Some((Ok(chunk(" second")), 2))
+                        }
+                        2 => Some((Ok(Bytes::from_static(b"data: {\"id\":\"chatcmpl-m\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"mock\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")), 3)),
+                        _ => None,
+                    }
+                }
+            });
+            sse(body)
+        }
+        "gpt-cut" => {
+            // The first chunk is flushed before the connection breaks.
+            let body = stream::unfold(0, |step| async move {
+                match step {
+                    0 => Some((Ok(chunk("partial")), 1)),
+                    1 => {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        Some((Err(std::io::Error::other("connection reset by mock")), 2))
+                    }
+                    _ => None,
+                }
+            });
+            sse(body)
+        }
+        "gpt-stall" => {
+            let body = stream::unfold(0, |step| async move {
+                if step == 0 {
+                    Some((Ok::<_, std::io::Error>(chunk("then silence")), 1))
+                } else {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    None
+                }
+            });
+            sse(body)
+        }
+        "gpt-endless" => {
+            let flag = DropFlag(state.clone());
+            let body = stream::unfold(flag, |flag| async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Some((Ok::<_, std::io::Error>(chunk("tick ")), flag))
+            });
+            sse(body)
+        }
+        _ if streaming => {
+            let events = sse_events(TEXT_SSE).into_iter().map(Ok::<_, Infallible>);
+            Response::builder()
+                .header("content-type", "text/event-stream")
+                .body(Body::from_stream(stream::iter(events)))
+                .unwrap()
+        }
+        _ => json(StatusCode::OK, TEXT_JSON),
+    }
+}

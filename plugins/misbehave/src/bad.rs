@@ -1,0 +1,48 @@
+//! The deliberate failures: trap, endless loop, memory bomb.
+
+use crate::config::Mode;
+
+/// Size of each block the memory bomb allocates.
+const BLOCK: usize = 1 << 20;
+
+/// Misbehave per `mode`. Trap, loop and bomb never return; `ok` and
+/// `garbage` return the mode for the caller to act on.
+pub fn run(mode: Mode) -> Mode {
+    match mode {
+        Mode::Trap => trap(),
+        Mode::Loop => spin(),
+        Mode::Bomb => bomb(),
+        other => other,
+    }
+}
+
+/// Panic; with `panic = "abort"` this traps the Wasm instance.
+// Deliberate: trapping is the whole point of this mode.
+#[allow(clippy::panic)]
+fn trap() -> ! {
+    panic!("misbehave: deliberate trap")
+}
+
+/// Spin forever; `black_box` keeps the optimiser from removing the loop.
+fn spin() -> ! {
+    let mut counter: u64 = 0;
+    loop {
+        std::hint::black_box(&mut counter);
+        counter = counter.wrapping_add(1);
+    }
+}
+
+/// Allocate and touch 1 MiB blocks forever, keeping every one alive, until
+/// the host's memory limit stops the instance.
+fn bomb() -> ! {
+    let mut blocks: Vec<Vec<u8>> = Vec::new();
+    loop {
+        let mut block = vec![0u8; BLOCK];
+        // Write every page so the memory is really used.
+        for byte in block.iter_mut().step_by(4096) {
+            *byte = 1;
+        }
+        blocks.push(std::hint::black_box(block));
+        std::hint::black_box(&mut blocks);
+    }
+}

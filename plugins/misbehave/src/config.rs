@@ -1,0 +1,87 @@
+//! The plugin's configuration: which hook misbehaves, and how.
+
+use serde_json::Value;
+
+/// How to misbehave.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Behave (pass everything through).
+    #[default]
+    Ok,
+    /// Panic, which traps the instance.
+    Trap,
+    /// Spin forever.
+    Loop,
+    /// Allocate memory forever.
+    Bomb,
+    /// Return values that break the plugin contract.
+    Garbage,
+}
+
+/// Which hook misbehaves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Hook {
+    /// `init`.
+    Init,
+    /// `on-request`.
+    #[default]
+    Request,
+    /// `on-response`.
+    Response,
+    /// `stream-filter.on-event`.
+    Stream,
+}
+
+/// The chosen mode and hook.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Config {
+    /// How to misbehave.
+    pub mode: Mode,
+    /// Where to misbehave.
+    pub hook: Hook,
+}
+
+/// Read the config JSON text; the message says what is wrong with it.
+pub fn parse(text: &str) -> Result<Config, String> {
+    let text = if text.trim().is_empty() { "{}" } else { text };
+    let json: Value = serde_json::from_str(text)
+        .map_err(|e| format!("misbehave config is not valid JSON: {e}"))?;
+    if !json.is_object() {
+        return Err("misbehave config must be a JSON object".into());
+    }
+    let mode = match json.get("mode").and_then(Value::as_str) {
+        None | Some("ok") => Mode::Ok,
+        Some("trap") => Mode::Trap,
+        Some("loop") => Mode::Loop,
+        Some("bomb") => Mode::Bomb,
+        Some("garbage") => Mode::Garbage,
+        Some(other) => return Err(format!("misbehave: unknown mode `{other}`")),
+    };
+    let hook = match json.get("hook").and_then(Value::as_str) {
+        None | Some("request") => Hook::Request,
+        Some("init") => Hook::Init,
+        Some("response") => Hook::Response,
+        Some("stream") => Hook::Stream,
+        Some(other) => return Err(format!("misbehave: unknown hook `{other}`")),
+    };
+    Ok(Config { mode, hook })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_values() {
+        assert_eq!(parse("{}"), Ok(Config::default()));
+        assert_eq!(
+            parse(r#"{"mode":"bomb","hook":"stream"}"#),
+            Ok(Config {
+                mode: Mode::Bomb,
+                hook: Hook::Stream
+            })
+        );
+        assert!(parse(r#"{"mode":"explode"}"#).is_err());
+        assert!(parse("[]").is_err());
+    }
+}

@@ -1,0 +1,83 @@
+//! Readers for wire fields that whole and streamed answers share:
+//! `finish_reason` and `usage`.
+
+use serde_json::Value;
+
+use crate::types::{FinishReason, Usage};
+
+/// The canonical finish reason for a Chat Completions `finish_reason`.
+pub fn finish_reason(reason: &str) -> FinishReason {
+    match reason {
+        "stop" => FinishReason::Stop,
+        "length" => FinishReason::Length,
+        "tool_calls" | "function_call" => FinishReason::ToolCalls,
+        "content_filter" => FinishReason::ContentFilter,
+        other => FinishReason::Other(other.to_string()),
+    }
+}
+
+/// The canonical usage for a `usage` object; `None` when it is not one.
+pub fn usage(value: &Value) -> Option<Usage> {
+    let obj = value.as_object()?;
+    let count = |v: Option<&Value>| v.and_then(Value::as_u64);
+    Some(Usage {
+        input_tokens: count(obj.get("prompt_tokens")).unwrap_or(0),
+        output_tokens: count(obj.get("completion_tokens")).unwrap_or(0),
+        cached_input_tokens: count(value.pointer("/prompt_tokens_details/cached_tokens")),
+        cache_write_tokens: None,
+        reasoning_tokens: count(value.pointer("/completion_tokens_details/reasoning_tokens")),
+    })
+}
+
+/// A string field, or `""` when absent or not a string.
+pub fn str_or_empty(value: &Value, key: &str) -> String {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A non-empty string field.
+pub fn non_empty_str<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn finish_reasons() {
+        assert_eq!(finish_reason("stop"), FinishReason::Stop);
+        assert_eq!(finish_reason("length"), FinishReason::Length);
+        assert_eq!(finish_reason("tool_calls"), FinishReason::ToolCalls);
+        assert_eq!(finish_reason("function_call"), FinishReason::ToolCalls);
+        assert_eq!(finish_reason("content_filter"), FinishReason::ContentFilter);
+        assert_eq!(finish_reason("eos"), FinishReason::Other("eos".into()));
+    }
+
+    #[test]
+    fn usage_with_details() {
+        let u = usage(&json!({
+            "prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15,
+            "prompt_tokens_details": {"cached_tokens": 4},
+            "completion_tokens_details": {"reasoning_tokens": 2},
+        }));
+        assert_eq!(
+            u,
+            Some(Usage {
+                input_tokens: 10,
+                output_tokens: 5,
+                cached_input_tokens: Some(4),
+                cache_write_tokens: None,
+                reasoning_tokens: Some(2),
+            })
+        );
+        assert_eq!(usage(&Value::Null), None);
+    }
+}

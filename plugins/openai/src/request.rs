@@ -1,0 +1,324 @@
+//! Canonical request to a Chat Completions HTTP request.
+
+use serde_json::{Map, Value, json};
+
+use crate::types::{Error, HttpRequest, Request, Target, ToolChoice, ToolDefinition};
+use crate::{error, extra, messages};
+
+/// The upstream HTTP request for `req`, sent to `target`.
+pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest, Error> {
+    let body = build_body(req, target)?;
+    let mut headers = vec![
+        ("content-type".to_string(), "application/json".to_string()),
+        (
+            "accept".to_string(),
+            if req.stream {
+                "text/event-stream"
+            } else {
+                "application/json"
+            }
+            .to_string(),
+        ),
+    ];
+    if let Some(credential) = target.credential.as_deref().filter(|c| !c.is_empty()) {
+        headers.push(("authorization".to_string(), format!("Bearer {credential}")));
+    }
+    Ok(HttpRequest {
+        method: "POST".into(),
+        url: format!("{}/chat/completions", target.base_url.trim_end_matches('/')),
+        headers,
+        body: Value::Object(body).to_string().into_bytes(),
+    })
+}
+
+/// The JSON body of a Chat Completions request.
+pub fn build_body(req: &Request, target: &Target) -> Result<Map<String, Value>, Error> {
+    let mut extra = extra::parse_object(req.extra.as_deref());
+    let mut body = Map::new();
+    body.insert("model".into(), Value::from(target.model.as_str()));
+    body.insert(
+        "messages".into(),
+        Value::Array(messages::map_messages(&req.messages)),
+    );
+
+    if !req.tools.is_empty() {
+        let tools = req
+            .tools
+            .iter()
+            .map(map_tool)
+            .collect::<Result<Vec<_>, _>>()?;
+        body.insert("tools".into(), Value::Array(tools));
+    }
+    if let Some(choice) = &req.tool_choice {
+        body.insert("tool_choice".into(), map_tool_choice(choice));
+    }
+    if let Some(parallel) = req.parallel_tool_calls {
+        body.insert("parallel_tool_calls".into(), Value::Bool(parallel));
+    }
+
+    let sampling = &req.sampling;
+    if let Some(max) = sampling.max_tokens {
+        // Newer (reasoning) models only take `max_completion_tokens`; a
+        // client that used it says so through `extra`.
+        let key = if extra.contains_key("max_completion_tokens") {
+            "max_completion_tokens"
+        } else {
+            "max_tokens"
+        };
+        body.insert(key.into(), Value::from(max));
+    }
+    if let Some(t) = sampling.temperature.and_then(extra::f32_number) {
+        body.insert("temperature".into(), t);
+    }
+    if let Some(p) = sampling.top_p.and_then(extra::f32_number) {
+        body.insert("top_p".into(), p);
+    }
+    if !sampling.stop.is_empty() {
+        body.insert("stop".into(), json!(sampling.stop));
+    }
+    if let Some(seed) = sampling.seed {
+        body.insert("seed".into(), Value::from(seed));
+    }
+    if let Some(effort) = req.reasoning.as_ref().and_then(|r| r.effort.as_deref()) {
+        body.insert("reasoning_effort".into(), Value::from(effort));
+    }
+
+    if req.stream {
+        let mut options = match extra.remove("stream_options") {
+            Some(Value::Object(options)) => options,
+            _ => Map::new(),
+        };
+        options.insert("include_usage".into(), Value::Bool(true));
+        body.insert("stream".into(), Value::Bool(true));
+        body.insert("stream_options".into(), Value::Object(options));
+    } else {
+        // Whether the answer streams is the canonical `stream` flag's call.
+        extra.remove("stream");
+        extra.remove("stream_options");
+    }
+
+    extra::merge_missing(&mut body, extra);
+    Ok(body)
+}
+
+/// One `tools` entry.
+fn map_tool(tool: &ToolDefinition) -> Result<Value, Error> {
+    let parameters: Value = serde_json::from_str(&tool.parameters).map_err(|e| {
+        error::invalid_request(format!(
+            "tool `{}` has parameters that are not valid JSON: {e}",
+            tool.name
+        ))
+    })?;
+    let mut function = Map::new();
+    function.insert("name".into(), Value::from(tool.name.as_str()));
+    if let Some(description) = &tool.description {
+        function.insert("description".into(), Value::from(description.as_str()));
+    }
+    function.insert("parameters".into(), parameters);
+    extra::merge_missing(&mut function, extra::parse_object(tool.extra.as_deref()));
+    Ok(json!({"type": "function", "function": function}))
+}
+
+/// The `tool_choice` value.
+fn map_tool_choice(choice: &ToolChoice) -> Value {
+    match choice {
+        ToolChoice::Auto => Value::from("auto"),
+        ToolChoice::None => Value::from("none"),
+        ToolChoice::Required => Value::from("required"),
+        ToolChoice::Named(name) => json!({"type": "function", "function": {"name": name}}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{ContentPart, ErrorKind, Message, Reasoning, Role, Sampling};
+
+    fn request() -> Request {
+        Request {
+            model: "client-model".into(),
+            messages: vec![Message {
+                role: Role::User,
+                content: vec![ContentPart::Text("hi".into())],
+                name: None,
+                extra: None,
+            }],
+            tools: vec![],
+            tool_choice: None,
+            parallel_tool_calls: None,
+            sampling: Sampling {
+                max_tokens: None,
+                temperature: None,
+                top_p: None,
+                stop: vec![],
+                seed: None,
+            },
+            stream: false,
+            reasoning: None,
+            extra: None,
+        }
+    }
+
+    fn target(base_url: &str, credential: Option<&str>) -> Target {
+        Target {
+            base_url: base_url.into(),
+            model: "gpt-4o-mini".into(),
+            credential: credential.map(Into::into),
+            extra: None,
+        }
+    }
+
+    fn body_of(req: &Request) -> Value {
+        match build_body(req, &target("https://api.openai.com/v1", None)) {
+            Ok(body) => Value::Object(body),
+            Err(e) => panic!("unexpected error: {e:?}"),
+        }
+    }
+
+    #[test]
+    fn minimal_request() {
+        assert_eq!(
+            body_of(&request()),
+            json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+        );
+    }
+
+    #[test]
+    fn http_request_shape() {
+        let mut req = request();
+        req.stream = true;
+        let http = build_http_request(&req, &target("http://localhost:9/v1/", Some("sk-1")))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(http.method, "POST");
+        assert_eq!(http.url, "http://localhost:9/v1/chat/completions");
+        assert_eq!(
+            http.headers,
+            vec![
+                ("content-type".to_string(), "application/json".to_string()),
+                ("accept".to_string(), "text/event-stream".to_string()),
+                ("authorization".to_string(), "Bearer sk-1".to_string()),
+            ]
+        );
+        let body: Value = serde_json::from_slice(&http.body).unwrap_or_default();
+        assert_eq!(body["stream"], json!(true));
+        assert_eq!(body["stream_options"], json!({"include_usage": true}));
+    }
+
+    #[test]
+    fn no_credential_no_authorization() {
+        let http = build_http_request(&request(), &target("http://h", None))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(http.headers.iter().all(|(k, _)| k != "authorization"));
+        assert!(
+            http.headers
+                .contains(&("accept".into(), "application/json".into()))
+        );
+    }
+
+    #[test]
+    fn everything_mapped() {
+        let mut req = request();
+        req.tools = vec![ToolDefinition {
+            name: "get_weather".into(),
+            description: Some("Weather by city".into()),
+            parameters: r#"{"type":"object","properties":{"city":{"type":"string"}}}"#.into(),
+            extra: Some(r#"{"strict":true}"#.into()),
+        }];
+        req.tool_choice = Some(ToolChoice::Named("get_weather".into()));
+        req.parallel_tool_calls = Some(false);
+        req.sampling = Sampling {
+            max_tokens: Some(100),
+            temperature: Some(0.7),
+            top_p: Some(0.9),
+            stop: vec!["END".into()],
+            seed: Some(-5),
+        };
+        req.reasoning = Some(Reasoning {
+            effort: Some("low".into()),
+            budget_tokens: None,
+            summary: None,
+            enabled: true,
+        });
+        req.stream = true;
+        req.extra = Some(
+            r#"{"user":"u1","model":"not-this","stream_options":{"other":1},"logprobs":true}"#
+                .into(),
+        );
+        assert_eq!(
+            body_of(&req),
+            json!({
+                "model": "gpt-4o-mini",
+                "messages": [{"role": "user", "content": "hi"}],
+                "tools": [{"type": "function", "function": {
+                    "name": "get_weather",
+                    "description": "Weather by city",
+                    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+                    "strict": true,
+                }}],
+                "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+                "parallel_tool_calls": false,
+                "max_tokens": 100,
+                "temperature": 0.7,
+                "top_p": 0.9,
+                "stop": ["END"],
+                "seed": -5,
+                "reasoning_effort": "low",
+                "stream": true,
+                "stream_options": {"other": 1, "include_usage": true},
+                "user": "u1",
+                "logprobs": true,
+            })
+        );
+    }
+
+    #[test]
+    fn simple_tool_choices() {
+        for (choice, wire) in [
+            (ToolChoice::Auto, "auto"),
+            (ToolChoice::None, "none"),
+            (ToolChoice::Required, "required"),
+        ] {
+            let mut req = request();
+            req.tool_choice = Some(choice);
+            assert_eq!(body_of(&req)["tool_choice"], json!(wire));
+        }
+    }
+
+    #[test]
+    fn max_completion_tokens_when_client_used_it() {
+        let mut req = request();
+        req.sampling.max_tokens = Some(64);
+        req.extra = Some(r#"{"max_completion_tokens":1}"#.into());
+        let body = body_of(&req);
+        assert_eq!(body["max_completion_tokens"], json!(64));
+        assert!(body.get("max_tokens").is_none());
+    }
+
+    #[test]
+    fn non_streaming_drops_stream_extras() {
+        let mut req = request();
+        req.extra = Some(r#"{"stream":true,"stream_options":{"include_usage":true}}"#.into());
+        let body = body_of(&req);
+        assert!(body.get("stream").is_none());
+        assert!(body.get("stream_options").is_none());
+    }
+
+    #[test]
+    fn bad_tool_parameters_are_an_invalid_request() {
+        let mut req = request();
+        req.tools = vec![ToolDefinition {
+            name: "broken".into(),
+            description: None,
+            parameters: "{not json".into(),
+            extra: None,
+        }];
+        match build_body(&req, &target("http://h", None)) {
+            Err(e) => {
+                assert_eq!(e.kind, ErrorKind::InvalidRequest);
+                assert_eq!(e.status, 400);
+                assert!(e.message.contains("broken"), "{}", e.message);
+            }
+            Ok(body) => panic!("expected an error, got {body:?}"),
+        }
+    }
+}

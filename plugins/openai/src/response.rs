@@ -1,0 +1,273 @@
+//! A whole (non-streamed) Chat Completions response to a canonical response.
+
+use serde_json::{Map, Value};
+
+use crate::fields::{self, non_empty_str, str_or_empty};
+use crate::types::{ContentPart, Error, HttpResponse, Response, Thinking, ToolCall};
+use crate::{error, extra};
+
+/// Top-level keys that have a canonical home (or none worth keeping).
+const KNOWN_KEYS: &[&str] = &["id", "object", "created", "model", "choices", "usage"];
+
+/// The canonical response, or the typed error for a failed request.
+pub fn parse_response(resp: &HttpResponse) -> Result<Response, Error> {
+    if !(200..=299).contains(&resp.status) {
+        return Err(error::from_http(resp.status, &resp.body));
+    }
+    let json: Value = serde_json::from_slice(&resp.body)
+        .map_err(|e| error::upstream(format!("upstream sent invalid JSON: {e}"), 502, false))?;
+    let Some(obj) = json.as_object() else {
+        return Err(error::upstream(
+            "upstream sent a JSON value that is not an object",
+            502,
+            false,
+        ));
+    };
+    let choice = json.pointer("/choices/0");
+    if choice.is_none()
+        && let Some(message) = error::error_message(&json)
+    {
+        // Some OpenAI-compatible servers report failures with a 200.
+        return Err(error::upstream(message, 502, false));
+    }
+
+    let content = choice
+        .and_then(|c| c.get("message"))
+        .map(message_content)
+        .unwrap_or_default();
+    let finish_reason = choice
+        .and_then(|c| c.get("finish_reason"))
+        .and_then(Value::as_str)
+        .map(fields::finish_reason);
+
+    let rest: Map<String, Value> = obj
+        .iter()
+        .filter(|(k, _)| !KNOWN_KEYS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+
+    Ok(Response {
+        id: str_or_empty(&json, "id"),
+        model: str_or_empty(&json, "model"),
+        created: json.get("created").and_then(Value::as_u64),
+        content,
+        finish_reason,
+        usage: json.get("usage").and_then(fields::usage),
+        extra: extra::to_text(rest),
+    })
+}
+
+/// The content parts of `choices[0].message`: reasoning, text, tool calls.
+fn message_content(message: &Value) -> Vec<ContentPart> {
+    let mut parts = Vec::new();
+    if let Some(reasoning) =
+        non_empty_str(message, "reasoning_content").or_else(|| non_empty_str(message, "reasoning"))
+    {
+        parts.push(ContentPart::Thinking(Thinking {
+            text: reasoning.to_string(),
+            signature: None,
+            redacted: false,
+        }));
+    }
+    if let Some(text) = message_text(message.get("content")) {
+        parts.push(ContentPart::Text(text));
+    }
+    if let Some(calls) = message.get("tool_calls").and_then(Value::as_array) {
+        parts.extend(
+            calls
+                .iter()
+                .map(|call| ContentPart::ToolCall(tool_call(call))),
+        );
+    } else if let Some(call) = message.get("function_call").filter(|c| c.is_object()) {
+        // The legacy single-function form.
+        parts.push(ContentPart::ToolCall(ToolCall {
+            id: String::new(),
+            name: str_or_empty(call, "name"),
+            arguments: arguments(call.get("arguments")),
+        }));
+    }
+    parts
+}
+
+/// The text of `content`: a string, or the text parts of an array (which
+/// some compatible servers send). `None` when empty.
+fn message_text(content: Option<&Value>) -> Option<String> {
+    let text = match content? {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter(|p| p.get("type").and_then(Value::as_str) == Some("text"))
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect(),
+        _ => return None,
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+/// One `tool_calls` entry.
+fn tool_call(call: &Value) -> ToolCall {
+    let function = call.get("function").unwrap_or(&Value::Null);
+    ToolCall {
+        id: str_or_empty(call, "id"),
+        name: str_or_empty(function, "name"),
+        arguments: arguments(function.get("arguments")),
+    }
+}
+
+/// Tool-call arguments as JSON text: a string as-is, anything else
+/// serialized, nothing as `{}`.
+fn arguments(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::String(s)) => s.clone(),
+        None | Some(Value::Null) => "{}".to_string(),
+        Some(other) => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{ErrorKind, FinishReason, Usage};
+    use serde_json::json;
+
+    const TEXT: &str = include_str!("../tests/fixtures/full.chat.text.json");
+    const TOOL: &str = include_str!("../tests/fixtures/full.chat.tool.json");
+
+    fn ok(status: u16, body: &str) -> Response {
+        parse_response(&HttpResponse {
+            status,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+        })
+        .unwrap_or_else(|e| panic!("unexpected error: {e:?}"))
+    }
+
+    fn err(status: u16, body: &str) -> Error {
+        match parse_response(&HttpResponse {
+            status,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+        }) {
+            Err(e) => e,
+            Ok(r) => panic!("expected an error, got {r:?}"),
+        }
+    }
+
+    fn usage_10_5() -> Option<Usage> {
+        Some(Usage {
+            input_tokens: 10,
+            output_tokens: 5,
+            cached_input_tokens: None,
+            cache_write_tokens: None,
+            reasoning_tokens: None,
+        })
+    }
+
+    #[test]
+    fn text_fixture() {
+        assert_eq!(
+            ok(200, TEXT),
+            Response {
+                id: "chatcmpl-fake1".into(),
+                model: "gpt-fake".into(),
+                created: Some(1795313006),
+                content: vec![ContentPart::Text(
+                    "Hello from fake openai-chat upstream.".into()
+                )],
+                finish_reason: Some(FinishReason::Stop),
+                usage: usage_10_5(),
+                extra: Some(r#"{"system_fingerprint":"fp_fake"}"#.into()),
+            }
+        );
+    }
+
+    #[test]
+    fn tool_fixture() {
+        let r = ok(200, TOOL);
+        assert_eq!(
+            r.content,
+            vec![ContentPart::ToolCall(ToolCall {
+                id: "call_fake1".into(),
+                name: "get_weather".into(),
+                arguments: r#"{"city": "Paris"}"#.into(),
+            })]
+        );
+        assert_eq!(r.finish_reason, Some(FinishReason::ToolCalls));
+    }
+
+    #[test]
+    fn reasoning_comes_first_and_object_arguments_are_serialized() {
+        let body = json!({
+            "id": "x", "model": "m",
+            "choices": [{"message": {
+                "content": "answer",
+                "reasoning_content": "because",
+                "tool_calls": [{"id": "c", "function": {"name": "f", "arguments": {"a": 1}}}],
+            }, "finish_reason": "weird"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 2,
+                      "completion_tokens_details": {"reasoning_tokens": 1}},
+        });
+        let r = ok(200, &body.to_string());
+        assert_eq!(
+            r.content,
+            vec![
+                ContentPart::Thinking(Thinking {
+                    text: "because".into(),
+                    signature: None,
+                    redacted: false
+                }),
+                ContentPart::Text("answer".into()),
+                ContentPart::ToolCall(ToolCall {
+                    id: "c".into(),
+                    name: "f".into(),
+                    arguments: r#"{"a":1}"#.into()
+                }),
+            ]
+        );
+        assert_eq!(r.finish_reason, Some(FinishReason::Other("weird".into())));
+        assert_eq!(r.usage.and_then(|u| u.reasoning_tokens), Some(1));
+        assert_eq!(r.created, None);
+        assert_eq!(r.extra, None);
+    }
+
+    #[test]
+    fn empty_content_gives_no_text_part() {
+        let r = ok(
+            200,
+            r#"{"choices":[{"message":{"content":""},"finish_reason":"length"}]}"#,
+        );
+        assert!(r.content.is_empty());
+        assert_eq!(r.finish_reason, Some(FinishReason::Length));
+    }
+
+    #[test]
+    fn invalid_json_is_an_upstream_error() {
+        let e = err(200, "{oops");
+        assert_eq!((e.kind, e.status), (ErrorKind::Upstream, 502));
+        assert!(
+            e.message.starts_with("upstream sent invalid JSON: "),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn http_errors_are_typed() {
+        let e = err(
+            429,
+            r#"{"error":{"message":"slow down","type":"rate_limit"}}"#,
+        );
+        assert_eq!(
+            e,
+            Error {
+                kind: ErrorKind::RateLimit,
+                message: "slow down".into(),
+                status: 429,
+                retryable: true
+            }
+        );
+        let e = err(503, "");
+        assert_eq!(e.message, "upstream returned HTTP 503");
+        assert_eq!(e.kind, ErrorKind::Overloaded);
+    }
+}

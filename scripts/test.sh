@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite: Rust unit and integration tests (release: wasmtime
+# compiles and runs guests 10-20x faster than in debug), the first-party
+# plugins' own tests, then the official Python SDK conformance suite against
+# the real binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo test --release
+cargo test --release --manifest-path plugins/Cargo.toml --target-dir target/wasm
+cargo build --release --bin wasmgate
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/pip install --quiet -r tests/sdk/requirements.txt
+WASMGATE_BIN="$PWD/target/release/wasmgate" .venv/bin/python -m pytest -q tests/sdk
