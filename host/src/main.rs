@@ -9,6 +9,10 @@ use wasmgate::config::{Config, TEMPLATE};
 use wasmgate::gateway::Gateway;
 use wasmgate::server;
 
+/// mimalloc: the gateway allocates many short-lived buffers per request.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// wasmgate: a local LLM API gateway. Point OpenAI-compatible clients at it;
 /// every request goes through sandboxed WebAssembly plugins (provider
 /// adapters and filters) on its way to the upstream.
