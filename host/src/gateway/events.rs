@@ -51,14 +51,11 @@ impl FilterChain {
 
     async fn run(&mut self, mut events: Vec<StreamEvent>, finishing: bool) -> Vec<StreamEvent> {
         for filter in self.filters.iter_mut().rev() {
-            let mut next = Vec::with_capacity(events.len());
-            for event in &events {
-                match filter.on_event(&self.ctx, event).await {
-                    Ok(Ok(out)) => next.extend(out),
-                    Ok(Err(error)) => {
-                        next.push(StreamEvent::Error(error));
-                        break;
-                    }
+            let mut next = Vec::new();
+            if !events.is_empty() {
+                match filter.on_events(&self.ctx, &events).await {
+                    Ok(Ok(out)) => next = out,
+                    Ok(Err(error)) => return vec![StreamEvent::Error(error)],
                     Err(error) => return vec![plugin_failure(error)],
                 }
             }

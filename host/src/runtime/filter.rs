@@ -104,19 +104,19 @@ impl FilterInstance {
         self.inner.checked_error(result)
     }
 
-    /// Pass one stream event through the filter.
-    pub async fn on_event(
+    /// Pass a batch of stream events through the filter.
+    pub async fn on_events(
         &mut self,
         ctx: &RequestContext,
-        event: &StreamEvent,
+        events: &[StreamEvent],
     ) -> Result<Result<Vec<StreamEvent>, Error>, PluginError> {
         let stream = self.stream(ctx).await?;
         let result = self
             .inner
-            .call("stream-filter.on-event", async |b, s| {
+            .call("stream-filter.on-events", async |b, s| {
                 b.wasmgate_plugin_filter()
                     .stream_filter()
-                    .call_on_event(s, stream, event)
+                    .call_on_events(s, stream, events)
                     .await
             })
             .await?;

@@ -83,8 +83,11 @@ impl GuestStreamFilter for SuffixStream {
         }
     }
 
-    fn on_event(&self, event: StreamEvent) -> Result<Vec<StreamEvent>, Error> {
-        Ok(rules::on_stream_event(self.suffix.as_deref(), event))
+    fn on_events(&self, events: Vec<StreamEvent>) -> Result<Vec<StreamEvent>, Error> {
+        Ok(events
+            .into_iter()
+            .flat_map(|event| rules::on_stream_event(self.suffix.as_deref(), event))
+            .collect())
     }
 
     fn finish(&self) -> Result<Vec<StreamEvent>, Error> {

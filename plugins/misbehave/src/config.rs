@@ -28,7 +28,7 @@ pub enum Hook {
     Request,
     /// `on-response`.
     Response,
-    /// `stream-filter.on-event`.
+    /// `stream-filter.on-events`.
     Stream,
 }
 

@@ -95,10 +95,10 @@ impl GuestStreamFilter for Stream {
         }
     }
 
-    fn on_event(&self, event: StreamEvent) -> Result<Vec<StreamEvent>, Error> {
+    fn on_events(&self, events: Vec<StreamEvent>) -> Result<Vec<StreamEvent>, Error> {
         match bad::run(self.mode) {
             Mode::Garbage => Ok(garbage::stream_events()),
-            _ => Ok(vec![event]),
+            _ => Ok(events),
         }
     }
 

@@ -17,6 +17,9 @@ pub(super) fn now_secs() -> u64 {
 }
 
 /// Encodes one streamed answer as Chat Completions chunks.
+///
+/// Chunks are written straight into the output buffer: the part before
+/// `delta` (id, created, model) is serialised once per stream, not per chunk.
 #[derive(Debug)]
 pub struct ChatStreamEncoder {
     id: String,
@@ -26,6 +29,8 @@ pub struct ChatStreamEncoder {
     usage: Option<Usage>,
     started: bool,
     failed: bool,
+    /// `{"id":…,"object":…,"created":…,"model":…,"choices":[{"index":0,"delta":`
+    prefix: Vec<u8>,
     /// Canonical tool-call index → OpenAI `tool_calls[].index`, in order of appearance.
     tool_indices: Vec<u32>,
 }
@@ -33,7 +38,7 @@ pub struct ChatStreamEncoder {
 impl ChatStreamEncoder {
     /// An encoder; `id` and `model` are used until the upstream names its own.
     pub fn new(id: String, model: String, include_usage: bool) -> Self {
-        Self {
+        let mut encoder = Self {
             id,
             model,
             created: now_secs(),
@@ -41,27 +46,61 @@ impl ChatStreamEncoder {
             usage: None,
             started: false,
             failed: false,
+            prefix: Vec::new(),
             tool_indices: Vec::new(),
+        };
+        encoder.build_prefix();
+        encoder
+    }
+
+    fn build_prefix(&mut self) {
+        let mut prefix = Vec::with_capacity(128);
+        prefix.extend_from_slice(b"{\"id\":");
+        write_json(&mut prefix, &self.id);
+        prefix.extend_from_slice(b",\"object\":\"chat.completion.chunk\",\"created\":");
+        prefix.extend_from_slice(self.created.to_string().as_bytes());
+        prefix.extend_from_slice(b",\"model\":");
+        write_json(&mut prefix, &self.model);
+        prefix.extend_from_slice(b",\"choices\":[{\"index\":0,\"delta\":");
+        self.prefix = prefix;
+    }
+
+    /// One `data:` chunk whose delta is the JSON text `delta`.
+    fn write_chunk(&self, out: &mut Vec<u8>, delta: &[u8], finish: Option<&str>) {
+        out.extend_from_slice(b"data: ");
+        out.extend_from_slice(&self.prefix);
+        out.extend_from_slice(delta);
+        out.extend_from_slice(b",\"logprobs\":null,\"finish_reason\":");
+        match finish {
+            Some(reason) => write_json(out, reason),
+            None => out.extend_from_slice(b"null"),
         }
+        out.extend_from_slice(b"}]}\n\n");
     }
 
-    fn chunk(&self, delta: Value, finish: Option<&str>) -> Value {
-        json!({
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
-        })
-    }
-
-    fn emit(&mut self, out: &mut Vec<u8>, delta: Value, finish: Option<&str>) {
+    fn ensure_started(&mut self, out: &mut Vec<u8>) {
         if !self.started {
             self.started = true;
-            let first = self.chunk(json!({"role": "assistant", "content": ""}), None);
-            write_data(out, &first);
+            self.write_chunk(out, br#"{"role":"assistant","content":""}"#, None);
         }
-        write_data(out, &self.chunk(delta, finish));
+    }
+
+    /// A delta with one string field, e.g. `{"content":"…"}`.
+    fn emit_text(&mut self, out: &mut Vec<u8>, field: &str, text: &str) {
+        self.ensure_started(out);
+        let mut delta = Vec::with_capacity(text.len() + field.len() + 8);
+        delta.push(b'{');
+        write_json(&mut delta, field);
+        delta.push(b':');
+        write_json(&mut delta, text);
+        delta.push(b'}');
+        self.write_chunk(out, &delta, None);
+    }
+
+    fn emit(&mut self, out: &mut Vec<u8>, delta: &Value, finish: Option<&str>) {
+        self.ensure_started(out);
+        let delta = serde_json::to_vec(delta).unwrap_or_default();
+        self.write_chunk(out, &delta, finish);
     }
 
     fn tool_index(&mut self, index: u32) -> usize {
@@ -73,6 +112,12 @@ impl ChatStreamEncoder {
             }
         }
     }
+}
+
+/// Append `value` as a JSON string.
+fn write_json(out: &mut Vec<u8>, value: &str) {
+    // Serialising a `&str` into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 impl StreamEncoder for ChatStreamEncoder {
@@ -91,16 +136,13 @@ impl StreamEncoder for ChatStreamEncoder {
                 if let Some(created) = start.created {
                     self.created = created;
                 }
-                if !self.started {
-                    self.started = true;
-                    let first = self.chunk(json!({"role": "assistant", "content": ""}), None);
-                    write_data(out, &first);
-                }
+                self.build_prefix();
+                self.ensure_started(out);
             }
-            StreamEvent::TextDelta(text) => self.emit(out, json!({"content": text}), None),
+            StreamEvent::TextDelta(text) => self.emit_text(out, "content", &text),
             StreamEvent::ThinkingDelta(thinking) => {
                 if !thinking.redacted && !thinking.text.is_empty() {
-                    self.emit(out, json!({"reasoning_content": thinking.text}), None);
+                    self.emit_text(out, "reasoning_content", &thinking.text);
                 }
             }
             StreamEvent::ToolCallStart(start) => {
@@ -111,7 +153,7 @@ impl StreamEncoder for ChatStreamEncoder {
                     "type": "function",
                     "function": {"name": start.name, "arguments": ""},
                 }]});
-                self.emit(out, delta, None);
+                self.emit(out, &delta, None);
             }
             StreamEvent::ToolCallDelta(delta) => {
                 let index = self.tool_index(delta.index);
@@ -119,13 +161,13 @@ impl StreamEncoder for ChatStreamEncoder {
                     "index": index,
                     "function": {"arguments": delta.arguments},
                 }]});
-                self.emit(out, delta, None);
+                self.emit(out, &delta, None);
             }
             StreamEvent::ToolCallEnd(_) => {}
             StreamEvent::Usage(usage) => self.usage = Some(usage),
             StreamEvent::Finish(reason) => {
-                let reason = finish_reason(Some(&reason));
-                self.emit(out, json!({}), Some(reason));
+                self.ensure_started(out);
+                self.write_chunk(out, b"{}", Some(finish_reason(Some(&reason))));
             }
             StreamEvent::Error(error) => {
                 self.failed = true;
