@@ -3,6 +3,7 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -53,14 +54,17 @@ impl ComponentCache {
         let serialized = engine
             .precompile_component(bytes)
             .map_err(|e| RuntimeError::Compile(format!("{e:#}")))?;
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        // A unique temporary name, then an atomic rename: concurrent loaders
+        // (threads or processes) never see a partly written artifact.
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let unique = NEXT.fetch_add(1, Ordering::Relaxed);
+        let tmp = path.with_extension(format!("tmp-{}-{unique}", std::process::id()));
         let written = std::fs::write(&tmp, &serialized).and_then(|()| std::fs::rename(&tmp, &path));
         if let Err(error) = written {
             tracing::warn!(path = %path.display(), %error, "cannot write component cache");
             let _ = std::fs::remove_file(&tmp);
-            return compile(engine, bytes);
         }
-        deserialize(engine, &path)
+        deserialize_bytes(engine, &serialized)
     }
 }
 
@@ -86,4 +90,37 @@ fn deserialize(engine: &Engine, path: &Path) -> Result<Component, RuntimeError> 
     // (that hash is part of the file name).
     unsafe { Component::deserialize_file(engine, path) }
         .map_err(|e| RuntimeError::Compile(format!("{e:#}")))
+}
+
+#[allow(unsafe_code)]
+fn deserialize_bytes(engine: &Engine, serialized: &[u8]) -> Result<Component, RuntimeError> {
+    // SAFETY: `serialized` was produced just now by `precompile_component`
+    // on this same engine.
+    unsafe { Component::deserialize(engine, serialized) }
+        .map_err(|e| RuntimeError::Compile(format!("{e:#}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many threads filling an empty cache at once all get a working
+    /// component, and a later load comes from the file.
+    #[test]
+    fn concurrent_first_loads_are_safe() {
+        let dir = std::env::temp_dir().join(format!("wasmgate-cache-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cache = ComponentCache::new(Some(dir.clone()));
+        let engine = Engine::default();
+        let bytes = crate::catalog::BUNDLED[0].1;
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| assert!(cache.load(&engine, bytes).is_ok()));
+            }
+        });
+        assert!(cache.load(&engine, bytes).is_ok());
+        let files = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+        assert_eq!(files, 1, "one artifact, no temporary files left");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -25,7 +25,9 @@ pub struct PluginEnv {
 /// The data of one plugin instance's `Store`.
 pub struct StoreState {
     env: Arc<PluginEnv>,
-    wasi: WasiCtx,
+    /// Built on the guest's first WASI call: most calls make none, and
+    /// building it costs more than a small plugin call.
+    wasi: Option<WasiCtx>,
     table: ResourceTable,
     limits: StoreLimits,
     /// Set when the guest asked for more memory than the cap allows.
@@ -35,14 +37,9 @@ pub struct StoreState {
 impl StoreState {
     /// A sandbox with no filesystem, network, environment or stdio.
     pub fn new(env: Arc<PluginEnv>, memory_limit_bytes: usize) -> Self {
-        let wasi = WasiCtx::builder()
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
         Self {
             env,
-            wasi,
+            wasi: None,
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new()
                 .memory_size(memory_limit_bytes)
@@ -55,11 +52,22 @@ impl StoreState {
 
 impl WasiView for StoreState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
+        let ctx = self.wasi.get_or_insert_with(sandboxed_wasi);
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx,
             table: &mut self.table,
         }
     }
+}
+
+/// WASI with nothing granted: no preopened dirs, no sockets or name lookup,
+/// no environment or arguments, stdio discarded.
+fn sandboxed_wasi() -> WasiCtx {
+    WasiCtx::builder()
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .build()
 }
 
 impl ResourceLimiter for StoreState {

@@ -134,3 +134,16 @@ async fn the_gateway_keeps_full_rate_after_failures() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn the_sandbox_grants_no_files_network_or_environment() {
+    let gw = gateway_with("escape", "request").await;
+    let (status, resp) = post(&gw.url, &chat_body("echo", false)).await;
+    assert_eq!(status, 200, "{resp}");
+    let report = resp["choices"][0]["message"]["content"].as_str().unwrap();
+    for line in report.lines() {
+        assert!(line.contains("=denied:"), "the plugin escaped: {report}");
+    }
+    assert_eq!(report.lines().count(), 6, "{report}");
+    assert!(!std::path::Path::new("/tmp/misbehave-escape").exists());
+}

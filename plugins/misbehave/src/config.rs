@@ -16,6 +16,9 @@ pub enum Mode {
     Bomb,
     /// Return values that break the plugin contract.
     Garbage,
+    /// Try to reach files, the network and the environment, and answer
+    /// with what happened (every attempt should be denied).
+    Escape,
 }
 
 /// Which hook misbehaves.
@@ -55,6 +58,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
         Some("loop") => Mode::Loop,
         Some("bomb") => Mode::Bomb,
         Some("garbage") => Mode::Garbage,
+        Some("escape") => Mode::Escape,
         Some(other) => return Err(format!("misbehave: unknown mode `{other}`")),
     };
     let hook = match json.get("hook").and_then(Value::as_str) {
