@@ -16,7 +16,7 @@ command -v nginx >/dev/null || need+=(nginx-light)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-cargo build --release --bin wasmgate >/dev/null
+cargo build --release -p wasmgate -p wasmgate-bench
 
 work=$(mktemp -d)
 trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -114,5 +114,26 @@ for conns in 1 16; do
   run nginx "$NGINX" sse "$conns"
   run wasmgate "$GATE" sse "$conns"
 done
+
+# Added latency at a fixed offered load (open loop: latency counts from each
+# request's scheduled time), the same for every path, so queueing in the load
+# generator does not hide or inflate the hop's cost.
+RATE=${RATE:-2000}
+printf '{"model":"gpt-bench","messages":[{"role":"user","content":"Hello"}]}' > "$work/json.body"
+printf '{"model":"gpt-bench-sse","messages":[{"role":"user","content":"Hello"}],"stream":true,"stream_options":{"include_usage":true}}' > "$work/sse.body"
+fixed() { # name port mode conns
+  local path=/v1/chat/completions
+  if [ "$3" = sse ] && [ "$1" != wasmgate ]; then path=/sse/v1/chat/completions; fi
+  printf '| %-8s | %-4s | c%-3s | %s\n' "$1" "$3" "$4" \
+    "$(target/release/loadgen "http://127.0.0.1:$2$path" "$work/$3.body" "$RATE" "$4" "$DURATION")"
+}
+echo
+echo "Fixed rate: $RATE req/s"
+for mode in json sse; do
+  fixed direct "$MOCK" "$mode" 16
+  fixed nginx "$NGINX" "$mode" 16
+  fixed wasmgate "$GATE" "$mode" 16
+done
+
 echo
 echo "wasmgate RSS after load: $(awk '/VmRSS/ {print $2, $3}' /proc/"$(cat "$work/gate.pid")"/status)"
