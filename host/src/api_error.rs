@@ -48,6 +48,17 @@ impl ApiError {
         self
     }
 
+    /// Replace `secret` (an upstream credential an upstream may echo back in
+    /// its error message) with `[redacted]`.
+    pub fn redact(mut self, secret: Option<&str>) -> Self {
+        if let Some(secret) = secret.filter(|s| s.len() >= 4)
+            && self.message.contains(secret)
+        {
+            self.message = self.message.replace(secret, "[redacted]");
+        }
+        self
+    }
+
     /// 504: the upstream did not answer in time.
     pub fn timeout(message: impl Into<String>) -> Self {
         Self::new(StatusCode::GATEWAY_TIMEOUT, ErrorKind::Timeout, message)

@@ -45,7 +45,10 @@ fn request() -> Request {
 }
 
 fn report(plugin: &str, what: &str, total: Duration, n: u32) {
-    println!("| {plugin:<14} | {what:<34} | {:>8.2} |", total.as_secs_f64() * 1e6 / f64::from(n));
+    println!(
+        "| {plugin:<14} | {what:<34} | {:>8.2} |",
+        total.as_secs_f64() * 1e6 / f64::from(n)
+    );
 }
 
 #[tokio::main]

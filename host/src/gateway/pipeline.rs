@@ -124,7 +124,7 @@ pub async fn run(
             body: bytes,
         })
         .await?
-        .map_err(ApiError::from)?;
+        .map_err(|e| ApiError::from(e).redact(target.credential.as_deref()))?;
     if req.stream {
         return Ok(Outcome::Stream(EventStream::from_response(
             chain, &response,

@@ -161,3 +161,14 @@ async fn echo_demo_answers_without_keys() {
     assert_eq!(streamed_text(&events), "echo: Hello");
     assert_eq!(events.last().unwrap(), "[DONE]");
 }
+
+#[tokio::test]
+async fn upstream_credentials_never_reach_the_client() {
+    let mock = mock::start().await;
+    let gw = start(&openai_upstream(&mock.url)).await;
+    let (status, resp) = post(&gw.url, &chat_body("gpt-401", false)).await;
+    assert_eq!(status, 401);
+    let message = resp["error"]["message"].as_str().unwrap();
+    assert!(!message.contains("sk-upstream-secret"), "{message}");
+    assert!(message.contains("[redacted]"), "{message}");
+}

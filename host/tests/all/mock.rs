@@ -105,7 +105,11 @@ impl Drop for DropFlag {
 async fn handle(State(state): State<Arc<MockState>>, headers: HeaderMap, body: Bytes) -> Response {
     state.calls.fetch_add(1, Ordering::SeqCst);
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    state.requests.lock().unwrap().push((headers, body.clone()));
+    state
+        .requests
+        .lock()
+        .unwrap()
+        .push((headers.clone(), body.clone()));
     let model = body["model"].as_str().unwrap_or_default().to_string();
     let streaming = body["stream"].as_bool().unwrap_or(false);
     match model.as_str() {
@@ -113,6 +117,15 @@ async fn handle(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
             StatusCode::BAD_REQUEST,
             r#"{"error":{"message":"Invalid value for 'temperature'","type":"invalid_request_error","param":"temperature","code":null}}"#,
         ),
+        "gpt-401" => {
+            // Like some upstreams, quote the key it was sent.
+            let key = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            let body = serde_json::json!({"error": {"message": format!("Incorrect API key provided: {key}"), "type": "invalid_request_error"}});
+            json(StatusCode::UNAUTHORIZED, &body.to_string())
+        }
         "gpt-500" => json(
             StatusCode::INTERNAL_SERVER_ERROR,
             r#"{"error":{"message":"upstream exploded","type":"server_error"}}"#,
