@@ -34,27 +34,41 @@ chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "s
 chunks.append({**base, "choices": [], "usage": {"prompt_tokens": 10, "completion_tokens": 18, "total_tokens": 28}})
 sse = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
 body = open(fixture).read().strip()
-conf = f"""worker_processes 1;
-pid {work}/nginx.pid;
-error_log {work}/nginx.err;
+mock_conf = f"""worker_processes 1;
+pid {work}/mock.pid;
+error_log {work}/mock.err;
 events {{ worker_connections 4096; }}
 http {{
   access_log off;
-  upstream mock {{ server 127.0.0.1:{mock}; keepalive 64; }}
+  keepalive_requests 100000;
   server {{
     listen 127.0.0.1:{mock};
     location = /v1/chat/completions {{ default_type application/json; return 200 '{body}'; }}
     location = /sse/v1/chat/completions {{ default_type text/event-stream; return 200 '{sse}'; }}
   }}
+}}
+"""
+# The proxy is its own nginx process, as wasmgate is: a hop between
+# processes, not a jump inside one event loop.
+proxy_conf = f"""worker_processes 1;
+pid {work}/proxy.pid;
+error_log {work}/proxy.err;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  keepalive_requests 100000;
+  upstream mock {{ server 127.0.0.1:{mock}; keepalive 64; keepalive_requests 100000; }}
   server {{
     listen 127.0.0.1:{proxy};
     location / {{ proxy_pass http://mock; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }}
   }}
 }}
 """
-open(f"{work}/nginx.conf", "w").write(conf)
+open(f"{work}/mock.conf", "w").write(mock_conf)
+open(f"{work}/proxy.conf", "w").write(proxy_conf)
 PY
-nginx -c "$work/nginx.conf"
+nginx -c "$work/mock.conf"
+nginx -c "$work/proxy.conf"
 
 cat > "$work/wasmgate.toml" <<TOML
 [server]
