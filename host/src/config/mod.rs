@@ -194,6 +194,21 @@ pub struct FilterConfig {
     /// Handed to the plugin as its config (JSON).
     #[serde(default)]
     pub config: Option<toml::Table>,
+    /// What a failure of this filter (trap, deadline, memory cap, broken
+    /// output) does to the request.
+    #[serde(default)]
+    pub on_error: OnError,
+}
+
+/// A filter's failure policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// Fail the request (fail-closed): right for security filters.
+    #[default]
+    Fail,
+    /// Log, and go on as if the filter were not configured.
+    Skip,
 }
 
 fn default_listen() -> SocketAddr {

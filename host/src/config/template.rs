@@ -46,4 +46,5 @@ models = ["echo"]
 # [[filters]]
 # plugin = "example-filter"
 # config = { system_prefix = "Be brief.", reply_suffix = "" }
+# on_error = "fail"                  # or "skip": bypass this filter when it fails
 "#;

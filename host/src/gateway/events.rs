@@ -12,28 +12,34 @@ use crate::api_error::ApiError;
 use crate::canonical::{
     ContentPart, RequestContext, Response, StreamEvent, StreamStart, ToolCallDelta, ToolCallStart,
 };
+use crate::config::OnError;
 use crate::runtime::{FilterInstance, PluginError, ProviderInstance};
 
 /// The filters of one request, with its context.
 pub struct FilterChain {
-    /// In config order; responses and events visit them in reverse.
-    filters: Vec<FilterInstance>,
+    /// In config order, with each one's failure policy; responses and events
+    /// visit them in reverse.
+    filters: Vec<(FilterInstance, OnError)>,
     ctx: RequestContext,
 }
 
 impl FilterChain {
     /// A chain over `filters` (config order).
-    pub fn new(filters: Vec<FilterInstance>, ctx: RequestContext) -> Self {
+    pub fn new(filters: Vec<(FilterInstance, OnError)>, ctx: RequestContext) -> Self {
         Self { filters, ctx }
     }
 
     /// Pass a whole response through every filter, last filter first.
     pub async fn on_response(mut self, mut response: Response) -> Result<Response, ApiError> {
-        for filter in self.filters.iter_mut().rev() {
-            response = filter
-                .on_response(&self.ctx, &response)
-                .await?
-                .map_err(ApiError::from)?;
+        for (filter, on_error) in self.filters.iter_mut().rev() {
+            response = match filter.on_response(&self.ctx, &response).await {
+                Ok(result) => result.map_err(ApiError::from)?,
+                Err(error) if *on_error == OnError::Skip => {
+                    skipped(&error);
+                    response
+                }
+                Err(error) => return Err(error.into()),
+            };
         }
         Ok(response)
     }
@@ -50,12 +56,16 @@ impl FilterChain {
     }
 
     async fn run(&mut self, mut events: Vec<StreamEvent>, finishing: bool) -> Vec<StreamEvent> {
-        for filter in self.filters.iter_mut().rev() {
+        for (filter, on_error) in self.filters.iter_mut().rev() {
             let mut next = Vec::new();
             if !events.is_empty() {
                 match filter.on_events(&self.ctx, &events).await {
                     Ok(Ok(out)) => next = out,
                     Ok(Err(error)) => return vec![StreamEvent::Error(error)],
+                    Err(error) if *on_error == OnError::Skip => {
+                        skipped(&error);
+                        next = std::mem::take(&mut events);
+                    }
                     Err(error) => return vec![plugin_failure(error)],
                 }
             }
@@ -63,12 +73,20 @@ impl FilterChain {
                 match filter.finish(&self.ctx).await {
                     Ok(Ok(out)) => next.extend(out),
                     Ok(Err(error)) => next.push(StreamEvent::Error(error)),
+                    Err(error) if *on_error == OnError::Skip => skipped(&error),
                     Err(error) => return vec![plugin_failure(error)],
                 }
             }
             events = next;
         }
         events
+    }
+}
+
+/// A filter with `on_error = "skip"` failed: log it and pass its input on.
+fn skipped(error: &PluginError) {
+    if !matches!(error, PluginError::Poisoned { .. }) {
+        tracing::warn!(plugin = error.plugin(), %error, "filter failed; skipped (on_error = \"skip\")");
     }
 }
 

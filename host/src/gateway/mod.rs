@@ -17,7 +17,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 pub use events::{EventStream, FilterChain};
-pub use state::{Gateway, Live, PluginUse, SetupError};
+pub use state::{FilterUse, Gateway, Live, PluginUse, SetupError};
 
 use crate::api_error::ApiError;
 use crate::canonical::ErrorKind;

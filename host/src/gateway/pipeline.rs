@@ -6,10 +6,13 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 
 use super::events::{EventStream, FilterChain};
-use super::state::{Gateway, Live};
+use super::state::{FilterUse, Gateway, Live};
 use crate::api_error::ApiError;
 use crate::canonical::{ErrorKind, HttpResponse, Request, RequestContext, Response, Target};
-use crate::runtime::{FilterInstance, Outbound, ProviderInstance, RequestAction};
+use crate::config::OnError;
+use crate::runtime::{
+    FilterInstance, Limits, Outbound, PluginError, ProviderInstance, RequestAction,
+};
 use crate::{frontend::Format, routing};
 
 /// What the client gets.
@@ -35,14 +38,21 @@ pub async fn run(
     let limits = gw.runtime.limits();
 
     // Filters, in config order.
-    let mut filters: Vec<FilterInstance> = Vec::with_capacity(live.filters.len());
+    let mut filters = Vec::with_capacity(live.filters.len());
     for filter in &live.filters {
-        let mut instance = FilterInstance::new(&filter.plugin, filter.env.clone(), limits).await?;
-        match instance.on_request(&ctx, &req).await? {
+        let (instance, action) = match on_request(filter, limits, &ctx, &req).await {
+            Ok(done) => done,
+            Err(error) if filter.on_error == OnError::Skip => {
+                tracing::warn!(plugin = %filter.plugin.env.name, %error, "filter failed; skipped (on_error = \"skip\")");
+                continue;
+            }
+            Err(error) => return Err(error.into()),
+        };
+        filters.push((instance, filter.on_error));
+        match action {
             RequestAction::Continue(changed) => req = changed,
             RequestAction::Reject(error) => return Err(error.into()),
             RequestAction::Respond(response) => {
-                filters.push(instance);
                 let chain = FilterChain::new(filters, ctx);
                 return if req.stream {
                     Ok(Outcome::Stream(EventStream::from_response(
@@ -53,7 +63,6 @@ pub async fn run(
                 };
             }
         }
-        filters.push(instance);
     }
     let chain = FilterChain::new(filters, ctx);
 
@@ -131,6 +140,19 @@ pub async fn run(
         )));
     }
     chain.on_response(response).await.map(Outcome::Complete)
+}
+
+/// A fresh instance of `filter` and what its `on-request` decided.
+async fn on_request(
+    filter: &FilterUse,
+    limits: Limits,
+    ctx: &RequestContext,
+    req: &Request,
+) -> Result<(FilterInstance, RequestAction), PluginError> {
+    let mut instance =
+        FilterInstance::new(&filter.plugin.plugin, filter.plugin.env.clone(), limits).await?;
+    let action = instance.on_request(ctx, req).await?;
+    Ok((instance, action))
 }
 
 enum Body {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use arc_swap::ArcSwap;
 
 use crate::catalog::Catalog;
-use crate::config::{Config, table_json};
+use crate::config::{Config, OnError, table_json};
 use crate::kv::KvStore;
 use crate::runtime::{
     FilterInstance, Limits, Plugin, PluginEnv, PluginKind, ProviderInstance, Runtime, RuntimeError,
@@ -35,6 +35,15 @@ pub struct PluginUse {
     pub plugin: Arc<Plugin>,
     /// Its name, config and kv namespace.
     pub env: Arc<PluginEnv>,
+}
+
+/// A filter with its failure policy.
+#[derive(Debug, Clone)]
+pub struct FilterUse {
+    /// The plugin and its config.
+    pub plugin: PluginUse,
+    /// What its failure does to the request.
+    pub on_error: OnError,
 }
 
 /// One configured upstream with its provider.
@@ -67,7 +76,7 @@ pub struct Live {
     /// Plugins by name.
     pub catalog: Catalog,
     /// Filters in config order.
-    pub filters: Vec<PluginUse>,
+    pub filters: Vec<FilterUse>,
     /// One entry per `config.upstreams`, same order.
     pub upstreams: Vec<UpstreamUse>,
 }
@@ -154,7 +163,10 @@ async fn build_live(
             }
             Err(e) => return Err(SetupError::Plugin(format!("filters[{i}]: {e}"))),
         }
-        filters.push(plugin_use);
+        filters.push(FilterUse {
+            plugin: plugin_use,
+            on_error: filter.on_error,
+        });
     }
     let mut upstreams = Vec::new();
     for upstream in &config.upstreams {

@@ -8,9 +8,14 @@ use wasmgate::config::Config;
 use crate::common::*;
 
 async fn gateway_with(mode: &str, hook: &str) -> TestGateway {
+    gateway_with_policy(mode, hook, "fail").await
+}
+
+async fn gateway_with_policy(mode: &str, hook: &str, on_error: &str) -> TestGateway {
     let mut config = Config::parse(&config_text(&format!(
         "[[upstreams]]\nname = \"demo\"\nprovider = \"echo\"\nmodels = [\"echo\"]\n\
-         [[filters]]\nplugin = \"misbehave\"\nconfig = {{ mode = \"{mode}\", hook = \"{hook}\" }}\n"
+         [[filters]]\nplugin = \"misbehave\"\non_error = \"{on_error}\"\n\
+         config = {{ mode = \"{mode}\", hook = \"{hook}\" }}\n"
     )))
     .unwrap();
     config.plugins.dir = artifact("misbehave").parent().map(|p| p.to_path_buf());
@@ -146,4 +151,19 @@ async fn the_sandbox_grants_no_files_network_or_environment() {
     }
     assert_eq!(report.lines().count(), 6, "{report}");
     assert!(!std::path::Path::new("/tmp/misbehave-escape").exists());
+}
+
+#[tokio::test]
+async fn a_filter_with_on_error_skip_is_bypassed_when_it_fails() {
+    for hook in ["request", "response"] {
+        let gw = gateway_with_policy("trap", hook, "skip").await;
+        let (status, resp) = post(&gw.url, &chat_body("echo", false)).await;
+        assert_eq!(status, 200, "{hook}: {resp}");
+        assert_eq!(resp["choices"][0]["message"]["content"], "echo: Hello");
+    }
+    let gw = gateway_with_policy("loop", "stream", "skip").await;
+    let (status, events) = post_sse(&gw.url, &chat_body("echo", true)).await;
+    assert_eq!(status, 200);
+    assert_eq!(streamed_text(&events), "echo: Hello");
+    assert_eq!(events.last().unwrap(), "[DONE]");
 }
