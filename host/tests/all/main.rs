@@ -5,6 +5,7 @@
 
 mod auth;
 mod chat;
+mod cli;
 mod common;
 mod filters;
 mod limits;
