@@ -14,10 +14,23 @@ pub async fn list(State(gw): State<Arc<Gateway>>) -> Json<Value> {
     let live = gw.live.load();
     let mut data = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for upstream in &live.config.upstreams {
-        for pattern in &upstream.models {
-            if !pattern.ends_with('*') && seen.insert(pattern.clone()) {
-                data.push(json!({"id": pattern, "object": "model", "created": 0, "owned_by": upstream.name}));
+    for (config, upstream) in live.config.upstreams.iter().zip(&live.upstreams) {
+        for pattern in &config.models {
+            let ids: Vec<&String> = if pattern.ends_with('*') {
+                upstream
+                    .known_models
+                    .iter()
+                    .filter(|id| crate::routing::matches(pattern, id))
+                    .collect()
+            } else {
+                vec![pattern]
+            };
+            for id in ids {
+                if seen.insert(id.clone()) {
+                    data.push(
+                        json!({"id": id, "object": "model", "created": 0, "owned_by": config.name}),
+                    );
+                }
             }
         }
     }

@@ -53,6 +53,8 @@ pub struct UpstreamUse {
     pub provider: PluginUse,
     /// The base URL to use (config, else the provider's default).
     pub base_url: String,
+    /// Model ids the provider says it knows (`info().models`).
+    pub known_models: Vec<String>,
     /// Next credential to use.
     key_cursor: AtomicUsize,
 }
@@ -196,6 +198,7 @@ async fn build_live(
         upstreams.push(UpstreamUse {
             provider,
             base_url: upstream.base_url.clone().unwrap_or(info.default_base_url),
+            known_models: info.models.into_iter().map(|m| m.id).collect(),
             key_cursor: AtomicUsize::new(0),
         });
     }
