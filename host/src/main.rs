@@ -102,20 +102,21 @@ fn serve(path: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::Result<()
     }
     server::check_bind(&config)?;
     let addr = config.server.listen;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let workers = match config.server.workers {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        n => n,
+    };
+    let gateway = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let gateway = Gateway::new(config).await?;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
-        tracing::info!(%addr, "wasmgate listening");
-        server::serve(listener, gateway, async {
+        .build()?
+        .block_on(Gateway::new(config))?;
+    server::Workers::bind(addr, workers)
+        .with_context(|| format!("cannot listen on {addr}"))?
+        .run(gateway, async {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down");
-        })
-        .await?;
-        Ok(())
-    })
+        })?;
+    Ok(())
 }

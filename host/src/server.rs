@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::serve::ListenerExt;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use crate::config::Config;
 use crate::gateway::{Gateway, router};
@@ -49,4 +49,87 @@ pub async fn serve(
     axum::serve(listener, router(gw))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Listeners for worker threads: one `SO_REUSEPORT` socket per worker, all
+/// bound to the same address.
+///
+/// Each worker runs its own single-threaded runtime, so a connection, its
+/// plugin calls and its upstream connection all stay on one thread (the way
+/// nginx runs workers).
+#[derive(Debug)]
+pub struct Workers {
+    sockets: Vec<TcpSocket>,
+    addr: SocketAddr,
+}
+
+impl Workers {
+    /// Bind `count` sockets to `addr` (port 0 resolves once, then every
+    /// socket takes that port).
+    pub fn bind(addr: SocketAddr, count: usize) -> std::io::Result<Self> {
+        let mut sockets = Vec::with_capacity(count.max(1));
+        let mut addr = addr;
+        for _ in 0..count.max(1) {
+            let socket = if addr.is_ipv4() {
+                TcpSocket::new_v4()?
+            } else {
+                TcpSocket::new_v6()?
+            };
+            socket.set_reuseaddr(true)?;
+            socket.set_reuseport(true)?;
+            socket.set_nodelay(true)?;
+            socket.bind(addr)?;
+            addr = socket.local_addr()?;
+            sockets.push(socket);
+        }
+        Ok(Self { sockets, addr })
+    }
+
+    /// The address every worker listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serve `gw` on every worker until `shutdown` completes, then let the
+    /// workers finish their connections and return.
+    pub fn run(
+        self,
+        gw: Arc<Gateway>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        tracing::info!(addr = %self.addr, workers = self.sockets.len(), "wasmgate listening");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut threads = Vec::new();
+        for (i, socket) in self.sockets.into_iter().enumerate() {
+            let gw = gw.clone();
+            let mut stopped = stopped.clone();
+            let thread = std::thread::Builder::new()
+                .name(format!("wasmgate-worker-{i}"))
+                .spawn(move || -> std::io::Result<()> {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?;
+                    runtime.block_on(async move {
+                        let listener = socket.listen(1024)?;
+                        serve(listener, gw, async move {
+                            let _ = stopped.wait_for(|stop| *stop).await;
+                        })
+                        .await
+                    })
+                })?;
+            threads.push(thread);
+        }
+        let signal = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        signal.block_on(shutdown);
+        let _ = stop.send(true);
+        for thread in threads {
+            match thread.join() {
+                Ok(result) => result?,
+                Err(_) => tracing::error!("a worker thread panicked"),
+            }
+        }
+        Ok(())
+    }
 }

@@ -83,6 +83,10 @@ pub struct ServerConfig {
     /// Largest accepted request body, in bytes.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// Worker threads, each with its own runtime and listener; 0 means one
+    /// per CPU.
+    #[serde(default)]
+    pub workers: usize,
 }
 
 impl Default for ServerConfig {
@@ -92,6 +96,7 @@ impl Default for ServerConfig {
             api_keys: Vec::new(),
             allow_unauthenticated_remote: false,
             max_body_bytes: default_max_body(),
+            workers: 0,
         }
     }
 }

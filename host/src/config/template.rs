@@ -12,6 +12,7 @@ api_keys = ["${WASMGATE_KEY:-}"]
 # With no api_keys, wasmgate refuses a non-loopback `listen` unless this is true.
 allow_unauthenticated_remote = false
 max_body_bytes = 20971520           # largest request body (20 MiB)
+workers = 0                          # worker threads; 0 = one per CPU
 
 [plugins]
 dir = "plugins"                      # relative to this file; files here override bundled plugins

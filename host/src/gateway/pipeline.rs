@@ -100,10 +100,17 @@ pub async fn run(
         .build_request(&req, &target)
         .await?
         .map_err(ApiError::from)?;
+    let http = gw.http().map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKind::Internal,
+            format!("cannot build the HTTP client: {e}"),
+        )
+    })?;
     let (status, headers, mut body) = match outbound {
         Outbound::Local(local) => (local.status, local.headers, Body::Local(Some(local.body))),
-        Outbound::Send(http) => {
-            let received = gw.http.send(name, http).await?;
+        Outbound::Send(request) => {
+            let received = http.send(name, request).await?;
             (
                 received.status,
                 received.headers.clone(),
@@ -117,14 +124,14 @@ pub async fn run(
         let stream = match body {
             Body::Local(bytes) => EventStream::local(provider, chain, bytes.unwrap_or_default()),
             Body::Remote(received) => {
-                EventStream::remote(provider, chain, received.body, gw.http.idle, name)
+                EventStream::remote(provider, chain, received.body, http.idle, name)
             }
         };
         return Ok(Outcome::Stream(stream));
     }
     let bytes = match &mut body {
         Body::Local(bytes) => bytes.take().unwrap_or_default(),
-        Body::Remote(received) => gw.http.read_body(name, received).await?,
+        Body::Remote(received) => http.read_body(name, received).await?,
     };
     let response = provider
         .parse_response(&HttpResponse {

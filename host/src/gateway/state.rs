@@ -6,7 +6,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use arc_swap::ArcSwap;
 
 use crate::catalog::Catalog;
-use crate::config::{Config, OnError, table_json};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use crate::config::{Config, HttpConfig, OnError, table_json};
 use crate::kv::KvStore;
 use crate::runtime::{
     FilterInstance, Limits, Plugin, PluginEnv, PluginKind, ProviderInstance, Runtime, RuntimeError,
@@ -27,6 +30,8 @@ pub enum SetupError {
     #[error("{0}")]
     Plugin(String),
 }
+
+static NEXT_GATEWAY: AtomicU64 = AtomicU64::new(0);
 
 /// A plugin with the config of one place it is used.
 #[derive(Debug, Clone)]
@@ -88,8 +93,10 @@ pub struct Live {
 pub struct Gateway {
     /// The Wasm runtime.
     pub runtime: Runtime,
-    /// The upstream HTTP client.
-    pub http: Upstream,
+    /// Upstream HTTP settings; each thread gets its own client (see [`Gateway::http`]).
+    http_config: HttpConfig,
+    /// Distinguishes gateways in the per-thread client map.
+    id: u64,
     /// The live config.
     pub live: ArcSwap<Live>,
     kv: Arc<KvStore>,
@@ -111,16 +118,37 @@ impl Gateway {
             .clone()
             .or_else(crate::runtime::ComponentCache::default_dir);
         let runtime = Runtime::new(limits, cache_dir)?;
-        let http = Upstream::new(&config.http)?;
+        let http_config = config.http.clone();
+        // Fail early on a client that cannot be built.
+        Upstream::new(&http_config)?;
         let kv = Arc::new(KvStore::default());
         let live = build_live(&runtime, &kv, config).await?;
         Ok(Arc::new(Self {
             runtime,
-            http,
+            http_config,
+            id: NEXT_GATEWAY.fetch_add(1, Ordering::Relaxed),
             live: ArcSwap::from_pointee(live),
             kv,
             requests: AtomicU64::new(0),
         }))
+    }
+
+    /// This thread's upstream client. A client's pooled connections are
+    /// driven by tasks on the runtime that opened them, so each worker thread
+    /// keeps its own: a request never hops threads to reach its connection.
+    pub fn http(&self) -> Result<Upstream, reqwest::Error> {
+        thread_local! {
+            static CLIENTS: RefCell<HashMap<u64, Upstream>> = RefCell::new(HashMap::new());
+        }
+        CLIENTS.with(|clients| {
+            let mut clients = clients.borrow_mut();
+            if let Some(client) = clients.get(&self.id) {
+                return Ok(client.clone());
+            }
+            let client = Upstream::new(&self.http_config)?;
+            clients.insert(self.id, client.clone());
+            Ok(client)
+        })
     }
 
     /// A new request id.

@@ -12,3 +12,4 @@ mod limits;
 mod misbehave;
 mod mock;
 mod streaming;
+mod workers;
