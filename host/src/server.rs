@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::serve::ListenerExt;
-use tokio::net::{TcpListener, TcpSocket};
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::gateway::{Gateway, router};
@@ -59,7 +60,7 @@ pub async fn serve(
 /// nginx runs workers).
 #[derive(Debug)]
 pub struct Workers {
-    sockets: Vec<TcpSocket>,
+    listeners: Vec<std::net::TcpListener>,
     addr: SocketAddr,
 }
 
@@ -67,22 +68,22 @@ impl Workers {
     /// Bind `count` sockets to `addr` (port 0 resolves once, then every
     /// socket takes that port).
     pub fn bind(addr: SocketAddr, count: usize) -> std::io::Result<Self> {
-        let mut sockets = Vec::with_capacity(count.max(1));
+        let mut listeners = Vec::with_capacity(count.max(1));
         let mut addr = addr;
         for _ in 0..count.max(1) {
-            let socket = if addr.is_ipv4() {
-                TcpSocket::new_v4()?
-            } else {
-                TcpSocket::new_v6()?
-            };
-            socket.set_reuseaddr(true)?;
-            socket.set_reuseport(true)?;
-            socket.set_nodelay(true)?;
-            socket.bind(addr)?;
-            addr = socket.local_addr()?;
-            sockets.push(socket);
+            let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+            socket.set_reuse_address(true)?;
+            socket.set_reuse_port(true)?;
+            socket.set_nonblocking(true)?;
+            socket.bind(&addr.into())?;
+            // Listening now, not when the worker starts: connections that
+            // arrive earlier wait in the backlog instead of being refused.
+            socket.listen(1024)?;
+            let listener = std::net::TcpListener::from(socket);
+            addr = listener.local_addr()?;
+            listeners.push(listener);
         }
-        Ok(Self { sockets, addr })
+        Ok(Self { listeners, addr })
     }
 
     /// The address every worker listens on.
@@ -97,10 +98,10 @@ impl Workers {
         gw: Arc<Gateway>,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        tracing::info!(addr = %self.addr, workers = self.sockets.len(), "wasmgate listening");
+        tracing::info!(addr = %self.addr, workers = self.listeners.len(), "wasmgate listening");
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut threads = Vec::new();
-        for (i, socket) in self.sockets.into_iter().enumerate() {
+        for (i, listener) in self.listeners.into_iter().enumerate() {
             let gw = gw.clone();
             let mut stopped = stopped.clone();
             let thread = std::thread::Builder::new()
@@ -110,7 +111,7 @@ impl Workers {
                         .enable_all()
                         .build()?;
                     runtime.block_on(async move {
-                        let listener = socket.listen(1024)?;
+                        let listener = TcpListener::from_std(listener)?;
                         serve(listener, gw, async move {
                             let _ = stopped.wait_for(|stop| *stop).await;
                         })
