@@ -9,6 +9,7 @@
 // Tests may panic to report a failure; shipped code may not.
 #![cfg_attr(not(test), deny(clippy::panic))]
 
+mod chunk;
 mod config;
 mod error;
 mod extra;

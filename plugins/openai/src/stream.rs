@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
+use crate::chunk::{self, SimpleChunk};
 use crate::fields::{self, non_empty_str, str_or_empty};
 use crate::sse::SseParser;
 use crate::types::{
@@ -96,6 +97,10 @@ impl Decoder {
             self.done = true;
             return Ok(());
         }
+        if let Some(chunk) = chunk::parse(payload) {
+            self.simple(chunk, events);
+            return Ok(());
+        }
         let chunk: Value = serde_json::from_str(payload).map_err(|e| {
             error::upstream(
                 format!("upstream sent invalid JSON in the stream: {e}"),
@@ -136,17 +141,91 @@ impl Decoder {
         if self.started {
             return;
         }
+        let fingerprint = chunk
+            .get("system_fingerprint")
+            .filter(|v| !v.is_null())
+            .cloned();
+        self.start(
+            chunk.get("id").and_then(Value::as_str).unwrap_or_default(),
+            chunk
+                .get("model")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            chunk.get("created").and_then(Value::as_u64),
+            fingerprint,
+            events,
+        );
+    }
+
+    /// Emit `start` (once).
+    fn start(
+        &mut self,
+        id: &str,
+        model: &str,
+        created: Option<u64>,
+        fingerprint: Option<Value>,
+        events: &mut Vec<StreamEvent>,
+    ) {
+        if self.started {
+            return;
+        }
         self.started = true;
         let mut rest = Map::new();
-        if let Some(fp) = chunk.get("system_fingerprint").filter(|v| !v.is_null()) {
-            rest.insert("system_fingerprint".into(), fp.clone());
+        if let Some(fp) = fingerprint {
+            rest.insert("system_fingerprint".into(), fp);
         }
         events.push(StreamEvent::Start(StreamStart {
-            id: str_or_empty(chunk, "id"),
-            model: str_or_empty(chunk, "model"),
-            created: chunk.get("created").and_then(Value::as_u64),
+            id: id.to_string(),
+            model: model.to_string(),
+            created,
             extra: extra::to_text(rest),
         }));
+    }
+
+    /// The common case, a chunk with only text, reasoning, a finish reason
+    /// or usage (see [`chunk`]); same events as the general path.
+    fn simple(&mut self, chunk: SimpleChunk<'_>, events: &mut Vec<StreamEvent>) {
+        let fingerprint = chunk
+            .system_fingerprint
+            .as_deref()
+            .map(|f| Value::String(f.to_string()));
+        self.start(
+            chunk.id.as_deref().unwrap_or_default(),
+            chunk.model.as_deref().unwrap_or_default(),
+            chunk.created,
+            fingerprint,
+            events,
+        );
+        let choice = chunk.choices.first();
+        if !self.finished
+            && let Some(delta) = choice.and_then(|c| c.delta.as_ref())
+        {
+            let non_empty = |s: &Option<std::borrow::Cow<'_, str>>| {
+                s.as_deref().filter(|s| !s.is_empty()).map(str::to_string)
+            };
+            if let Some(text) =
+                non_empty(&delta.reasoning_content).or_else(|| non_empty(&delta.reasoning))
+            {
+                events.push(StreamEvent::ThinkingDelta(ThinkingDelta {
+                    text,
+                    signature: None,
+                    redacted: false,
+                }));
+            }
+            if let Some(text) = non_empty(&delta.content) {
+                events.push(StreamEvent::TextDelta(text));
+            }
+        }
+        if let Some(reason) = choice.and_then(|c| c.finish_reason.as_deref())
+            && !self.finished
+        {
+            self.close_calls(events);
+            events.push(StreamEvent::Finish(fields::finish_reason(reason)));
+            self.finished = true;
+        }
+        if let Some(usage) = chunk.usage.as_ref().and_then(fields::usage) {
+            events.push(StreamEvent::Usage(usage));
+        }
     }
 
     /// Events for one `choices[0].delta`.
