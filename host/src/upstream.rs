@@ -20,14 +20,17 @@ pub struct Upstream {
     max_body: usize,
 }
 
+/// An upstream body, chunk by chunk.
+pub type BodyStream = std::pin::Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
 /// Response headers arrived; the body is still on the wire.
 pub struct Received {
     /// HTTP status.
     pub status: u16,
     /// Response headers.
     pub headers: Vec<(String, String)>,
-    /// The body, chunk by chunk.
-    pub body: std::pin::Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    /// The body.
+    pub body: BodyStream,
 }
 
 impl Upstream {
@@ -93,11 +96,11 @@ impl Upstream {
     pub async fn read_body(
         &self,
         upstream: &str,
-        received: &mut Received,
+        stream: &mut BodyStream,
     ) -> Result<Vec<u8>, ApiError> {
         let mut body = Vec::new();
         loop {
-            match tokio::time::timeout(self.idle, received.body.next()).await {
+            match tokio::time::timeout(self.idle, stream.next()).await {
                 Err(_) => {
                     return Err(ApiError::timeout(format!(
                         "upstream `{upstream}` stalled for {} ms mid-response",

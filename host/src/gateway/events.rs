@@ -14,6 +14,7 @@ use crate::canonical::{
 };
 use crate::config::OnError;
 use crate::runtime::{FilterInstance, PluginError, ProviderInstance};
+use crate::upstream::BodyStream;
 
 /// The filters of one request, with its context.
 pub struct FilterChain {
@@ -101,7 +102,7 @@ enum Source {
     Local(Option<Vec<u8>>),
     /// The upstream's body on the wire.
     Remote {
-        body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+        body: BodyStream,
         idle: Duration,
         upstream: String,
     },
@@ -213,7 +214,7 @@ impl EventStream {
     pub fn remote(
         provider: ProviderInstance,
         chain: FilterChain,
-        body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+        body: BodyStream,
         idle: Duration,
         upstream: &str,
     ) -> Self {

@@ -113,8 +113,8 @@ pub async fn run(
             let received = http.send(name, request).await?;
             (
                 received.status,
-                received.headers.clone(),
-                Body::Remote(received),
+                received.headers,
+                Body::Remote(received.body),
             )
         }
     };
@@ -123,15 +123,13 @@ pub async fn run(
     if req.stream && (200..300).contains(&status) {
         let stream = match body {
             Body::Local(bytes) => EventStream::local(provider, chain, bytes.unwrap_or_default()),
-            Body::Remote(received) => {
-                EventStream::remote(provider, chain, received.body, http.idle, name)
-            }
+            Body::Remote(body) => EventStream::remote(provider, chain, body, http.idle, name),
         };
         return Ok(Outcome::Stream(stream));
     }
     let bytes = match &mut body {
         Body::Local(bytes) => bytes.take().unwrap_or_default(),
-        Body::Remote(received) => http.read_body(name, received).await?,
+        Body::Remote(body) => http.read_body(name, body).await?,
     };
     let response = provider
         .parse_response(&HttpResponse {
@@ -164,7 +162,7 @@ async fn on_request(
 
 enum Body {
     Local(Option<Vec<u8>>),
-    Remote(crate::upstream::Received),
+    Remote(crate::upstream::BodyStream),
 }
 
 fn unknown_model(live: &Live, model: &str) -> ApiError {
