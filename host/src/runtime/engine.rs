@@ -6,7 +6,8 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAlloc
 
 use super::RuntimeError;
 
-/// How often the epoch advances; deadlines are counted in these ticks.
+/// How often the epoch advances: a running guest yields this often, and its
+/// deadline is checked this often.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 
 /// Bytes of each memory and table slot kept resident between instances.
@@ -56,10 +57,4 @@ fn start_ticker(engine: &Engine) {
     if let Err(error) = spawned {
         tracing::error!(%error, "cannot start the epoch ticker; plugin deadlines are off");
     }
-}
-
-/// Epoch ticks for a deadline, rounded up, plus one for the partial tick.
-pub fn deadline_ticks(deadline: Duration) -> u64 {
-    let tick = EPOCH_TICK.as_micros().max(1);
-    (deadline.as_micros().div_ceil(tick) as u64).saturating_add(1)
 }

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use wasmtime::{ResourceLimiter, Store};
+use std::time::Instant;
 
-use super::engine::deadline_ticks;
+use wasmtime::{ResourceLimiter, Store, UpdateDeadline};
+
 use super::state::{PluginEnv, StoreState};
 use super::{Limits, PluginError, memory_bytes};
 use crate::canonical::{self, Error, StreamChecker, StreamEvent};
@@ -16,7 +17,6 @@ pub(crate) struct Instance<B> {
     pub(crate) bindings: B,
     env: Arc<PluginEnv>,
     limits: Limits,
-    ticks: u64,
     poisoned: bool,
     checker: StreamChecker,
 }
@@ -32,9 +32,19 @@ impl<B> Instance<B> {
         let state = StoreState::new(env.clone(), memory_bytes(limits.memory_limit_mib));
         let mut store = Store::new(engine, state);
         store.limiter(|state| state as &mut dyn ResourceLimiter);
-        let ticks = deadline_ticks(limits.call_deadline);
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        // Every epoch tick, a guest still running yields to the executor (so
+        // one slow plugin never stalls the other connections of its worker
+        // thread), and past its wall-clock budget it traps.
+        let deadline = limits.call_deadline;
+        store.epoch_deadline_callback(move |ctx| {
+            Ok(if ctx.data().call_started.elapsed() >= deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now()))
+            })
+        });
+        store.data_mut().call_started = Instant::now();
+        store.set_epoch_deadline(1);
         let bindings = match instantiate(&mut store).await {
             Ok(bindings) => bindings,
             Err(error) => {
@@ -48,7 +58,6 @@ impl<B> Instance<B> {
             bindings,
             env,
             limits,
-            ticks,
             poisoned: false,
             checker: StreamChecker::default(),
         })
@@ -70,7 +79,8 @@ impl<B> Instance<B> {
                 plugin: self.env.name.clone(),
             });
         }
-        self.store.set_epoch_deadline(self.ticks);
+        self.store.data_mut().call_started = Instant::now();
+        self.store.set_epoch_deadline(1);
         match f(&self.bindings, &mut self.store).await {
             Ok(value) => Ok(value),
             Err(error) => {

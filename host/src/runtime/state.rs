@@ -32,6 +32,8 @@ pub struct StoreState {
     limits: StoreLimits,
     /// Set when the guest asked for more memory than the cap allows.
     pub(crate) memory_denied: bool,
+    /// When the current guest call began, for its wall-clock deadline.
+    pub(crate) call_started: std::time::Instant,
 }
 
 impl StoreState {
@@ -46,6 +48,7 @@ impl StoreState {
                 .instances(4)
                 .build(),
             memory_denied: false,
+            call_started: std::time::Instant::now(),
         }
     }
 }

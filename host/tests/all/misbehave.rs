@@ -167,3 +167,37 @@ async fn a_filter_with_on_error_skip_is_bypassed_when_it_fails() {
     assert_eq!(streamed_text(&events), "echo: Hello");
     assert_eq!(events.last().unwrap(), "[DONE]");
 }
+
+/// The test runtime is single-threaded, like each gateway worker: a looping
+/// plugin must yield, so other requests are served during its deadline.
+#[tokio::test]
+async fn a_looping_plugin_does_not_stall_other_requests() {
+    let mut config = Config::parse(&config_text(
+        "[[upstreams]]\nname = \"demo\"\nprovider = \"echo\"\nmodels = [\"echo\"]\n\
+         [[filters]]\nplugin = \"misbehave\"\nconfig = { mode = \"loop\", hook = \"request\" }\n",
+    ))
+    .unwrap();
+    config.runtime.call_deadline_ms = 1000;
+    config.plugins.dir = artifact("misbehave").parent().map(|p| p.to_path_buf());
+    let gw = start_config(config).await;
+    let url = gw.url.clone();
+    let looping = tokio::spawn(async move { post(&url, &chat_body("echo", false)).await.0 });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let health = client()
+        .get(format!("{}/health", gw.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "health waited {:?} behind a looping plugin",
+        started.elapsed()
+    );
+    assert_eq!(
+        looping.await.unwrap(),
+        502,
+        "the loop still hits its deadline"
+    );
+}
