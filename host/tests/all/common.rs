@@ -63,6 +63,17 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// The status of `GET /health`.
+pub async fn health_status(url: &str) -> u16 {
+    client()
+        .get(format!("{url}/health"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 pub fn chat_body(model: &str, stream: bool) -> Value {
     serde_json::json!({
         "model": model,

@@ -12,6 +12,11 @@ async fn gateway_with(mode: &str, hook: &str) -> TestGateway {
 }
 
 async fn gateway_with_policy(mode: &str, hook: &str, on_error: &str) -> TestGateway {
+    start_config(misbehave_config(mode, hook, on_error)).await
+}
+
+/// The `echo` demo behind a `misbehave` filter loaded from the plugins folder.
+fn misbehave_config(mode: &str, hook: &str, on_error: &str) -> Config {
     let mut config = Config::parse(&config_text(&format!(
         "[[upstreams]]\nname = \"demo\"\nprovider = \"echo\"\nmodels = [\"echo\"]\n\
          [[filters]]\nplugin = \"misbehave\"\non_error = \"{on_error}\"\n\
@@ -19,7 +24,7 @@ async fn gateway_with_policy(mode: &str, hook: &str, on_error: &str) -> TestGate
     )))
     .unwrap();
     config.plugins.dir = artifact("misbehave").parent().map(|p| p.to_path_buf());
-    start_config(config).await
+    config
 }
 
 async fn assert_still_serving(gw: &TestGateway) {
@@ -35,12 +40,7 @@ async fn assert_still_serving(gw: &TestGateway) {
         .await;
         assert!(status == 200 || status == 502);
     }
-    let health = client()
-        .get(format!("{}/health", gw.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 200);
+    assert_eq!(health_status(&gw.url).await, 200);
 }
 
 async fn expect_plugin_failure(mode: &str, hook: &str, needle: &str) {
@@ -101,11 +101,7 @@ async fn misbehaving_stream_filter_ends_the_stream_with_an_error() {
 
 #[tokio::test]
 async fn a_plugin_whose_init_fails_is_refused_at_startup() {
-    let mut config = Config::parse(&config_text(
-        "[[filters]]\nplugin = \"misbehave\"\nconfig = { mode = \"garbage\", hook = \"init\" }\n",
-    ))
-    .unwrap();
-    config.plugins.dir = artifact("misbehave").parent().map(|p| p.to_path_buf());
+    let config = misbehave_config("garbage", "init", "fail");
     let err = wasmgate::gateway::Gateway::new(config)
         .await
         .err()
@@ -172,24 +168,14 @@ async fn a_filter_with_on_error_skip_is_bypassed_when_it_fails() {
 /// plugin must yield, so other requests are served during its deadline.
 #[tokio::test]
 async fn a_looping_plugin_does_not_stall_other_requests() {
-    let mut config = Config::parse(&config_text(
-        "[[upstreams]]\nname = \"demo\"\nprovider = \"echo\"\nmodels = [\"echo\"]\n\
-         [[filters]]\nplugin = \"misbehave\"\nconfig = { mode = \"loop\", hook = \"request\" }\n",
-    ))
-    .unwrap();
+    let mut config = misbehave_config("loop", "request", "fail");
     config.runtime.call_deadline_ms = 1000;
-    config.plugins.dir = artifact("misbehave").parent().map(|p| p.to_path_buf());
     let gw = start_config(config).await;
     let url = gw.url.clone();
     let looping = tokio::spawn(async move { post(&url, &chat_body("echo", false)).await.0 });
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
-    let health = client()
-        .get(format!("{}/health", gw.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 200);
+    assert_eq!(health_status(&gw.url).await, 200);
     assert!(
         started.elapsed() < Duration::from_millis(500),
         "health waited {:?} behind a looping plugin",
