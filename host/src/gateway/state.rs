@@ -107,11 +107,7 @@ impl Gateway {
     /// Build a gateway for `config`: compile plugins, check every configured
     /// plugin exists with the right kind, and run each one's `init`.
     pub async fn new(config: Config) -> Result<Arc<Self>, SetupError> {
-        let limits = Limits {
-            call_deadline: std::time::Duration::from_millis(config.runtime.call_deadline_ms),
-            memory_limit_mib: config.runtime.memory_limit_mib,
-            max_instances: config.runtime.max_instances,
-        };
+        let limits = Limits::from(&config.runtime);
         let cache_dir = config
             .plugins
             .cache_dir

@@ -19,6 +19,8 @@ use std::time::Duration;
 use wasmtime::Engine;
 use wasmtime::component::{HasSelf, Linker};
 
+use crate::config::RuntimeConfig;
+
 pub use cache::ComponentCache;
 pub use error::PluginError;
 pub use filter::{FilterInstance, RequestAction};
@@ -56,13 +58,20 @@ pub struct Limits {
     pub max_instances: u32,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
+impl From<&RuntimeConfig> for Limits {
+    fn from(config: &RuntimeConfig) -> Self {
         Self {
-            call_deadline: Duration::from_millis(100),
-            memory_limit_mib: 64,
-            max_instances: 1000,
+            call_deadline: Duration::from_millis(config.call_deadline_ms),
+            memory_limit_mib: config.memory_limit_mib,
+            max_instances: config.max_instances,
         }
+    }
+}
+
+impl Default for Limits {
+    /// The config file's defaults.
+    fn default() -> Self {
+        Self::from(&RuntimeConfig::default())
     }
 }
 
