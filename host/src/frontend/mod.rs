@@ -1,33 +1,85 @@
 //! Front-end codecs: each client wire format to and from the canonical model.
 
+pub mod anthropic;
+mod codec;
+pub mod extra;
+pub mod gemini;
 pub mod openai_chat;
+pub mod openai_responses;
 pub mod sse;
+pub mod tokens;
+
+pub use codec::Codec;
 
 /// The client wire formats the gateway serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// OpenAI Chat Completions (and anything unknown).
     OpenAiChat,
+    /// OpenAI Responses.
+    OpenAiResponses,
+    /// Anthropic Messages.
+    Anthropic,
+    /// Google Gemini (`generateContent`).
+    Gemini,
 }
 
 impl Format {
     /// The format a request path belongs to, for rendering errors before
     /// the handler runs (auth, routing).
-    pub fn from_path(_path: &str) -> Self {
-        Format::OpenAiChat
+    pub fn from_path(path: &str) -> Self {
+        if path.starts_with("/v1/messages") {
+            Format::Anthropic
+        } else if path.starts_with("/v1/responses") || path.starts_with("/responses") {
+            Format::OpenAiResponses
+        } else if path.starts_with("/v1beta/")
+            || (path.starts_with("/v1/models/") && path.contains(':'))
+        {
+            Format::Gemini
+        } else {
+            Format::OpenAiChat
+        }
     }
 
     /// Render an error in this format.
     pub fn error_response(self, error: &crate::api_error::ApiError) -> axum::response::Response {
         match self {
-            Format::OpenAiChat => openai_chat::error_response(error),
+            Format::OpenAiChat | Format::OpenAiResponses => openai_chat::error_response(error),
+            Format::Anthropic => anthropic::error_response(error),
+            Format::Gemini => gemini::error_response(error),
         }
     }
 
-    /// The name filters see in `request-context.frontend`.
+    /// The wire name: `request-context.frontend` and the key of this
+    /// format's fields in canonical `extra` objects (see docs/canonical.md).
     pub fn name(self) -> &'static str {
         match self {
             Format::OpenAiChat => "openai-chat",
+            Format::OpenAiResponses => "openai-responses",
+            Format::Anthropic => "anthropic",
+            Format::Gemini => "gemini",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Format;
+
+    #[test]
+    fn paths_map_to_formats() {
+        for (path, format) in [
+            ("/v1/chat/completions", Format::OpenAiChat),
+            ("/v1/models", Format::OpenAiChat),
+            ("/v1/responses", Format::OpenAiResponses),
+            ("/v1/messages", Format::Anthropic),
+            ("/v1/messages/count_tokens", Format::Anthropic),
+            ("/v1beta/models/g:generateContent", Format::Gemini),
+            ("/v1beta/models", Format::Gemini),
+            ("/v1/models/g:streamGenerateContent", Format::Gemini),
+            ("/nope", Format::OpenAiChat),
+        ] {
+            assert_eq!(Format::from_path(path), format, "{path}");
         }
     }
 }

@@ -14,6 +14,18 @@ pub trait StreamEncoder: Send + 'static {
     fn event(&mut self, event: StreamEvent, out: &mut Vec<u8>);
     /// The stream ended (normally or after an error event); append any tail.
     fn end(&mut self, out: &mut Vec<u8>);
+    /// The response `content-type`.
+    fn content_type(&self) -> &'static str {
+        "text/event-stream"
+    }
+}
+
+/// Append one named event (`event:` line, `data:` line, blank line).
+pub fn write_event(out: &mut Vec<u8>, name: &str, json: &serde_json::Value) {
+    out.extend_from_slice(b"event: ");
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'\n');
+    write_data(out, json);
 }
 
 /// Append one `data:` line and the blank line after it.
@@ -32,6 +44,7 @@ where
     S: Stream<Item = Vec<StreamEvent>> + Send + 'static,
     E: StreamEncoder,
 {
+    let content_type = HeaderValue::from_static(encoder.content_type());
     let state = (Box::pin(events), encoder, false);
     let stream =
         futures_util::stream::unfold(state, |(mut events, mut encoder, ended)| async move {
@@ -61,10 +74,7 @@ where
         });
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
+    headers.insert(header::CONTENT_TYPE, content_type);
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     response

@@ -2,6 +2,7 @@
 
 mod auth;
 mod body;
+mod call;
 mod chat;
 mod events;
 mod models;

@@ -2,11 +2,19 @@
 
 use serde_json::{Map, Number, Value};
 
-/// The `extra` text as a JSON object; absent, invalid or non-object text
-/// gives an empty object (extra fields are best effort, never fatal).
+/// This wire's key in canonical `extra` objects (docs/canonical.md): the
+/// plugin reads and writes only the fields under it.
+pub const WIRE: &str = "openai-chat";
+
+/// The fields under [`WIRE`] in the `extra` text; absent, invalid or
+/// non-object text gives an empty object (extra fields are best effort,
+/// never fatal), and other wires' fields are ignored.
 pub fn parse_object(extra: Option<&str>) -> Map<String, Value> {
     match extra.map(serde_json::from_str::<Value>) {
-        Some(Ok(Value::Object(map))) => map,
+        Some(Ok(Value::Object(mut outer))) => match outer.remove(WIRE) {
+            Some(Value::Object(map)) => map,
+            _ => Map::new(),
+        },
         _ => Map::new(),
     }
 }
@@ -19,13 +27,14 @@ pub fn merge_missing(target: &mut Map<String, Value>, extra: Map<String, Value>)
     }
 }
 
-/// A JSON object as `extra` text, or `None` when it is empty.
+/// A JSON object as `extra` text under [`WIRE`], or `None` when it is empty.
 pub fn to_text(map: Map<String, Value>) -> Option<String> {
     if map.is_empty() {
-        None
-    } else {
-        Some(Value::Object(map).to_string())
+        return None;
     }
+    let mut outer = Map::with_capacity(1);
+    outer.insert(WIRE.to_owned(), Value::Object(map));
+    Some(Value::Object(outer).to_string())
 }
 
 /// An `f32` as the JSON number a person would write (`0.7`, not
@@ -48,13 +57,20 @@ mod tests {
         assert!(parse_object(None).is_empty());
         assert!(parse_object(Some("[1]")).is_empty());
         assert!(parse_object(Some("{bad")).is_empty());
-        assert_eq!(parse_object(Some(r#"{"a":1}"#)).get("a"), Some(&json!(1)));
+        assert!(parse_object(Some(r#"{"anthropic":{"a":1}}"#)).is_empty());
+        assert_eq!(
+            parse_object(Some(r#"{"openai-chat":{"a":1}}"#)).get("a"),
+            Some(&json!(1))
+        );
     }
 
     #[test]
     fn merge_keeps_existing_keys() {
-        let mut target = parse_object(Some(r#"{"a":1}"#));
-        merge_missing(&mut target, parse_object(Some(r#"{"a":2,"b":3}"#)));
+        let mut target = parse_object(Some(r#"{"openai-chat":{"a":1}}"#));
+        merge_missing(
+            &mut target,
+            parse_object(Some(r#"{"openai-chat":{"a":2,"b":3}}"#)),
+        );
         assert_eq!(Value::Object(target), json!({"a":1,"b":3}));
     }
 

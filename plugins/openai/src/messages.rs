@@ -243,7 +243,7 @@ mod tests {
     fn name_and_extra_are_kept() {
         let mut m = msg(Role::User, vec![ContentPart::Text("hi".into())]);
         m.name = Some("ann".into());
-        m.extra = Some(r#"{"role":"ignored","custom":1}"#.into());
+        m.extra = Some(r#"{"openai-chat":{"role":"ignored","custom":1}}"#.into());
         assert_eq!(
             map_messages(&[m])[0],
             json!({"role": "user", "content": "hi", "name": "ann", "custom": 1})

@@ -222,7 +222,7 @@ mod tests {
             name: "get_weather".into(),
             description: Some("Weather by city".into()),
             parameters: r#"{"type":"object","properties":{"city":{"type":"string"}}}"#.into(),
-            extra: Some(r#"{"strict":true}"#.into()),
+            extra: Some(r#"{"openai-chat":{"strict":true}}"#.into()),
         }];
         req.tool_choice = Some(ToolChoice::Named("get_weather".into()));
         req.parallel_tool_calls = Some(false);
@@ -241,7 +241,7 @@ mod tests {
         });
         req.stream = true;
         req.extra = Some(
-            r#"{"user":"u1","model":"not-this","stream_options":{"other":1},"logprobs":true}"#
+            r#"{"openai-chat":{"user":"u1","model":"not-this","stream_options":{"other":1},"logprobs":true},"anthropic":{"metadata":{}}}"#
                 .into(),
         );
         assert_eq!(
@@ -288,7 +288,7 @@ mod tests {
     fn max_completion_tokens_when_client_used_it() {
         let mut req = request();
         req.sampling.max_tokens = Some(64);
-        req.extra = Some(r#"{"max_completion_tokens":1}"#.into());
+        req.extra = Some(r#"{"openai-chat":{"max_completion_tokens":1}}"#.into());
         let body = body_of(&req);
         assert_eq!(body["max_completion_tokens"], json!(64));
         assert!(body.get("max_tokens").is_none());
@@ -297,7 +297,9 @@ mod tests {
     #[test]
     fn non_streaming_drops_stream_extras() {
         let mut req = request();
-        req.extra = Some(r#"{"stream":true,"stream_options":{"include_usage":true}}"#.into());
+        req.extra = Some(
+            r#"{"openai-chat":{"stream":true,"stream_options":{"include_usage":true}}}"#.into(),
+        );
         let body = body_of(&req);
         assert!(body.get("stream").is_none());
         assert!(body.get("stream_options").is_none());

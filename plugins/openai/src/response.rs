@@ -176,7 +176,7 @@ mod tests {
                 )],
                 finish_reason: Some(FinishReason::Stop),
                 usage: usage_10_5(),
-                extra: Some(r#"{"system_fingerprint":"fp_fake"}"#.into()),
+                extra: Some(r#"{"openai-chat":{"system_fingerprint":"fp_fake"}}"#.into()),
             }
         );
     }

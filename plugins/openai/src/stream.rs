@@ -356,7 +356,7 @@ mod tests {
             id: "chatcmpl-fake1".into(),
             model: "gpt-fake".into(),
             created: Some(1795313006),
-            extra: Some(r#"{"system_fingerprint":"fp_fake"}"#.into()),
+            extra: Some(r#"{"openai-chat":{"system_fingerprint":"fp_fake"}}"#.into()),
         })
     }
 

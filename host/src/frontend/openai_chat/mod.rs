@@ -10,7 +10,38 @@ pub use request::{ChatOptions, decode_request};
 pub use response::encode_response;
 pub use stream::ChatStreamEncoder;
 
-use crate::canonical::FinishReason;
+use axum::Json;
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+
+use super::{Codec, Format};
+use crate::api_error::ApiError;
+use crate::canonical::{FinishReason, Request, Response};
+
+/// The Chat Completions codec for one call.
+#[derive(Debug, Default)]
+pub struct ChatCodec {
+    options: ChatOptions,
+}
+
+impl Codec for ChatCodec {
+    type Stream = ChatStreamEncoder;
+    const FORMAT: Format = Format::OpenAiChat;
+
+    fn decode(&mut self, body: &[u8], _headers: &HeaderMap) -> Result<Request, ApiError> {
+        let (req, options) = decode_request(body)?;
+        self.options = options;
+        Ok(req)
+    }
+
+    fn encode(self, response: &Response, model: &str) -> axum::response::Response {
+        Json(encode_response(response, model)).into_response()
+    }
+
+    fn stream(self, id: &str, model: String) -> ChatStreamEncoder {
+        ChatStreamEncoder::new(format!("chatcmpl-{id}"), model, self.options.include_usage)
+    }
+}
 
 /// The wire `finish_reason`. The SDKs validate it against a closed set, so
 /// reasons without an OpenAI equivalent become `stop`.

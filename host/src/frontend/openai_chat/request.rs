@@ -164,7 +164,7 @@ pub fn decode_request(body: &[u8]) -> Result<(Request, ChatOptions), ApiError> {
 }
 
 fn extra_text(obj: Map<String, Value>) -> Option<String> {
-    (!obj.is_empty()).then(|| Value::Object(obj).to_string())
+    crate::frontend::extra::wrap(crate::frontend::Format::OpenAiChat, obj)
 }
 
 fn opt_bool(obj: &Map<String, Value>, key: &str) -> Result<Option<bool>, ApiError> {
@@ -484,12 +484,15 @@ mod tests {
         assert!(
             matches!(&req.messages[3].content[0], ContentPart::ToolResult(r) if r.call_id == "c1")
         );
-        assert_eq!(req.tools[0].extra.as_deref(), Some(r#"{"strict":true}"#));
+        assert_eq!(
+            req.tools[0].extra.as_deref(),
+            Some(r#"{"openai-chat":{"strict":true}}"#)
+        );
         assert!(matches!(req.tool_choice, Some(ToolChoice::Named(ref n)) if n == "f"));
         let extra: Value = serde_json::from_str(req.extra.as_deref().unwrap_or("{}"))
             .map_err(|_| ApiError::bad_field("x", "x"))?;
-        assert_eq!(extra["user"], "u1");
-        assert_eq!(extra["max_completion_tokens"], 50);
+        assert_eq!(extra["openai-chat"]["user"], "u1");
+        assert_eq!(extra["openai-chat"]["max_completion_tokens"], 50);
         Ok(())
     }
 

@@ -40,13 +40,10 @@ pub fn encode_response(resp: &Response, model: &str) -> Value {
         message.insert("tool_calls".into(), tool_calls.into());
     }
     let mut body = Map::new();
-    if let Some(Value::Object(extra)) = resp
-        .extra
-        .as_deref()
-        .and_then(|e| serde_json::from_str(e).ok())
-    {
-        body.extend(extra);
-    }
+    body.extend(crate::frontend::extra::unwrap(
+        crate::frontend::Format::OpenAiChat,
+        resp.extra.as_deref(),
+    ));
     body.insert("id".into(), resp.id.clone().into());
     body.insert("object".into(), "chat.completion".into());
     body.insert(
@@ -100,7 +97,7 @@ mod tests {
                 cache_write_tokens: None,
                 reasoning_tokens: None,
             }),
-            extra: Some(r#"{"system_fingerprint":"fp"}"#.into()),
+            extra: Some(r#"{"openai-chat":{"system_fingerprint":"fp"}}"#.into()),
         };
         let body = encode_response(&resp, "m");
         assert_eq!(body["model"], "m");

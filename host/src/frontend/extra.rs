@@ -1,0 +1,47 @@
+//! Canonical `extra` objects, namespaced by wire (docs/canonical.md): a
+//! front-end writes and reads only its own format's key.
+
+use serde_json::{Map, Value};
+
+use super::Format;
+
+/// `fields` as `extra` text under `format`'s key; `None` when empty.
+pub fn wrap(format: Format, fields: Map<String, Value>) -> Option<String> {
+    if fields.is_empty() {
+        return None;
+    }
+    let mut outer = Map::with_capacity(1);
+    outer.insert(format.name().to_owned(), Value::Object(fields));
+    Some(Value::Object(outer).to_string())
+}
+
+/// The fields under `format`'s key of `extra`; empty when absent or malformed.
+pub fn unwrap(format: Format, extra: Option<&str>) -> Map<String, Value> {
+    let Some(text) = extra else {
+        return Map::new();
+    };
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(mut outer)) => match outer.remove(format.name()) {
+            Some(Value::Object(fields)) => fields,
+            _ => Map::new(),
+        },
+        _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn round_trip_is_per_format() {
+        let mut fields = Map::new();
+        fields.insert("user".into(), json!("u1"));
+        let text = wrap(Format::Anthropic, fields.clone());
+        assert_eq!(unwrap(Format::Anthropic, text.as_deref()), fields);
+        assert!(unwrap(Format::Gemini, text.as_deref()).is_empty());
+        assert!(wrap(Format::Gemini, Map::new()).is_none());
+        assert!(unwrap(Format::Gemini, Some("[1]")).is_empty());
+    }
+}

@@ -1,0 +1,45 @@
+//! One chat call in any wire format: decode, run the pipeline, encode.
+
+use axum::http::HeaderMap;
+use axum::response::Response;
+use bytes::Bytes;
+
+use super::pipeline::{self, Outcome};
+use super::state::Gateway;
+use crate::api_error::ApiError;
+use crate::frontend::{Codec, sse};
+
+/// Serve one call with `codec`; every failure is rendered in the codec's
+/// format, with a log line.
+pub async fn handle<C: Codec>(
+    gw: &Gateway,
+    mut codec: C,
+    headers: &HeaderMap,
+    body: Result<Bytes, ApiError>,
+) -> Response {
+    let result = async {
+        let body = body?;
+        let req = codec.decode(&body, headers)?;
+        let model = req.model.clone();
+        let live = gw.live.load_full();
+        let outcome = pipeline::run(gw, live, C::FORMAT, req).await?;
+        Ok::<_, ApiError>((outcome, model))
+    }
+    .await;
+    match result {
+        Ok((Outcome::Complete(response), model)) => codec.encode(&response, &model),
+        Ok((Outcome::Stream(events), model)) => {
+            let encoder = codec.stream(&gw.next_request_id(), model);
+            sse::response(events, encoder)
+        }
+        Err(error) => {
+            tracing::info!(
+                format = C::FORMAT.name(),
+                status = error.status.as_u16(),
+                message = %error.message,
+                "call failed"
+            );
+            C::FORMAT.error_response(&error)
+        }
+    }
+}
