@@ -7,6 +7,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,42 +25,65 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wire(path: str):
+    """The mock module that speaks the wire `path` belongs to."""
+    if path.startswith("/v1/chat/completions"):
+        from upstreams import openai_chat as wire
+    elif path.startswith("/v1/responses"):
+        from upstreams import openai_responses as wire
+    elif path.startswith("/v1/messages"):
+        from upstreams import anthropic as wire
+    elif ":generateContent" in path or ":streamGenerateContent" in path:
+        from upstreams import gemini as wire
+    else:
+        return None
+    return wire
+
+
 class Upstream(BaseHTTPRequestHandler):
-    """Speaks the OpenAI Chat Completions wire using the shared fixtures."""
+    """One mock upstream that speaks every provider wire, by path
+    (`tests/sdk/upstreams/<wire>.py`), and records what it was sent."""
 
     requests: list = []
+    protocol_version = "HTTP/1.1"
 
     def log_message(self, *args):  # keep pytest output clean
         pass
 
     def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-        Upstream.requests.append({"headers": dict(self.headers), "body": body})
-        kind = "tool" if body.get("tools") else "text"
-        if body.get("stream"):
-            data = (FIXTURES / f"full.chat.{kind}.sse").read_bytes()
-            self.send_response(200)
-            self.send_header("content-type", "text/event-stream")
-            self.end_headers()
-            for event in data.split(b"\n\n"):
-                if event.strip():
-                    self.wfile.write(event + b"\n\n")
-                    self.wfile.flush()
-                    time.sleep(0.002)
+        raw = self.rfile.read(int(self.headers.get("content-length", 0)))
+        body = json.loads(raw) if raw else None
+        path, _, query = self.path.partition("?")
+        query = dict(urllib.parse.parse_qsl(query))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        Upstream.requests.append({"path": path, "query": query, "headers": headers, "body": body})
+        wire = _wire(path)
+        if wire is None:
+            status, content_type, chunks = 404, "application/json", [b'{"error":{"message":"no such path"}}']
         else:
-            data = (FIXTURES / f"full.chat.{kind}.json").read_bytes()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
+            status, content_type, chunks = wire.handle("POST", path, query, headers, body)
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        if len(chunks) == 1:
+            self.send_header("content-length", str(len(chunks[0])))
             self.end_headers()
-            self.wfile.write(data)
+            self.wfile.write(chunks[0])
+            return
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        for chunk in chunks:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.flush()
+            time.sleep(0.002)
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
 
 @pytest.fixture(scope="session")
 def upstream():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
 
 
@@ -81,7 +105,7 @@ cache_dir = "{ROOT / 'target' / 'sdk-component-cache'}"
 [[upstreams]]
 name = "mock"
 provider = "openai"
-base_url = "{upstream}"
+base_url = "{upstream}/v1"
 api_keys = ["sk-upstream"]
 models = ["gpt-*"]
 

@@ -1,5 +1,6 @@
 //! The HTTP gateway: routes, auth, and the request pipeline.
 
+mod anthropic;
 mod auth;
 mod body;
 mod call;
@@ -30,6 +31,8 @@ pub fn router(gw: Arc<Gateway>) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(chat::completions))
         .route("/chat/completions", post(chat::completions))
+        .route("/v1/messages", post(anthropic::messages))
+        .route("/v1/messages/count_tokens", post(anthropic::count_tokens))
         .route("/v1/models", get(models::list))
         .route("/health", get(health))
         .route("/", get(root).head(root))

@@ -1,0 +1,691 @@
+//! Messages request JSON → canonical request.
+//!
+//! Fields with no canonical home stay under the `anthropic` key of the
+//! matching `extra` (docs/canonical.md): top-level ones (`metadata`,
+//! `context_management`, `output_config`, the raw `thinking` object, …) on
+//! the request, per-block ones (`cache_control`, `citations`) in the
+//! message's `$parts`, and the `anthropic-beta`/`anthropic-version` headers
+//! in `$headers`, so an Anthropic upstream sees what the client sent.
+
+use axum::http::HeaderMap;
+use serde_json::{Map, Value};
+
+use crate::api_error::ApiError;
+use crate::canonical::{
+    ContentPart, Image, ImageSource, Message, Reasoning, Request, Role, Sampling, Thinking,
+    ToolCall, ToolChoice, ToolDefinition, ToolResult, ToolResultPart,
+};
+use crate::frontend::{Format, extra};
+
+/// Top-level keys with a canonical home; every other key goes to `extra`.
+/// `thinking` and `output_config` are mapped and also kept verbatim.
+const KNOWN: &[&str] = &[
+    "model",
+    "messages",
+    "system",
+    "tools",
+    "tool_choice",
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "stop_sequences",
+    "stream",
+];
+
+/// Client headers an Anthropic upstream needs to see.
+const FORWARDED_HEADERS: &[&str] = &["anthropic-beta", "anthropic-version"];
+
+/// Decode a Messages request body (also the `count_tokens` body, which has
+/// no `max_tokens`).
+pub fn decode_request(body: &[u8], headers: &HeaderMap) -> Result<Request, ApiError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_field("body", format!("request body is not valid JSON: {e}")))?;
+    let Value::Object(mut obj) = value else {
+        return Err(ApiError::bad_field(
+            "body",
+            "request body must be a JSON object",
+        ));
+    };
+    let model = match obj.get("model") {
+        Some(Value::String(m)) if !m.is_empty() => m.clone(),
+        _ => {
+            return Err(ApiError::bad_field(
+                "model",
+                "`model` is required and must be a non-empty string",
+            ));
+        }
+    };
+    let mut messages = decode_system(obj.get("system"))?;
+    match obj.get("messages") {
+        Some(Value::Array(items)) if !items.is_empty() => {
+            for (i, item) in items.iter().enumerate() {
+                messages.push(decode_message(&format!("messages.{i}"), item)?);
+            }
+        }
+        _ => {
+            return Err(ApiError::bad_field(
+                "messages",
+                "`messages` is required and must be a non-empty array",
+            ));
+        }
+    }
+    let tools = match obj.get("tools") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, t)| decode_tool(i, t))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(ApiError::bad_field("tools", "`tools` must be an array")),
+    };
+    let (tool_choice, parallel_tool_calls) = decode_tool_choice(obj.get("tool_choice"))?;
+    let sampling = Sampling {
+        max_tokens: opt_u32(&obj, "max_tokens")?,
+        temperature: opt_f32(&obj, "temperature")?,
+        top_p: opt_f32(&obj, "top_p")?,
+        stop: decode_stop(obj.get("stop_sequences"))?,
+        seed: None,
+    };
+    let stream = match obj.get("stream") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(ApiError::bad_field("stream", "`stream` must be a boolean")),
+    };
+    let reasoning = decode_reasoning(obj.get("thinking"), obj.get("output_config"))?;
+
+    for key in KNOWN {
+        obj.remove(*key);
+    }
+    let mut forwarded = Map::new();
+    for name in FORWARDED_HEADERS {
+        if let Some(value) = headers.get(*name).and_then(|v| v.to_str().ok()) {
+            forwarded.insert((*name).to_owned(), Value::from(value));
+        }
+    }
+    if !forwarded.is_empty() {
+        obj.insert("$headers".into(), Value::Object(forwarded));
+    }
+    Ok(Request {
+        model,
+        messages,
+        tools,
+        tool_choice,
+        parallel_tool_calls,
+        sampling,
+        stream,
+        reasoning,
+        extra: extra::wrap(Format::Anthropic, obj),
+    })
+}
+
+/// `system`: a string or an array of text blocks → one system message.
+fn decode_system(system: Option<&Value>) -> Result<Vec<Message>, ApiError> {
+    match system {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(text)) if text.is_empty() => Ok(Vec::new()),
+        Some(Value::String(text)) => Ok(vec![Message {
+            role: Role::System,
+            content: vec![ContentPart::Text(text.clone())],
+            name: None,
+            extra: None,
+        }]),
+        Some(Value::Array(blocks)) => {
+            let mut parts = Parts::default();
+            for (i, block) in blocks.iter().enumerate() {
+                let param = format!("system.{i}");
+                let Some(obj) = block.as_object() else {
+                    return Err(ApiError::bad_field(param, "system blocks must be objects"));
+                };
+                if obj.get("type").and_then(Value::as_str) != Some("text") {
+                    return Err(ApiError::bad_field(
+                        format!("{param}.type"),
+                        "system blocks must be text blocks",
+                    ));
+                }
+                let text = str_field(obj, "text", &param)?;
+                parts.push(ContentPart::Text(text), leftovers(obj, &["type", "text"]));
+            }
+            Ok(if parts.content.is_empty() {
+                Vec::new()
+            } else {
+                vec![parts.into_message(Role::System, Map::new())]
+            })
+        }
+        Some(_) => Err(ApiError::bad_field(
+            "system",
+            "`system` must be a string or an array of text blocks",
+        )),
+    }
+}
+
+/// Content parts with their per-block leftovers (`$parts`).
+#[derive(Default)]
+struct Parts {
+    content: Vec<ContentPart>,
+    leftovers: Vec<Value>,
+    any_leftover: bool,
+}
+
+impl Parts {
+    fn push(&mut self, part: ContentPart, leftover: Map<String, Value>) {
+        self.content.push(part);
+        if leftover.is_empty() {
+            self.leftovers.push(Value::Null);
+        } else {
+            self.any_leftover = true;
+            self.leftovers.push(Value::Object(leftover));
+        }
+    }
+
+    fn into_message(self, role: Role, mut extra_fields: Map<String, Value>) -> Message {
+        if self.any_leftover {
+            extra_fields.insert("$parts".into(), Value::Array(self.leftovers));
+        }
+        Message {
+            role,
+            content: self.content,
+            name: None,
+            extra: extra::wrap(Format::Anthropic, extra_fields),
+        }
+    }
+}
+
+/// The fields of `obj` other than `known`.
+fn leftovers(obj: &Map<String, Value>, known: &[&str]) -> Map<String, Value> {
+    obj.iter()
+        .filter(|(k, _)| !known.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+fn decode_message(param: &str, value: &Value) -> Result<Message, ApiError> {
+    let Some(obj) = value.as_object() else {
+        return Err(ApiError::bad_field(param, "each message must be an object"));
+    };
+    let role = match obj.get("role").and_then(Value::as_str) {
+        Some("user") => Role::User,
+        Some("assistant") => Role::Assistant,
+        // Claude Code sends `role: "system"` messages inside `messages`.
+        Some("system") => Role::System,
+        _ => {
+            return Err(ApiError::bad_field(
+                format!("{param}.role"),
+                "`role` must be \"user\" or \"assistant\"",
+            ));
+        }
+    };
+    let mut parts = Parts::default();
+    match obj.get("content") {
+        Some(Value::String(text)) => parts.push(ContentPart::Text(text.clone()), Map::new()),
+        Some(Value::Array(blocks)) => {
+            for (i, block) in blocks.iter().enumerate() {
+                let (part, leftover) = decode_block(&format!("{param}.content.{i}"), block)?;
+                parts.push(part, leftover);
+            }
+        }
+        _ => {
+            return Err(ApiError::bad_field(
+                format!("{param}.content"),
+                "`content` must be a string or an array of content blocks",
+            ));
+        }
+    }
+    Ok(parts.into_message(role, leftovers(obj, &["role", "content"])))
+}
+
+/// One content block → a canonical part and the block's leftover fields.
+fn decode_block(param: &str, block: &Value) -> Result<(ContentPart, Map<String, Value>), ApiError> {
+    let Some(obj) = block.as_object() else {
+        return Err(ApiError::bad_field(param, "content blocks must be objects"));
+    };
+    let kind = obj.get("type").and_then(Value::as_str).unwrap_or_default();
+    let (part, known): (ContentPart, &[&str]) = match kind {
+        "text" => (
+            ContentPart::Text(str_field(obj, "text", param)?),
+            &["type", "text"],
+        ),
+        "image" => (
+            ContentPart::Image(decode_image(param, obj)?),
+            &["type", "source"],
+        ),
+        "tool_use" => {
+            let input = obj
+                .get("input")
+                .cloned()
+                .unwrap_or(Value::Object(Map::new()));
+            (
+                ContentPart::ToolCall(ToolCall {
+                    id: str_field(obj, "id", param)?,
+                    name: str_field(obj, "name", param)?,
+                    arguments: input.to_string(),
+                }),
+                &["type", "id", "name", "input"],
+            )
+        }
+        "tool_result" => (
+            ContentPart::ToolResult(decode_tool_result(param, obj)?),
+            &["type", "tool_use_id", "content", "is_error"],
+        ),
+        "thinking" => (
+            ContentPart::Thinking(Thinking {
+                text: str_field(obj, "thinking", param)?,
+                signature: obj
+                    .get("signature")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                redacted: false,
+            }),
+            &["type", "thinking", "signature"],
+        ),
+        "redacted_thinking" => (
+            ContentPart::Thinking(Thinking {
+                text: str_field(obj, "data", param)?,
+                signature: None,
+                redacted: true,
+            }),
+            &["type", "data"],
+        ),
+        other => {
+            return Err(ApiError::bad_field(
+                format!("{param}.type"),
+                format!(
+                    "content block type `{other}` is not supported by this gateway; \
+                     use text, image, tool_use, tool_result, thinking or redacted_thinking"
+                ),
+            ));
+        }
+    };
+    Ok((part, leftovers(obj, known)))
+}
+
+fn decode_image(param: &str, obj: &Map<String, Value>) -> Result<Image, ApiError> {
+    let source = obj
+        .get("source")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            ApiError::bad_field(format!("{param}.source"), "image blocks need a `source`")
+        })?;
+    let media_type = source
+        .get("media_type")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let source_param = format!("{param}.source");
+    let source = match source.get("type").and_then(Value::as_str) {
+        Some("base64") => ImageSource::Base64(str_field(source, "data", &source_param)?),
+        Some("url") => ImageSource::Url(str_field(source, "url", &source_param)?),
+        _ => {
+            return Err(ApiError::bad_field(
+                format!("{source_param}.type"),
+                "image sources must be `base64` or `url`",
+            ));
+        }
+    };
+    Ok(Image {
+        source,
+        media_type,
+        detail: None,
+    })
+}
+
+fn decode_tool_result(param: &str, obj: &Map<String, Value>) -> Result<ToolResult, ApiError> {
+    let call_id = str_field(obj, "tool_use_id", param)?;
+    let content = match obj.get("content") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(text)) => vec![ToolResultPart::Text(text.clone())],
+        Some(Value::Array(blocks)) => {
+            let mut parts = Vec::with_capacity(blocks.len());
+            for (i, block) in blocks.iter().enumerate() {
+                let block_param = format!("{param}.content.{i}");
+                let Some(block) = block.as_object() else {
+                    return Err(ApiError::bad_field(block_param, "blocks must be objects"));
+                };
+                match block.get("type").and_then(Value::as_str) {
+                    Some("text") => parts.push(ToolResultPart::Text(str_field(
+                        block,
+                        "text",
+                        &block_param,
+                    )?)),
+                    Some("image") => {
+                        parts.push(ToolResultPart::Image(decode_image(&block_param, block)?))
+                    }
+                    _ => {
+                        return Err(ApiError::bad_field(
+                            format!("{block_param}.type"),
+                            "tool results may hold text and image blocks",
+                        ));
+                    }
+                }
+            }
+            parts
+        }
+        Some(_) => {
+            return Err(ApiError::bad_field(
+                format!("{param}.content"),
+                "tool result content must be a string or an array of blocks",
+            ));
+        }
+    };
+    Ok(ToolResult {
+        call_id,
+        content,
+        is_error: obj
+            .get("is_error")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    })
+}
+
+fn decode_tool(index: usize, value: &Value) -> Result<ToolDefinition, ApiError> {
+    let param = format!("tools.{index}");
+    let Some(obj) = value.as_object() else {
+        return Err(ApiError::bad_field(param, "each tool must be an object"));
+    };
+    let name = str_field(obj, "name", &param)?;
+    let parameters = match obj.get("input_schema") {
+        None | Some(Value::Null) => r#"{"type":"object","properties":{}}"#.to_owned(),
+        Some(schema) => schema.to_string(),
+    };
+    Ok(ToolDefinition {
+        name,
+        description: obj
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        parameters,
+        extra: extra::wrap(
+            Format::Anthropic,
+            leftovers(obj, &["name", "description", "input_schema"]),
+        ),
+    })
+}
+
+/// `tool_choice` → (choice, parallel tool calls).
+fn decode_tool_choice(
+    value: Option<&Value>,
+) -> Result<(Option<ToolChoice>, Option<bool>), ApiError> {
+    let Some(Value::Object(obj)) = value else {
+        return match value {
+            None | Some(Value::Null) => Ok((None, None)),
+            Some(_) => Err(ApiError::bad_field(
+                "tool_choice",
+                "`tool_choice` must be an object",
+            )),
+        };
+    };
+    let choice = match obj.get("type").and_then(Value::as_str) {
+        Some("auto") => ToolChoice::Auto,
+        Some("any") => ToolChoice::Required,
+        Some("none") => ToolChoice::None,
+        Some("tool") => ToolChoice::Named(str_field(obj, "name", "tool_choice")?),
+        _ => {
+            return Err(ApiError::bad_field(
+                "tool_choice.type",
+                "`tool_choice.type` must be auto, any, tool or none",
+            ));
+        }
+    };
+    let parallel = match obj.get("disable_parallel_tool_use") {
+        Some(Value::Bool(disable)) => Some(!disable),
+        _ => None,
+    };
+    Ok((Some(choice), parallel))
+}
+
+/// `thinking` (and `output_config.effort`) → canonical reasoning.
+fn decode_reasoning(
+    thinking: Option<&Value>,
+    output_config: Option<&Value>,
+) -> Result<Option<Reasoning>, ApiError> {
+    let effort = output_config
+        .and_then(|c| c.get("effort"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let mut reasoning = match thinking {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(obj)) => match obj.get("type").and_then(Value::as_str) {
+            Some("enabled") => Some(Reasoning {
+                effort: None,
+                budget_tokens: match obj.get("budget_tokens") {
+                    Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+                    _ => None,
+                },
+                summary: None,
+                enabled: true,
+            }),
+            Some("adaptive") => Some(Reasoning {
+                effort: None,
+                budget_tokens: None,
+                summary: None,
+                enabled: true,
+            }),
+            Some("disabled") => Some(Reasoning {
+                effort: None,
+                budget_tokens: None,
+                summary: None,
+                enabled: false,
+            }),
+            _ => {
+                return Err(ApiError::bad_field(
+                    "thinking.type",
+                    "`thinking.type` must be enabled, adaptive or disabled",
+                ));
+            }
+        },
+        Some(_) => {
+            return Err(ApiError::bad_field(
+                "thinking",
+                "`thinking` must be an object",
+            ));
+        }
+    };
+    if let Some(effort) = effort {
+        let r = reasoning.get_or_insert(Reasoning {
+            effort: None,
+            budget_tokens: None,
+            summary: None,
+            enabled: true,
+        });
+        r.effort = Some(effort);
+    }
+    Ok(reasoning)
+}
+
+fn decode_stop(value: Option<&Value>) -> Result<Vec<String>, ApiError> {
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|s| {
+                s.as_str().map(str::to_owned).ok_or_else(|| {
+                    ApiError::bad_field("stop_sequences", "`stop_sequences` must hold strings")
+                })
+            })
+            .collect(),
+        Some(_) => Err(ApiError::bad_field(
+            "stop_sequences",
+            "`stop_sequences` must be an array of strings",
+        )),
+    }
+}
+
+fn str_field(obj: &Map<String, Value>, key: &str, param: &str) -> Result<String, ApiError> {
+    match obj.get(key) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        _ => Err(ApiError::bad_field(
+            format!("{param}.{key}"),
+            format!("`{key}` is required and must be a string"),
+        )),
+    }
+}
+
+fn opt_u32(obj: &Map<String, Value>, key: &str) -> Result<Option<u32>, ApiError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| ApiError::bad_field(key, format!("`{key}` must be a positive integer"))),
+        Some(_) => Err(ApiError::bad_field(
+            key,
+            format!("`{key}` must be a positive integer"),
+        )),
+    }
+}
+
+fn opt_f32(obj: &Map<String, Value>, key: &str) -> Result<Option<f32>, ApiError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64().map(|f| f as f32)),
+        Some(_) => Err(ApiError::bad_field(
+            key,
+            format!("`{key}` must be a number"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn decode(body: Value) -> Result<Request, ApiError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "anthropic-beta",
+            axum::http::HeaderValue::from_static("b1,b2"),
+        );
+        headers.insert("x-api-key", axum::http::HeaderValue::from_static("local"));
+        decode_request(body.to_string().as_bytes(), &headers)
+    }
+
+    fn extra_of(text: Option<&str>) -> Value {
+        text.and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or(Value::Null)
+    }
+
+    #[test]
+    fn claude_code_shaped_request() -> Result<(), ApiError> {
+        let req = decode(json!({
+            "model": "claude-x",
+            "max_tokens": 32000,
+            "stream": true,
+            "system": [
+                {"type": "text", "text": "You are Claude Code."},
+                {"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}
+            ],
+            "messages": [
+                {"role": "system", "content": "Context."},
+                {"role": "user", "content": [
+                    {"type": "text", "text": "Look", "cache_control": {"type": "ephemeral"}},
+                    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}}
+                ]},
+                {"role": "assistant", "content": [
+                    {"type": "thinking", "thinking": "hmm", "signature": "sig1"},
+                    {"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "ls"}}
+                ]},
+                {"role": "user", "content": [
+                    {"type": "tool_result", "tool_use_id": "toolu_1", "content": "a\nb", "is_error": false, "cache_control": {"type": "ephemeral"}}
+                ]}
+            ],
+            "tools": [{"name": "Bash", "description": "Run", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}}],
+            "tool_choice": {"type": "auto", "disable_parallel_tool_use": true},
+            "thinking": {"type": "adaptive"},
+            "metadata": {"user_id": "u"},
+            "output_config": {"effort": "high"},
+            "context_management": {"edits": []}
+        }))?;
+        assert!(req.stream);
+        assert_eq!(req.sampling.max_tokens, Some(32000));
+        assert_eq!(req.messages.len(), 5);
+        assert_eq!(req.messages[0].role, Role::System);
+        assert_eq!(req.messages[1].role, Role::System);
+        let system_extra = extra_of(req.messages[0].extra.as_deref());
+        assert_eq!(
+            system_extra["anthropic"]["$parts"],
+            json!([null, {"cache_control": {"type": "ephemeral"}}])
+        );
+        assert!(matches!(
+            &req.messages[2].content[1],
+            ContentPart::Image(Image { source: ImageSource::Base64(d), media_type: Some(m), .. })
+                if d == "AAAA" && m == "image/png"
+        ));
+        assert!(matches!(
+            &req.messages[3].content[0],
+            ContentPart::Thinking(Thinking { text, signature: Some(s), redacted: false }) if text == "hmm" && s == "sig1"
+        ));
+        assert!(matches!(
+            &req.messages[3].content[1],
+            ContentPart::ToolCall(c) if c.arguments == r#"{"command":"ls"}"#
+        ));
+        assert!(matches!(
+            &req.messages[4].content[0],
+            ContentPart::ToolResult(r) if r.call_id == "toolu_1" && !r.is_error
+        ));
+        assert_eq!(
+            extra_of(req.tools[0].extra.as_deref())["anthropic"]["cache_control"]["type"],
+            "ephemeral"
+        );
+        assert_eq!(req.parallel_tool_calls, Some(false));
+        let reasoning = req.reasoning.clone().unwrap_or(Reasoning {
+            effort: None,
+            budget_tokens: None,
+            summary: None,
+            enabled: false,
+        });
+        assert!(reasoning.enabled);
+        assert_eq!(reasoning.effort.as_deref(), Some("high"));
+        let top = extra_of(req.extra.as_deref());
+        assert_eq!(top["anthropic"]["metadata"]["user_id"], "u");
+        assert_eq!(top["anthropic"]["thinking"]["type"], "adaptive");
+        assert_eq!(top["anthropic"]["$headers"]["anthropic-beta"], "b1,b2");
+        assert!(top["anthropic"]["$headers"].get("x-api-key").is_none());
+        assert!(top["anthropic"].get("max_tokens").is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn thinking_budget_and_string_system() -> Result<(), ApiError> {
+        let req = decode(json!({
+            "model": "m", "max_tokens": 10, "system": "S",
+            "messages": [{"role": "user", "content": "hi"}],
+            "thinking": {"type": "enabled", "budget_tokens": 2048},
+            "stop_sequences": ["END"]
+        }))?;
+        assert_eq!(req.messages[0].role, Role::System);
+        assert_eq!(req.reasoning.and_then(|r| r.budget_tokens), Some(2048));
+        assert_eq!(req.sampling.stop, vec!["END".to_string()]);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        for (body, param) in [
+            (
+                json!({"messages": [{"role": "user", "content": "x"}]}),
+                "model",
+            ),
+            (json!({"model": "m"}), "messages"),
+            (
+                json!({"model": "m", "messages": [{"role": "bot", "content": "x"}]}),
+                "messages.0.role",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "user", "content": [{"type": "video"}]}]}),
+                "messages.0.content.0.type",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "max_tokens": "big"}),
+                "max_tokens",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "tool_choice": {"type": "maybe"}}),
+                "tool_choice.type",
+            ),
+        ] {
+            let param_of = decode(body).err().and_then(|e| e.param);
+            assert_eq!(param_of.as_deref(), Some(param));
+        }
+        assert!(decode_request(b"{nope", &HeaderMap::new()).is_err());
+    }
+}
