@@ -8,7 +8,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Plugins embedded in the binary.
-const BUNDLED: &[&str] = &["openai", "echo", "example-filter"];
+const BUNDLED: &[&str] = &[
+    "openai",
+    "openai-responses",
+    "anthropic",
+    "gemini",
+    "echo",
+    "example-filter",
+];
 const TARGET: &str = "wasm32-wasip2";
 
 fn main() {

@@ -110,6 +110,27 @@ api_keys = ["sk-upstream"]
 models = ["gpt-*"]
 
 [[upstreams]]
+name = "responses"
+provider = "openai-responses"
+base_url = "{upstream}/v1"
+api_keys = ["sk-upstream"]
+models = ["resp-*"]
+
+[[upstreams]]
+name = "anthropic"
+provider = "anthropic"
+base_url = "{upstream}"
+api_keys = ["sk-ant-upstream"]
+models = ["claude-*"]
+
+[[upstreams]]
+name = "gemini"
+provider = "gemini"
+base_url = "{upstream}"
+api_keys = ["gem-upstream"]
+models = ["gemini-*"]
+
+[[upstreams]]
 name = "demo"
 provider = "echo"
 models = ["echo"]

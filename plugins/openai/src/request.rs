@@ -79,7 +79,7 @@ pub fn build_body(req: &Request, target: &Target) -> Result<Map<String, Value>, 
     if let Some(seed) = sampling.seed {
         body.insert("seed".into(), Value::from(seed));
     }
-    if let Some(effort) = req.reasoning.as_ref().and_then(|r| r.effort.as_deref()) {
+    if let Some(effort) = req.reasoning.as_ref().and_then(reasoning_effort) {
         body.insert("reasoning_effort".into(), Value::from(effort));
     }
 
@@ -126,6 +126,22 @@ fn map_tool_choice(choice: &ToolChoice) -> Value {
         ToolChoice::None => Value::from("none"),
         ToolChoice::Required => Value::from("required"),
         ToolChoice::Named(name) => json!({"type": "function", "function": {"name": name}}),
+    }
+}
+
+/// The `reasoning_effort` for canonical reasoning: the effort when given,
+/// else one derived from a thinking budget (Chat Completions takes no
+/// budget); nothing when reasoning is off.
+fn reasoning_effort(reasoning: &crate::types::Reasoning) -> Option<&str> {
+    if !reasoning.enabled {
+        return None;
+    }
+    match (reasoning.effort.as_deref(), reasoning.budget_tokens) {
+        (Some(effort), _) => Some(effort),
+        (None, Some(budget)) if budget <= 2_048 => Some("low"),
+        (None, Some(budget)) if budget <= 16_384 => Some("medium"),
+        (None, Some(_)) => Some("high"),
+        (None, None) => None,
     }
 }
 
@@ -292,6 +308,25 @@ mod tests {
         let body = body_of(&req);
         assert_eq!(body["max_completion_tokens"], json!(64));
         assert!(body.get("max_tokens").is_none());
+    }
+
+    #[test]
+    fn budget_becomes_an_effort() {
+        let mut req = request();
+        req.reasoning = Some(Reasoning {
+            effort: None,
+            budget_tokens: Some(1024),
+            summary: None,
+            enabled: true,
+        });
+        assert_eq!(body_of(&req)["reasoning_effort"], "low");
+        req.reasoning = Some(Reasoning {
+            effort: Some("high".into()),
+            budget_tokens: None,
+            summary: None,
+            enabled: false,
+        });
+        assert!(body_of(&req).get("reasoning_effort").is_none());
     }
 
     #[test]

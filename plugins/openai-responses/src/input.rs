@@ -1,0 +1,446 @@
+//! Canonical messages to Responses `input` items.
+//!
+//! One canonical message can become several items: its text and images go
+//! into `message` items, while each thinking part (with a signature), tool
+//! call and tool result is an item of its own, in the order the parts came.
+
+use serde_json::{Map, Value, json};
+
+use crate::extra;
+use crate::types::{
+    ContentPart, Image, ImageSource, Message, Role, Thinking, ToolCall, ToolResult, ToolResultPart,
+};
+
+/// `$parts` keys of a text or image part that belong on the enclosing
+/// `message` item rather than on the content entry.
+const ITEM_KEYS: &[&str] = &["id", "status", "phase", "type", "role"];
+
+/// Map the conversation to `input` items.
+pub fn map_messages(messages: &[Message]) -> Vec<Value> {
+    let mut out = Vec::with_capacity(messages.len());
+    for message in messages {
+        map_message(message, &mut out);
+    }
+    out
+}
+
+/// A `message` item being filled with consecutive text and image parts.
+#[derive(Default)]
+struct Pending {
+    /// Content entries so far.
+    content: Vec<Value>,
+    /// Item-level fields from `$parts` (such as the item `id`).
+    fields: Map<String, Value>,
+}
+
+/// Append the items for one canonical message to `out`.
+fn map_message(message: &Message, out: &mut Vec<Value>) {
+    let mut wire = extra::wire_object(message.extra.as_deref());
+    let reserved = extra::take_reserved(&mut wire);
+    let parts = extra::parts(&reserved);
+    // Message-level wire fields go on the first `message` item only, so an
+    // item field such as `id` is never duplicated.
+    let mut message_fields = Some(wire);
+    let role = role_name(message.role);
+    let assistant = message.role == Role::Assistant;
+    let mut pending = Pending::default();
+
+    for (i, part) in message.content.iter().enumerate() {
+        let fields = extra::part_fields(&parts, i);
+        match part {
+            ContentPart::Text(text) => {
+                let entry = if assistant {
+                    json!({"type": "output_text", "text": text})
+                } else {
+                    json!({"type": "input_text", "text": text})
+                };
+                pending.push(entry, fields, assistant);
+            }
+            // The Responses API takes no images from the assistant.
+            ContentPart::Image(_) if assistant => {}
+            ContentPart::Image(image) => pending.push(image_entry(image), fields, false),
+            ContentPart::Thinking(thinking) => {
+                if let Some(item) = reasoning_item(thinking, fields) {
+                    flush(&mut pending, role, &mut message_fields, out);
+                    out.push(item);
+                }
+            }
+            ContentPart::ToolCall(call) => {
+                flush(&mut pending, role, &mut message_fields, out);
+                out.push(function_call_item(call, fields));
+            }
+            ContentPart::ToolResult(result) => {
+                flush(&mut pending, role, &mut message_fields, out);
+                out.push(function_call_output_item(result, fields));
+            }
+        }
+    }
+    flush(&mut pending, role, &mut message_fields, out);
+}
+
+impl Pending {
+    /// Add one content entry, with its `$parts` fields split between the
+    /// entry and the item.
+    fn push(&mut self, mut entry: Value, fields: Map<String, Value>, output_text: bool) {
+        if let Value::Object(obj) = &mut entry {
+            for (key, value) in fields {
+                if ITEM_KEYS.contains(&key.as_str()) {
+                    self.fields.entry(key).or_insert(value);
+                } else {
+                    obj.entry(key).or_insert(value);
+                }
+            }
+            if output_text {
+                obj.entry("annotations").or_insert_with(|| json!([]));
+            }
+        }
+        self.content.push(entry);
+    }
+}
+
+/// Emit the pending `message` item, if it has content.
+fn flush(
+    pending: &mut Pending,
+    role: &str,
+    message_fields: &mut Option<Map<String, Value>>,
+    out: &mut Vec<Value>,
+) {
+    let Pending { content, fields } = std::mem::take(pending);
+    if content.is_empty() {
+        return;
+    }
+    let mut item = Map::new();
+    item.insert("type".into(), Value::from("message"));
+    item.insert("role".into(), Value::from(role));
+    item.insert("content".into(), Value::Array(content));
+    extra::merge_missing(&mut item, fields);
+    if let Some(wire) = message_fields.take() {
+        extra::merge_missing(&mut item, wire);
+    }
+    out.push(Value::Object(item));
+}
+
+/// The wire role of a `message` item. Text in a tool message (which should
+/// hold only tool results) is sent as user text.
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::System => "system",
+        Role::Developer => "developer",
+        Role::User | Role::Tool => "user",
+        Role::Assistant => "assistant",
+    }
+}
+
+/// A `reasoning` item for a signed thinking part; `None` (dropped) when the
+/// part has no signature, because the Responses API only takes reasoning
+/// back with its `encrypted_content`. The item `id` comes from `$parts`.
+fn reasoning_item(thinking: &Thinking, fields: Map<String, Value>) -> Option<Value> {
+    let signature = thinking.signature.as_deref().filter(|s| !s.is_empty())?;
+    let summary = if thinking.text.is_empty() || thinking.redacted {
+        json!([])
+    } else {
+        json!([{"type": "summary_text", "text": thinking.text}])
+    };
+    let mut item = Map::new();
+    item.insert("type".into(), Value::from("reasoning"));
+    item.insert("summary".into(), summary);
+    item.insert("encrypted_content".into(), Value::from(signature));
+    extra::merge_missing(&mut item, fields);
+    Some(Value::Object(item))
+}
+
+/// A `function_call` item.
+fn function_call_item(call: &ToolCall, fields: Map<String, Value>) -> Value {
+    let arguments = if call.arguments.trim().is_empty() {
+        "{}"
+    } else {
+        call.arguments.as_str()
+    };
+    let mut item = Map::new();
+    item.insert("type".into(), Value::from("function_call"));
+    item.insert("call_id".into(), Value::from(call.id.as_str()));
+    item.insert("name".into(), Value::from(call.name.as_str()));
+    item.insert("arguments".into(), Value::from(arguments));
+    extra::merge_missing(&mut item, fields);
+    Value::Object(item)
+}
+
+/// A `function_call_output` item: text output (parts joined), or a list of
+/// `input_text` / `input_image` entries when the result has images. The
+/// Responses API has no error flag, so `is-error` is not sent.
+fn function_call_output_item(result: &ToolResult, fields: Map<String, Value>) -> Value {
+    let has_image = result
+        .content
+        .iter()
+        .any(|p| matches!(p, ToolResultPart::Image(_)));
+    let output = if has_image {
+        Value::Array(
+            result
+                .content
+                .iter()
+                .map(|part| match part {
+                    ToolResultPart::Text(text) => json!({"type": "input_text", "text": text}),
+                    ToolResultPart::Image(image) => image_entry(image),
+                })
+                .collect(),
+        )
+    } else {
+        Value::from(
+            result
+                .content
+                .iter()
+                .filter_map(|p| match p {
+                    ToolResultPart::Text(text) => Some(text.as_str()),
+                    ToolResultPart::Image(_) => None,
+                })
+                .collect::<String>(),
+        )
+    };
+    let mut item = Map::new();
+    item.insert("type".into(), Value::from("function_call_output"));
+    item.insert("call_id".into(), Value::from(result.call_id.as_str()));
+    item.insert("output".into(), output);
+    extra::merge_missing(&mut item, fields);
+    Value::Object(item)
+}
+
+/// An `input_image` entry: the URL as given, or a `data:` URL built from
+/// base64 bytes and the media type.
+fn image_entry(image: &Image) -> Value {
+    let url = match &image.source {
+        ImageSource::Url(url) => url.clone(),
+        ImageSource::Base64(data) => format!(
+            "data:{};base64,{data}",
+            image.media_type.as_deref().unwrap_or("image/png")
+        ),
+    };
+    json!({
+        "type": "input_image",
+        "image_url": url,
+        "detail": image.detail.as_deref().unwrap_or("auto"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(role: Role, content: Vec<ContentPart>) -> Message {
+        Message {
+            role,
+            content,
+            name: None,
+            extra: None,
+        }
+    }
+
+    fn text(t: &str) -> ContentPart {
+        ContentPart::Text(t.into())
+    }
+
+    #[test]
+    fn roles_stay_in_position() {
+        let out = map_messages(&[
+            msg(Role::System, vec![text("be "), text("nice")]),
+            msg(Role::User, vec![text("hi")]),
+            msg(Role::Developer, vec![text("dev")]),
+        ]);
+        assert_eq!(
+            Value::Array(out),
+            json!([
+                {"type": "message", "role": "system", "content": [
+                    {"type": "input_text", "text": "be "}, {"type": "input_text", "text": "nice"}]},
+                {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]},
+                {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "dev"}]},
+            ])
+        );
+    }
+
+    #[test]
+    fn images_base64_and_url() {
+        let out = map_messages(&[msg(
+            Role::User,
+            vec![
+                text("what is this?"),
+                ContentPart::Image(Image {
+                    source: ImageSource::Base64("AAAA".into()),
+                    media_type: Some("image/jpeg".into()),
+                    detail: Some("low".into()),
+                }),
+                ContentPart::Image(Image {
+                    source: ImageSource::Url("https://x/y.png".into()),
+                    media_type: None,
+                    detail: None,
+                }),
+            ],
+        )]);
+        assert_eq!(
+            out[0]["content"],
+            json!([
+                {"type": "input_text", "text": "what is this?"},
+                {"type": "input_image", "image_url": "data:image/jpeg;base64,AAAA", "detail": "low"},
+                {"type": "input_image", "image_url": "https://x/y.png", "detail": "auto"},
+            ])
+        );
+    }
+
+    #[test]
+    fn assistant_turn_becomes_items_in_order() {
+        let mut m = msg(
+            Role::Assistant,
+            vec![
+                ContentPart::Thinking(Thinking {
+                    text: "hmm".into(),
+                    signature: Some("enc-1".into()),
+                    redacted: false,
+                }),
+                ContentPart::Thinking(Thinking {
+                    text: "unsigned".into(),
+                    signature: None,
+                    redacted: false,
+                }),
+                text("Let me check."),
+                ContentPart::Image(Image {
+                    source: ImageSource::Url("https://x".into()),
+                    media_type: None,
+                    detail: None,
+                }),
+                ContentPart::ToolCall(ToolCall {
+                    id: "call_1".into(),
+                    name: "get_weather".into(),
+                    arguments: r#"{"city":"Paris"}"#.into(),
+                }),
+                ContentPart::ToolCall(ToolCall {
+                    id: "call_2".into(),
+                    name: "now".into(),
+                    arguments: String::new(),
+                }),
+            ],
+        );
+        m.extra = Some(
+            r#"{"openai-responses": {"$parts": [{"id": "rs_1"}, null, {"id": "msg_1"}, null, {"id": "fc_1"}]},
+                "anthropic": {"$parts": [{"cache_control": {}}]}}"#
+                .into(),
+        );
+        assert_eq!(
+            Value::Array(map_messages(&[m])),
+            json!([
+                {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "hmm"}],
+                 "encrypted_content": "enc-1"},
+                {"type": "message", "role": "assistant", "id": "msg_1", "content": [
+                    {"type": "output_text", "text": "Let me check.", "annotations": []}]},
+                {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "get_weather",
+                 "arguments": "{\"city\":\"Paris\"}"},
+                {"type": "function_call", "call_id": "call_2", "name": "now", "arguments": "{}"},
+            ])
+        );
+    }
+
+    #[test]
+    fn signature_only_thinking_has_an_empty_summary() {
+        let out = map_messages(&[msg(
+            Role::Assistant,
+            vec![ContentPart::Thinking(Thinking {
+                text: String::new(),
+                signature: Some("enc".into()),
+                redacted: false,
+            })],
+        )]);
+        assert_eq!(
+            Value::Array(out),
+            json!([{"type": "reasoning", "summary": [], "encrypted_content": "enc"}])
+        );
+    }
+
+    #[test]
+    fn unsigned_thinking_only_leaves_nothing_behind() {
+        let out = map_messages(&[msg(
+            Role::Assistant,
+            vec![ContentPart::Thinking(Thinking {
+                text: "t".into(),
+                signature: None,
+                redacted: false,
+            })],
+        )]);
+        assert!(out.is_empty());
+        assert!(map_messages(&[msg(Role::User, vec![])]).is_empty());
+    }
+
+    #[test]
+    fn tool_results() {
+        let image = Image {
+            source: ImageSource::Base64("QUJD".into()),
+            media_type: Some("image/png".into()),
+            detail: None,
+        };
+        let out = map_messages(&[
+            msg(
+                Role::Tool,
+                vec![ContentPart::ToolResult(ToolResult {
+                    call_id: "call_1".into(),
+                    content: vec![
+                        ToolResultPart::Text("Sunny".into()),
+                        ToolResultPart::Text(", 22 C".into()),
+                    ],
+                    is_error: true,
+                })],
+            ),
+            msg(
+                Role::User,
+                vec![
+                    ContentPart::ToolResult(ToolResult {
+                        call_id: "call_2".into(),
+                        content: vec![
+                            ToolResultPart::Text("see".into()),
+                            ToolResultPart::Image(image),
+                        ],
+                        is_error: false,
+                    }),
+                    text("and now?"),
+                ],
+            ),
+        ]);
+        assert_eq!(
+            Value::Array(out),
+            json!([
+                {"type": "function_call_output", "call_id": "call_1", "output": "Sunny, 22 C"},
+                {"type": "function_call_output", "call_id": "call_2", "output": [
+                    {"type": "input_text", "text": "see"},
+                    {"type": "input_image", "image_url": "data:image/png;base64,QUJD", "detail": "auto"}]},
+                {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "and now?"}]},
+            ])
+        );
+    }
+
+    #[test]
+    fn message_fields_go_on_the_first_message_item_only() {
+        let mut m = msg(
+            Role::Assistant,
+            vec![
+                text("a"),
+                ContentPart::ToolCall(ToolCall {
+                    id: "c".into(),
+                    name: "f".into(),
+                    arguments: "{}".into(),
+                }),
+                text("b"),
+            ],
+        );
+        m.name = Some("dropped".into());
+        m.extra = Some(
+            r#"{"openai-responses": {"phase": "commentary", "role": "user", "$parts": [{"annotations": [{"x": 1}]}]}}"#
+                .into(),
+        );
+        let out = map_messages(&[m]);
+        assert_eq!(
+            out[0],
+            json!({"type": "message", "role": "assistant", "phase": "commentary", "content": [
+                {"type": "output_text", "text": "a", "annotations": [{"x": 1}]}]})
+        );
+        assert_eq!(
+            out[2],
+            json!({"type": "message", "role": "assistant", "content": [
+                {"type": "output_text", "text": "b", "annotations": []}]})
+        );
+    }
+}

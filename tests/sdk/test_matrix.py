@@ -1,0 +1,300 @@
+"""The matrix: every client SDK against every provider plugin.
+
+Each provider plugin talks to a mock upstream that speaks its exact wire
+(`upstreams/<wire>.py`). Model prefixes pick the provider (see conftest):
+`gpt-` openai (Chat), `resp-` openai-responses, `claude-` anthropic,
+`gemini-` gemini. Assertions about what reached the upstream look for
+marker strings in the recorded body, whatever that wire's structure.
+"""
+
+import base64
+import json
+
+import anthropic
+import openai
+import pytest
+
+from conftest import LOCAL_KEY, Upstream
+
+PROVIDERS = {
+    "openai": "gpt-fake",
+    "openai-responses": "resp-fake",
+    "anthropic": "claude-fake",
+    "gemini": "gemini-fake",
+}
+HELLO = {
+    "openai": "Hello from fake openai-chat upstream.",
+    "openai-responses": "Hello from the mock openai-responses upstream.",
+    "anthropic": "Hello from the mock anthropic upstream.",
+    "gemini": "Hello from the mock gemini upstream.",
+}
+# Providers whose wire carries reasoning signatures across turns.
+SIGNED = {
+    "openai-responses": "sig-openai-responses-1",
+    "anthropic": "sig-anthropic-1",
+    "gemini": "sig-gemini-1",
+}
+SYSTEM = "Be brief, matrix."
+ANSWER = "Sunny, 22 C in Paris."
+# A 1x1 PNG.
+PNG = base64.b64encode(
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+        "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+    )
+).decode()
+
+params = pytest.mark.parametrize("provider", list(PROVIDERS))
+
+
+def last_sent() -> str:
+    """The last body the mock upstream received, as JSON text."""
+    return json.dumps(Upstream.requests[-1]["body"])
+
+
+def mark(provider: str) -> str:
+    return f"{provider}-{len(Upstream.requests)}"
+
+
+# --- OpenAI Chat Completions client ------------------------------------------
+
+CHAT_TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Weather for a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+        },
+    }
+]
+
+
+@pytest.fixture
+def chat(gateway):
+    return openai.OpenAI(base_url=f"{gateway}/v1", api_key=LOCAL_KEY, _strict_response_validation=True, max_retries=0)
+
+
+@params
+def test_chat_plain(chat, provider):
+    resp = chat.chat.completions.create(
+        model=PROVIDERS[provider],
+        messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": "Hi"}],
+    )
+    assert resp.choices[0].message.content == HELLO[provider]
+    assert resp.choices[0].finish_reason == "stop"
+    assert resp.usage.prompt_tokens == 10 and resp.usage.completion_tokens == 5
+    assert SYSTEM in last_sent()
+
+
+@params
+def test_chat_stream(chat, provider):
+    stream = chat.chat.completions.create(
+        model=PROVIDERS[provider],
+        messages=[{"role": "user", "content": "Hi"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    text, finish, usage = "", None, None
+    for chunk in stream:
+        if chunk.choices:
+            text += chunk.choices[0].delta.content or ""
+            finish = chunk.choices[0].finish_reason or finish
+        usage = chunk.usage or usage
+    assert text == HELLO[provider]
+    assert finish == "stop"
+    assert usage.total_tokens == 15
+
+
+@params
+def test_chat_tool_round_trip(chat, provider):
+    model = PROVIDERS[provider]
+    messages = [{"role": "user", "content": "Weather in Paris?"}]
+    with chat.chat.completions.stream(model=model, messages=messages, tools=CHAT_TOOLS) as stream:
+        final = stream.get_final_completion()
+    choice = final.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    call = choice.message.tool_calls[0]
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "Paris"}
+    result = mark(provider)
+    messages += [
+        {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
+        {"role": "tool", "tool_call_id": call.id, "content": result},
+    ]
+    resp = chat.chat.completions.create(model=model, messages=messages, tools=CHAT_TOOLS)
+    assert resp.choices[0].message.content == ANSWER
+    assert result in last_sent()
+
+
+@params
+def test_chat_parallel_calls(chat, provider):
+    resp = chat.chat.completions.create(
+        model=PROVIDERS[provider],
+        messages=[{"role": "user", "content": "Weather in Paris and Tokyo, in parallel"}],
+        tools=CHAT_TOOLS,
+    )
+    calls = resp.choices[0].message.tool_calls
+    assert [json.loads(c.function.arguments)["city"] for c in calls] == ["Paris", "Tokyo"]
+    assert len({c.id for c in calls}) == 2
+
+
+@params
+def test_chat_image(chat, provider):
+    chat.chat.completions.create(
+        model=PROVIDERS[provider],
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What is this?"},
+                    {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
+                ],
+            }
+        ],
+    )
+    assert PNG in last_sent()
+
+
+@params
+def test_chat_errors(chat, provider):
+    with pytest.raises(openai.RateLimitError):
+        chat.chat.completions.create(
+            model=PROVIDERS[provider].replace("fake", "error-429"), messages=[{"role": "user", "content": "x"}]
+        )
+    with pytest.raises(openai.BadRequestError):
+        chat.chat.completions.create(
+            model=PROVIDERS[provider].replace("fake", "error-400"), messages=[{"role": "user", "content": "x"}]
+        )
+
+
+# --- Anthropic Messages client --------------------------------------------------
+
+ANTHROPIC_TOOLS = [
+    {
+        "name": "get_weather",
+        "description": "Weather for a city",
+        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    }
+]
+
+
+@pytest.fixture
+def claude(gateway):
+    return anthropic.Anthropic(base_url=gateway, api_key=LOCAL_KEY, max_retries=0)
+
+
+@params
+def test_anthropic_plain(claude, provider):
+    msg = claude.messages.create(
+        model=PROVIDERS[provider], max_tokens=200, system=SYSTEM, messages=[{"role": "user", "content": "Hi"}]
+    )
+    assert [b.text for b in msg.content if b.type == "text"] == [HELLO[provider]]
+    assert msg.stop_reason == "end_turn"
+    assert msg.usage.output_tokens == 5
+    # Anthropic counts cache reads apart from input: 10 in all, 4 cached.
+    assert msg.usage.input_tokens + (msg.usage.cache_read_input_tokens or 0) == 10
+    assert SYSTEM in last_sent()
+
+
+@params
+def test_anthropic_stream(claude, provider):
+    with claude.messages.stream(
+        model=PROVIDERS[provider], max_tokens=200, messages=[{"role": "user", "content": "Hi"}]
+    ) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == HELLO[provider]
+    assert final.stop_reason == "end_turn"
+    assert final.usage.output_tokens == 5
+
+
+@params
+def test_anthropic_tool_round_trip(claude, provider):
+    model = PROVIDERS[provider]
+    messages = [{"role": "user", "content": "Weather in Paris?"}]
+    with claude.messages.stream(model=model, max_tokens=200, tools=ANTHROPIC_TOOLS, messages=messages) as stream:
+        final = stream.get_final_message()
+    assert final.stop_reason == "tool_use"
+    call = next(b for b in final.content if b.type == "tool_use")
+    assert call.name == "get_weather" and call.input == {"city": "Paris"}
+    result = mark(provider)
+    messages += [
+        {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in final.content]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": result}]},
+    ]
+    msg = claude.messages.create(model=model, max_tokens=200, tools=ANTHROPIC_TOOLS, messages=messages)
+    assert msg.content[-1].text == ANSWER
+    assert result in last_sent()
+
+
+@params
+def test_anthropic_parallel_calls(claude, provider):
+    with claude.messages.stream(
+        model=PROVIDERS[provider],
+        max_tokens=200,
+        tools=ANTHROPIC_TOOLS,
+        messages=[{"role": "user", "content": "Weather in Paris and Tokyo, in parallel"}],
+    ) as stream:
+        final = stream.get_final_message()
+    calls = [b for b in final.content if b.type == "tool_use"]
+    assert [c.input["city"] for c in calls] == ["Paris", "Tokyo"]
+
+
+@params
+def test_anthropic_thinking_round_trip(claude, provider):
+    model = PROVIDERS[provider]
+    messages = [{"role": "user", "content": "Think, then answer."}]
+    with claude.messages.stream(
+        model=model, max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 1024}, messages=messages
+    ) as stream:
+        final = stream.get_final_message()
+    thinking = [b for b in final.content if b.type == "thinking"]
+    assert "Let me think." in "".join(b.thinking for b in thinking)
+    assert [b.text for b in final.content if b.type == "text"] == [HELLO[provider]]
+    if provider in SIGNED:
+        assert SIGNED[provider] in [b.signature for b in thinking]
+    # The next turn replays the thinking; a signing upstream gets its signature back.
+    messages += [
+        {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in final.content]},
+        {"role": "user", "content": "And now?"},
+    ]
+    claude.messages.create(
+        model=model, max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 1024}, messages=messages
+    )
+    if provider in SIGNED:
+        assert SIGNED[provider] in last_sent()
+
+
+@params
+def test_anthropic_image(claude, provider):
+    claude.messages.create(
+        model=PROVIDERS[provider],
+        max_tokens=100,
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}},
+                    {"type": "text", "text": "What is this?"},
+                ],
+            }
+        ],
+    )
+    assert PNG in last_sent()
+
+
+@params
+def test_anthropic_errors(claude, provider):
+    with pytest.raises(anthropic.RateLimitError):
+        claude.messages.create(
+            model=PROVIDERS[provider].replace("fake", "error-429"),
+            max_tokens=10,
+            messages=[{"role": "user", "content": "x"}],
+        )
+    with pytest.raises(anthropic.InternalServerError):
+        claude.messages.create(
+            model=PROVIDERS[provider].replace("fake", "error-500"),
+            max_tokens=10,
+            messages=[{"role": "user", "content": "x"}],
+        )
