@@ -298,3 +298,64 @@ def test_anthropic_errors(claude, provider):
             max_tokens=10,
             messages=[{"role": "user", "content": "x"}],
         )
+
+
+# --- Same wire in and out: nothing the client sent is lost --------------------
+
+
+def test_anthropic_to_anthropic_keeps_everything(claude):
+    claude.messages.create(
+        model="claude-fake",
+        max_tokens=300,
+        system=[
+            {"type": "text", "text": "One."},
+            {"type": "text", "text": "Two.", "cache_control": {"type": "ephemeral"}},
+        ],
+        messages=[
+            {"role": "user", "content": [{"type": "text", "text": "Hi", "cache_control": {"type": "ephemeral"}}]}
+        ],
+        tools=[dict(ANTHROPIC_TOOLS[0], cache_control={"type": "ephemeral"})],
+        metadata={"user_id": "user-7"},
+        extra_headers={"anthropic-beta": "context-management-2025-06-27"},
+        extra_body={"context_management": {"edits": []}, "top_k": 5},
+    )
+    sent = Upstream.requests[-1]
+    body = sent["body"]
+    assert body["system"][1] == {"type": "text", "text": "Two.", "cache_control": {"type": "ephemeral"}}
+    assert body["messages"][0]["content"][0]["cache_control"] == {"type": "ephemeral"}
+    assert body["tools"][0]["cache_control"] == {"type": "ephemeral"}
+    assert body["metadata"] == {"user_id": "user-7"}
+    assert body["top_k"] == 5
+    assert body["context_management"] == {"edits": []}
+    assert sent["headers"]["anthropic-beta"] == "context-management-2025-06-27"
+    assert sent["headers"]["x-api-key"] == "sk-ant-upstream"
+
+
+def test_chat_to_chat_keeps_everything(chat):
+    chat.chat.completions.create(
+        model="gpt-fake",
+        messages=[{"role": "user", "content": "Hi", "name": "ann"}],
+        user="user-7",
+        logit_bias={"50256": -100},
+        max_completion_tokens=50,
+        extra_body={"custom_field": {"x": 1}},
+    )
+    body = Upstream.requests[-1]["body"]
+    assert body["messages"][0] == {"role": "user", "content": "Hi", "name": "ann"}
+    assert body["user"] == "user-7"
+    assert body["logit_bias"] == {"50256": -100}
+    assert body["max_completion_tokens"] == 50
+    assert body["custom_field"] == {"x": 1}
+
+
+def test_other_wires_never_see_foreign_fields(claude):
+    claude.messages.create(
+        model="gpt-fake",
+        max_tokens=10,
+        messages=[{"role": "user", "content": "Hi"}],
+        metadata={"user_id": "user-7"},
+        extra_headers={"anthropic-beta": "x"},
+    )
+    sent = Upstream.requests[-1]
+    assert "metadata" not in sent["body"]
+    assert "anthropic-beta" not in sent["headers"]
