@@ -43,6 +43,25 @@ models = ["echo"]
 # api_keys = ["${OPENAI_API_KEY}"]
 # models = ["gpt-*", "o3*", "o4*"]   # exact, prefix*, or "*"
 
+# [[upstreams]]
+# name = "openai-responses"
+# provider = "openai-responses"      # the Responses API (reasoning items)
+# api_keys = ["${OPENAI_API_KEY}"]
+# models = ["gpt-5*"]
+
+# [[upstreams]]
+# name = "anthropic"
+# provider = "anthropic"             # https://api.anthropic.com
+# api_keys = ["${ANTHROPIC_API_KEY}"]
+# models = ["claude-*"]
+# config = { default_max_tokens = 8192 }
+
+# [[upstreams]]
+# name = "google"
+# provider = "gemini"                # https://generativelanguage.googleapis.com
+# api_keys = ["${GEMINI_API_KEY}"]
+# models = ["gemini-*"]
+
 # Filters run in this order on requests, and in reverse on responses.
 # [[filters]]
 # plugin = "example-filter"
