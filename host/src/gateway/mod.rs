@@ -7,6 +7,7 @@ mod chat;
 mod events;
 mod models;
 mod pipeline;
+mod responses;
 mod state;
 
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub fn router(gw: Arc<Gateway>) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(chat::completions))
         .route("/chat/completions", post(chat::completions))
+        .route("/v1/responses", post(responses::create))
+        .route("/responses", post(responses::create))
         .route("/v1/models", get(models::list))
         .route("/health", get(health))
         .route("/", get(root).head(root))
