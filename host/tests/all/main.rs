@@ -11,5 +11,6 @@ mod filters;
 mod limits;
 mod misbehave;
 mod mock;
+mod responses;
 mod streaming;
 mod workers;

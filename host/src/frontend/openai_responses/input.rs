@@ -72,6 +72,12 @@ pub fn decode_input(value: Option<&Value>) -> Result<Vec<Message>, ApiError> {
     for (i, item) in items.iter().enumerate() {
         decode_item(i, item, &mut drafts)?;
     }
+    if drafts.is_empty() {
+        return Err(ApiError::bad_field(
+            "input",
+            "`input` has no content: every message in it is empty",
+        ));
+    }
     Ok(drafts.into_iter().map(Draft::finish).collect())
 }
 
@@ -282,6 +288,10 @@ fn decode_message(
             ));
         }
     };
+    if parts.is_empty() {
+        // Nothing to say: no message (an empty one would upset upstreams).
+        return Ok(());
+    }
     // Only assistant turns fold (an answer's message and calls are one turn).
     let draft = target(drafts, role, role == Role::Assistant);
     for (part, fields) in parts {
@@ -478,6 +488,7 @@ mod tests {
         let messages = decode(json!([
             {"role": "user", "content": "a"},
             {"role": "user", "content": "b"},
+            {"role": "assistant", "content": []},
             {"role": "system", "content": "s"}
         ]))?;
         assert_eq!(messages.len(), 3);
@@ -539,6 +550,10 @@ mod tests {
     fn bad_items_are_named() {
         let param = |input: Value| decode(input).err().and_then(|e| e.param);
         assert_eq!(param(json!([])), Some("input".into()));
+        assert_eq!(
+            param(json!([{"role": "user", "content": []}])),
+            Some("input".into())
+        );
         assert_eq!(param(json!(3)), Some("input".into()));
         assert_eq!(param(json!(["x"])), Some("input[0]".into()));
         assert_eq!(
