@@ -8,6 +8,7 @@ mod chat;
 mod events;
 mod models;
 mod pipeline;
+mod responses;
 mod state;
 
 use std::sync::Arc;
@@ -33,6 +34,8 @@ pub fn router(gw: Arc<Gateway>) -> Router {
         .route("/chat/completions", post(chat::completions))
         .route("/v1/messages", post(anthropic::messages))
         .route("/v1/messages/count_tokens", post(anthropic::count_tokens))
+        .route("/v1/responses", post(responses::create))
+        .route("/responses", post(responses::create))
         .route("/v1/models", get(models::list))
         .route("/health", get(health))
         .route("/", get(root).head(root))

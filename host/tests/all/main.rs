@@ -12,5 +12,6 @@ mod filters;
 mod limits;
 mod misbehave;
 mod mock;
+mod responses;
 mod streaming;
 mod workers;

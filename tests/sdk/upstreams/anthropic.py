@@ -18,12 +18,17 @@ Behaviour, in the exact Anthropic wire format:
 * ``thinking.type`` of ``enabled`` or ``adaptive`` -> a ``thinking`` block
   first: "Let me think." signed ``sig-anthropic-1``;
 * usage: 10 prompt tokens (6 uncached + 4 read from cache), 5 output;
+* CLI mode (``upstreams/cli.py``: ``WASMGATE_CLI_MARKER`` set, tools declared,
+  none ``get_weather``): a ``tool_use`` of the CLI's own shell/read tool on
+  the marker file until a ``tool_result`` exists, then ``Tool said: <line>``;
 * ``"stream": true`` -> Anthropic SSE (``event: X`` / ``data: {...}``), one
   event per chunk, a ``ping`` after ``message_start``, text in at least 3
   ``text_delta``s and tool input in at least 2 ``input_json_delta``s.
 """
 
 import json
+
+from . import cli
 
 WIRE = "anthropic"
 MESSAGE_ID = "msg_mock_01"
@@ -75,7 +80,10 @@ def handle(method, path, query, headers, body):
     blocks = []
     if wants_thinking:
         blocks.append({"type": "thinking", "thinking": THINKING_TEXT, "signature": SIGNATURE})
-    if _last_turn_has_tool_result(messages):
+    tools = [(t.get("name"), t.get("input_schema")) for t in body.get("tools") or [] if isinstance(t, dict)]
+    if cli.active(tools):
+        stop_reason = _cli_turn(messages, tools, blocks)
+    elif _last_turn_has_tool_result(messages):
         blocks.append({"type": "text", "text": TOOL_RESULT_TEXT})
         stop_reason = "end_turn"
     elif body.get("tools"):
@@ -104,6 +112,27 @@ def handle(method, path, query, headers, body):
             "usage": _usage(5),
         },
     )
+
+
+def _cli_turn(messages, tools, blocks):
+    """CLI mode: append the answer's blocks, return the stop reason."""
+    results = [
+        b.get("content")
+        for m in messages
+        if isinstance(m, dict) and m.get("role") == "user" and isinstance(m.get("content"), list)
+        for b in m["content"]
+        if isinstance(b, dict) and b.get("type") == "tool_result"
+    ]
+    call = None if results else cli.pick_call(tools)
+    if _last_turn_has_tool_result(messages):
+        last = [b.get("content") for b in messages[-1]["content"] if isinstance(b, dict) and b.get("type") == "tool_result"]
+        blocks.append({"type": "text", "text": cli.answer(last)})
+    elif call:
+        blocks.append({"type": "tool_use", "id": TOOL_IDS[0], "name": call[0], "input": call[1]})
+        return "tool_use"
+    else:
+        blocks.append({"type": "text", "text": HELLO_TEXT})
+    return "end_turn"
 
 
 def _usage(output_tokens):

@@ -7,10 +7,15 @@ Same behaviour contract as the other wire mocks:
 - tools declared -> get_weather call(s) (two when a user text says "parallel");
 - else text "Hello from fake openai-chat upstream.";
 - `reasoning_effort` set -> `reasoning_content` "Let me think." first
-  (Chat Completions has no reasoning signatures).
+  (Chat Completions has no reasoning signatures);
+- CLI mode (`upstreams/cli.py`: `WASMGATE_CLI_MARKER` set, tools declared,
+  none `get_weather`): a call of the CLI's own shell/read tool on the marker
+  file until a tool message exists, then "Tool said: <line>".
 """
 
 import json
+
+from . import cli
 
 HELLO = "Hello from fake openai-chat upstream."
 TOOL_RESULT_ANSWER = "Sunny, 22 C in Paris."
@@ -34,6 +39,10 @@ def _answer(body):
     """(text, tool_calls, reasoning) for a request body."""
     messages = body.get("messages") or []
     reasoning = "Let me think." if body.get("reasoning_effort") else None
+    tools = [((t.get("function") or {}).get("name"), (t.get("function") or {}).get("parameters"))
+             for t in body.get("tools") or [] if isinstance(t, dict)]
+    if cli.active(tools):
+        return (*_cli_answer(messages, tools), reasoning)
     if messages and messages[-1].get("role") == "tool":
         return TOOL_RESULT_ANSWER, [], reasoning
     if body.get("tools"):
@@ -45,6 +54,17 @@ def _answer(body):
         ]
         return None, calls, reasoning
     return HELLO, [], reasoning
+
+
+def _cli_answer(messages, tools):
+    """CLI mode: (text, tool_calls)."""
+    if messages and messages[-1].get("role") == "tool":
+        return cli.answer(messages[-1].get("content")), []
+    call = None if any(m.get("role") == "tool" for m in messages) else cli.pick_call(tools)
+    if call:
+        return None, [{"id": "call_mock_1", "type": "function",
+                       "function": {"name": call[0], "arguments": json.dumps(call[1])}}]
+    return HELLO, []
 
 
 def _usage(reasoning):
@@ -99,7 +119,7 @@ def handle(method, path, query, headers, body):
             out.append(chunk({"content": piece}))
     for i, call in enumerate(calls):
         out.append(chunk({"tool_calls": [{"index": i, "id": call["id"], "type": "function",
-                                          "function": {"name": "get_weather", "arguments": ""}}]}))
+                                          "function": {"name": call["function"]["name"], "arguments": ""}}]}))
         args = call["function"]["arguments"]
         half = len(args) // 2
         for piece in (args[:half], args[half:]):

@@ -1,0 +1,23 @@
+//! `POST /v1/responses` (and `/responses`).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use bytes::Bytes;
+
+use super::body::read_body;
+use super::call;
+use super::state::Gateway;
+use crate::frontend::openai_responses::ResponsesCodec;
+
+/// Handle one Responses call.
+pub async fn create(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    call::handle(&gw, ResponsesCodec::default(), &headers, read_body(body)).await
+}
