@@ -5,6 +5,7 @@ mod body;
 mod call;
 mod chat;
 mod events;
+mod gemini;
 mod models;
 mod pipeline;
 mod state;
@@ -31,6 +32,15 @@ pub fn router(gw: Arc<Gateway>) -> Router {
         .route("/v1/chat/completions", post(chat::completions))
         .route("/chat/completions", post(chat::completions))
         .route("/v1/models", get(models::list))
+        .route("/v1beta/models", get(gemini::list))
+        .route(
+            "/v1beta/models/{*rest}",
+            get(gemini::get_model).post(gemini::call),
+        )
+        .route(
+            "/v1/models/{*rest}",
+            get(gemini::get_model_v1).post(gemini::call),
+        )
         .route("/health", get(health))
         .route("/", get(root).head(root))
         .fallback(not_found)

@@ -3,16 +3,36 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::state::Gateway;
+use super::state::{Gateway, Live};
 
 /// List exact model names from config; for wildcard patterns, the provider's
-/// known models that match.
-pub async fn list(State(gw): State<Arc<Gateway>>) -> Json<Value> {
+/// known models that match. A Gemini client (the google-genai SDK's default
+/// API version is `v1`) gets Gemini's list shape.
+pub async fn list(
+    State(gw): State<Arc<Gateway>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let live = gw.live.load();
-    let mut data = Vec::new();
+    if super::gemini::is_gemini_client(&headers, query.as_deref()) {
+        return Json(super::gemini::list_body(&live)).into_response();
+    }
+    let data: Vec<Value> = served(&live)
+        .into_iter()
+        .map(|(id, owner)| json!({"id": id, "object": "model", "created": 0, "owned_by": owner}))
+        .collect();
+    Json(json!({"object": "list", "data": data})).into_response()
+}
+
+/// Every model id served, once, in config order, with the name of the
+/// upstream that serves it.
+pub fn served(live: &Live) -> Vec<(String, String)> {
+    let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (config, upstream) in live.config.upstreams.iter().zip(&live.upstreams) {
         for pattern in &config.models {
@@ -27,12 +47,10 @@ pub async fn list(State(gw): State<Arc<Gateway>>) -> Json<Value> {
             };
             for id in ids {
                 if seen.insert(id.clone()) {
-                    data.push(
-                        json!({"id": id, "object": "model", "created": 0, "owned_by": config.name}),
-                    );
+                    out.push((id.clone(), config.name.clone()));
                 }
             }
         }
     }
-    Json(json!({"object": "list", "data": data}))
+    out
 }
