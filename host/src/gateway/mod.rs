@@ -6,6 +6,7 @@ mod body;
 mod call;
 mod chat;
 mod events;
+mod gemini;
 mod models;
 mod pipeline;
 mod responses;
@@ -37,6 +38,15 @@ pub fn router(gw: Arc<Gateway>) -> Router {
         .route("/v1/responses", post(responses::create))
         .route("/responses", post(responses::create))
         .route("/v1/models", get(models::list))
+        .route("/v1beta/models", get(gemini::list))
+        .route(
+            "/v1beta/models/{*rest}",
+            get(gemini::get_model).post(gemini::call),
+        )
+        .route(
+            "/v1/models/{*rest}",
+            get(gemini::get_model_v1).post(gemini::call),
+        )
         .route("/health", get(health))
         .route("/", get(root).head(root))
         .fallback(not_found)

@@ -1,17 +1,54 @@
-//! `GET /v1/models`: the models the config serves, in the caller's format
-//! (Anthropic's list shape when the client sends `anthropic-version`).
+//! `GET /v1/models`: the models the config serves, in the caller's format:
+//! Anthropic's list shape when the client sends `anthropic-version`,
+//! Gemini's for a Gemini client (the google-genai SDK's default API version
+//! is `v1`), OpenAI's otherwise.
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::state::{Gateway, Live};
 
-/// Exact model names from config; for wildcard patterns, the provider's
-/// known models that match. Each with the upstream that serves it.
+/// List the served models.
+pub async fn list(
+    State(gw): State<Arc<Gateway>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let live = gw.live.load();
+    if super::gemini::is_gemini_client(&headers, query.as_deref()) {
+        return Json(super::gemini::list_body(&live)).into_response();
+    }
+    let models = served(&live);
+    if headers.contains_key("anthropic-version") {
+        let data: Vec<Value> = models
+            .iter()
+            .map(|(id, _)| {
+                json!({"type": "model", "id": id, "display_name": id, "created_at": "1970-01-01T00:00:00Z"})
+            })
+            .collect();
+        return Json(json!({
+            "data": data,
+            "has_more": false,
+            "first_id": models.first().map(|(id, _)| id),
+            "last_id": models.last().map(|(id, _)| id),
+        }))
+        .into_response();
+    }
+    let data: Vec<Value> = models
+        .iter()
+        .map(|(id, owner)| json!({"id": id, "object": "model", "created": 0, "owned_by": owner}))
+        .collect();
+    Json(json!({"object": "list", "data": data})).into_response()
+}
+
+/// Every model id served, once, in config order, with the name of the
+/// upstream that serves it: exact names from config and, for wildcard
+/// patterns, the provider's known models that match.
 pub fn served(live: &Live) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -34,28 +71,4 @@ pub fn served(live: &Live) -> Vec<(String, String)> {
         }
     }
     out
-}
-
-/// List the served models.
-pub async fn list(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Json<Value> {
-    let models = served(&gw.live.load());
-    if headers.contains_key("anthropic-version") {
-        let data: Vec<Value> = models
-            .iter()
-            .map(|(id, _)| {
-                json!({"type": "model", "id": id, "display_name": id, "created_at": "1970-01-01T00:00:00Z"})
-            })
-            .collect();
-        return Json(json!({
-            "data": data,
-            "has_more": false,
-            "first_id": models.first().map(|(id, _)| id),
-            "last_id": models.last().map(|(id, _)| id),
-        }));
-    }
-    let data: Vec<Value> = models
-        .iter()
-        .map(|(id, owner)| json!({"id": id, "object": "model", "created": 0, "owned_by": owner}))
-        .collect();
-    Json(json!({"object": "list", "data": data}))
 }

@@ -9,6 +9,7 @@ mod chat;
 mod cli;
 mod common;
 mod filters;
+mod gemini;
 mod limits;
 mod misbehave;
 mod mock;

@@ -21,12 +21,17 @@ Behaviour:
   "Let me think." first and `thoughtSignature: "sig-gemini-1"` on the first
   non-thought part;
 - usage: promptTokenCount 10 (cachedContentTokenCount 4), 5 output tokens
-  (candidatesTokenCount 3 + thoughtsTokenCount 2 when thinking).
+  (candidatesTokenCount 3 + thoughtsTokenCount 2 when thinking);
+- CLI mode (`upstreams/cli.py`: `WASMGATE_CLI_MARKER` set, tools declared,
+  none `get_weather`): a `functionCall` of the CLI's own shell/read tool on
+  the marker file until a `functionResponse` exists, then "Tool said: <line>".
 """
 
 import json
 import re
 import urllib.parse
+
+from . import cli
 
 WIRE = "gemini"
 SIGNATURE = "sig-gemini-1"
@@ -115,12 +120,19 @@ def answer_chunks(body: dict, model: str, thinking: bool) -> list[dict]:
     last = contents[-1] if contents else {}
     tool_turn = any(isinstance(p, dict) and "functionResponse" in p for p in parts_of(last))
     has_tools = any(isinstance(t, dict) and t.get("functionDeclarations") for t in body.get("tools") or [])
+    declared = [
+        (d.get("name"), d.get("parametersJsonSchema") or d.get("parameters"))
+        for t in body.get("tools") or [] if isinstance(t, dict)
+        for d in t.get("functionDeclarations") or [] if isinstance(d, dict)
+    ]
 
     # Lists of parts, one list per chunk.
     groups: list[list[dict]] = []
     if thinking:
         groups.append([{"text": THOUGHT, "thought": True}])
-    if not tool_turn and has_tools:
+    if cli.active(declared):
+        groups.extend(cli_groups(contents, tool_turn, declared))
+    elif not tool_turn and has_tools:
         calls = [("call_mock_1", "Paris")]
         if user_says(contents, "parallel"):
             calls.append(("call_mock_2", "Tokyo"))
@@ -145,6 +157,19 @@ def answer_chunks(body: dict, model: str, thinking: bool) -> list[dict]:
             "responseId": RESPONSE_ID,
         })
     return chunks
+
+
+def cli_groups(contents: list, tool_turn: bool, declared: list) -> list[list[dict]]:
+    """CLI mode: the answer's parts, one list per chunk."""
+    if tool_turn:
+        results = [p["functionResponse"].get("response") for p in parts_of(contents[-1])
+                   if isinstance(p, dict) and "functionResponse" in p]
+        return [[{"text": piece}] for piece in split3(cli.answer(results))]
+    done = any(isinstance(p, dict) and "functionResponse" in p for c in contents for p in parts_of(c))
+    call = None if done else cli.pick_call(declared)
+    if call:
+        return [[{"functionCall": {"id": "call_mock_1", "name": call[0], "args": call[1]}}]]
+    return [[{"text": piece}] for piece in split3(HELLO)]
 
 
 def merge(chunks: list[dict]) -> dict:

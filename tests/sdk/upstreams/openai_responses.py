@@ -13,10 +13,15 @@ Behaviour:
   "parallel"); else text "Hello from the mock openai-responses upstream.".
 - `reasoning` in the body (non-null) -> a reasoning item first, with summary
   "Let me think." and `encrypted_content` "sig-openai-responses-1".
+- CLI mode (`upstreams/cli.py`: `WASMGATE_CLI_MARKER` set, tools declared,
+  none `get_weather`): a call of the CLI's own shell/read tool on the marker
+  file until a `function_call_output` exists, then "Tool said: <line>".
 """
 
 import json
 import time
+
+from . import cli
 
 WIRE = "openai-responses"
 PATH = "/v1/responses"
@@ -84,6 +89,9 @@ def _answer_plan(body: dict) -> tuple[str, list[dict]]:
     if not isinstance(items, list):
         items = []
     last = items[-1] if items else None
+    tools = [(t.get("name"), t.get("parameters")) for t in body.get("tools") or [] if isinstance(t, dict)]
+    if cli.active(tools):
+        return _cli_plan(items, last, tools)
     if isinstance(last, dict) and last.get("type") == "function_call_output":
         return TOOL_RESULT_ANSWER, []
     if body.get("tools"):
@@ -102,6 +110,25 @@ def _answer_plan(body: dict) -> tuple[str, list[dict]]:
             for n, city in enumerate(cities, start=1)
         ]
         return "", calls
+    return HELLO, []
+
+
+def _cli_plan(items: list, last, tools: list) -> tuple[str, list[dict]]:
+    """CLI mode: the answer text (or "") and the function calls to make."""
+    outputs = ("function_call_output", "custom_tool_call_output")
+    if isinstance(last, dict) and last.get("type") in outputs:
+        return cli.answer(last.get("output")), []
+    done = any(isinstance(i, dict) and i.get("type") in outputs for i in items)
+    call = None if done else cli.pick_call(tools)
+    if call:
+        return "", [{
+            "type": "function_call",
+            "id": "fc_mock_1",
+            "call_id": "call_mock_1",
+            "name": call[0],
+            "arguments": _dumps(call[1]),
+            "status": "completed",
+        }]
     return HELLO, []
 
 
