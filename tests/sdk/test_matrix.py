@@ -13,6 +13,9 @@ import json
 import anthropic
 import openai
 import pytest
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types as genai_types
 
 from conftest import LOCAL_KEY, Upstream
 
@@ -298,6 +301,246 @@ def test_anthropic_errors(claude, provider):
             max_tokens=10,
             messages=[{"role": "user", "content": "x"}],
         )
+
+
+# --- OpenAI Responses client ---------------------------------------------------
+
+RESPONSES_TOOLS = [
+    {
+        "type": "function",
+        "name": "get_weather",
+        "description": "Weather for a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+        "strict": False,
+    }
+]
+
+
+@params
+def test_responses_plain(chat, provider):
+    resp = chat.responses.create(model=PROVIDERS[provider], instructions=SYSTEM, input="Hi")
+    assert resp.output_text == HELLO[provider]
+    assert resp.status == "completed"
+    assert resp.usage.input_tokens == 10 and resp.usage.output_tokens == 5
+    assert resp.usage.input_tokens_details.cached_tokens == 4
+    assert SYSTEM in last_sent()
+
+
+@params
+def test_responses_stream(chat, provider):
+    with chat.responses.stream(model=PROVIDERS[provider], input="Hi") as stream:
+        deltas = [e.delta for e in stream if e.type == "response.output_text.delta"]
+        final = stream.get_final_response()
+    assert "".join(deltas) == HELLO[provider]
+    assert final.status == "completed"
+    assert final.output_text == HELLO[provider]
+
+
+@params
+def test_responses_tool_round_trip(chat, provider):
+    model = PROVIDERS[provider]
+    with chat.responses.stream(model=model, input="Weather in Paris?", tools=RESPONSES_TOOLS) as stream:
+        first = stream.get_final_response()
+    call = next(item for item in first.output if item.type == "function_call")
+    assert call.name == "get_weather" and json.loads(call.arguments) == {"city": "Paris"}
+    result = mark(provider)
+    second = chat.responses.create(
+        model=model,
+        tools=RESPONSES_TOOLS,
+        input=[
+            {"role": "user", "content": "Weather in Paris?"},
+            *[item.model_dump(exclude_none=True) for item in first.output],
+            {"type": "function_call_output", "call_id": call.call_id, "output": result},
+        ],
+    )
+    assert second.output_text == ANSWER
+    assert result in last_sent()
+
+
+@params
+def test_responses_parallel_calls(chat, provider):
+    resp = chat.responses.create(
+        model=PROVIDERS[provider], input="Weather in Paris and Tokyo, in parallel", tools=RESPONSES_TOOLS
+    )
+    calls = [item for item in resp.output if item.type == "function_call"]
+    assert [json.loads(c.arguments)["city"] for c in calls] == ["Paris", "Tokyo"]
+
+
+@params
+def test_responses_reasoning_round_trip(chat, provider):
+    model = PROVIDERS[provider]
+    reasoning = {"effort": "low", "summary": "auto"}
+    first = chat.responses.create(model=model, input="Think, then answer.", reasoning=reasoning)
+    assert first.output_text == HELLO[provider]
+    items = [item for item in first.output if item.type == "reasoning"]
+    assert "Let me think." in "".join(s.text for item in items for s in item.summary)
+    if provider in SIGNED:
+        assert SIGNED[provider] in [item.encrypted_content for item in items]
+    chat.responses.create(
+        model=model,
+        reasoning=reasoning,
+        input=[
+            {"role": "user", "content": "Think, then answer."},
+            *[item.model_dump(exclude_none=True) for item in first.output],
+            {"role": "user", "content": "And now?"},
+        ],
+    )
+    if provider in SIGNED:
+        assert SIGNED[provider] in last_sent()
+
+
+@params
+def test_responses_image(chat, provider):
+    chat.responses.create(
+        model=PROVIDERS[provider],
+        input=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_text", "text": "What is this?"},
+                    {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}"},
+                ],
+            }
+        ],
+    )
+    assert PNG in last_sent()
+
+
+@params
+def test_responses_errors(chat, provider):
+    with pytest.raises(openai.RateLimitError):
+        chat.responses.create(model=PROVIDERS[provider].replace("fake", "error-429"), input="x")
+    with pytest.raises(openai.BadRequestError):
+        chat.responses.create(model=PROVIDERS[provider].replace("fake", "error-400"), input="x")
+
+
+# --- Gemini client (google-genai) -----------------------------------------------
+
+GEMINI_TOOLS = [
+    genai_types.Tool(
+        function_declarations=[
+            genai_types.FunctionDeclaration(
+                name="get_weather",
+                description="Weather for a city",
+                parameters_json_schema={
+                    "type": "object",
+                    "properties": {"city": {"type": "string"}},
+                    "required": ["city"],
+                },
+            )
+        ]
+    )
+]
+
+
+@pytest.fixture
+def gemini(gateway):
+    return genai.Client(
+        api_key=LOCAL_KEY, http_options=genai_types.HttpOptions(base_url=gateway, api_version="v1beta")
+    )
+
+
+@params
+def test_gemini_plain(gemini, provider):
+    resp = gemini.models.generate_content(
+        model=PROVIDERS[provider],
+        contents="Hi",
+        config=genai_types.GenerateContentConfig(system_instruction=SYSTEM),
+    )
+    assert resp.text == HELLO[provider]
+    assert resp.candidates[0].finish_reason == genai_types.FinishReason.STOP
+    assert resp.usage_metadata.prompt_token_count == 10
+    assert resp.usage_metadata.total_token_count == 15
+    assert SYSTEM in last_sent()
+
+
+@params
+def test_gemini_stream(gemini, provider):
+    chunks = list(gemini.models.generate_content_stream(model=PROVIDERS[provider], contents="Hi"))
+    assert "".join(c.text or "" for c in chunks) == HELLO[provider]
+    assert chunks[-1].candidates[0].finish_reason == genai_types.FinishReason.STOP
+    assert chunks[-1].usage_metadata.total_token_count == 15
+
+
+@params
+def test_gemini_tool_round_trip(gemini, provider):
+    model = PROVIDERS[provider]
+    config = genai_types.GenerateContentConfig(tools=GEMINI_TOOLS)
+    question = genai_types.Content(role="user", parts=[genai_types.Part(text="Weather in Paris?")])
+    chunks = list(gemini.models.generate_content_stream(model=model, contents=[question], config=config))
+    calls = [p.function_call for c in chunks for p in c.candidates[0].content.parts or [] if p.function_call]
+    assert [(c.name, c.args) for c in calls] == [("get_weather", {"city": "Paris"})]
+    result = mark(provider)
+    model_turn = genai_types.Content(
+        role="model",
+        parts=[p for c in chunks for p in c.candidates[0].content.parts or [] if p.function_call or p.thought_signature],
+    )
+    answer = genai_types.Content(
+        role="user",
+        parts=[genai_types.Part.from_function_response(name="get_weather", response={"output": result})],
+    )
+    if calls[0].id:
+        answer.parts[0].function_response.id = calls[0].id
+    resp = gemini.models.generate_content(model=model, contents=[question, model_turn, answer], config=config)
+    assert resp.text == ANSWER
+    assert result in last_sent()
+
+
+@params
+def test_gemini_parallel_calls(gemini, provider):
+    resp = gemini.models.generate_content(
+        model=PROVIDERS[provider],
+        contents="Weather in Paris and Tokyo, in parallel",
+        config=genai_types.GenerateContentConfig(tools=GEMINI_TOOLS),
+    )
+    assert [c.args["city"] for c in resp.function_calls] == ["Paris", "Tokyo"]
+
+
+@params
+def test_gemini_thinking_round_trip(gemini, provider):
+    model = PROVIDERS[provider]
+    config = genai_types.GenerateContentConfig(
+        thinking_config=genai_types.ThinkingConfig(include_thoughts=True, thinking_budget=1024)
+    )
+    question = genai_types.Content(role="user", parts=[genai_types.Part(text="Think, then answer.")])
+    resp = gemini.models.generate_content(model=model, contents=[question], config=config)
+    parts = resp.candidates[0].content.parts
+    assert "Let me think." in "".join(p.text or "" for p in parts if p.thought)
+    assert "".join(p.text or "" for p in parts if not p.thought) == HELLO[provider]
+    signatures = [p.thought_signature for p in parts if p.thought_signature]
+    if provider in SIGNED:
+        assert signatures
+    follow = genai_types.Content(role="user", parts=[genai_types.Part(text="And now?")])
+    gemini.models.generate_content(model=model, contents=[question, resp.candidates[0].content, follow], config=config)
+    if provider in SIGNED:
+        assert SIGNED[provider] in last_sent()
+
+
+@params
+def test_gemini_image(gemini, provider):
+    gemini.models.generate_content(
+        model=PROVIDERS[provider],
+        contents=[
+            genai_types.Content(
+                role="user",
+                parts=[
+                    genai_types.Part(text="What is this?"),
+                    genai_types.Part.from_bytes(data=base64.b64decode(PNG), mime_type="image/png"),
+                ],
+            )
+        ],
+    )
+    assert PNG in last_sent()
+
+
+@params
+def test_gemini_errors(gemini, provider):
+    with pytest.raises(genai_errors.ClientError) as info:
+        gemini.models.generate_content(model=PROVIDERS[provider].replace("fake", "error-429"), contents="x")
+    assert info.value.code == 429
+    with pytest.raises(genai_errors.ServerError) as info:
+        gemini.models.generate_content(model=PROVIDERS[provider].replace("fake", "error-500"), contents="x")
+    assert info.value.code == 500
 
 
 # --- Same wire in and out: nothing the client sent is lost --------------------

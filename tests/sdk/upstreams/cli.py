@@ -17,6 +17,7 @@ The mock never reads the file: the token in it reaches the answer only
 through the CLI's tool round trip.
 """
 
+import json
 import os
 
 # Marker files written by scripts/cli-e2e.sh start with this.
@@ -96,8 +97,15 @@ def _type(schema):
 
 
 def texts(value):
-    """Every string inside a tool result value, in order."""
+    """Every string inside a tool result value, in order; a string holding a
+    JSON object or array (a structured result another wire stringified) is
+    looked into."""
     if isinstance(value, str):
+        if value.lstrip().startswith(("{", "[")):
+            try:
+                return texts(json.loads(value))
+            except ValueError:
+                pass
         return [value]
     if isinstance(value, list):
         return [t for v in value for t in texts(v)]

@@ -11,6 +11,7 @@ mod path;
 mod request;
 mod response;
 mod schema;
+mod signature;
 mod stream;
 
 pub use error::{error_body, error_response};

@@ -295,7 +295,10 @@ fn decode_part(
     }
     let signature = match take(&mut obj, "thoughtSignature") {
         None => None,
-        Some(value) => Some(fields::string(&join(param, "thoughtSignature"), value)?),
+        Some(value) => Some(super::signature::from_wire(&fields::string(
+            &join(param, "thoughtSignature"),
+            value,
+        )?)),
     };
     let thought = match take(&mut obj, "thought") {
         None => false,

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::signature::to_wire;
 use super::{call_args, finish_reason, usage_json};
 use crate::canonical::{ContentPart, Image, ImageSource, Response};
 use crate::frontend::Format;
@@ -66,7 +67,7 @@ pub(super) fn encode_parts(content: &[ContentPart]) -> Vec<Value> {
                 let mut obj = text_part(&thinking.text);
                 obj.insert("thought".into(), Value::Bool(true));
                 if let Some(sig) = &thinking.signature {
-                    obj.insert("thoughtSignature".into(), sig.clone().into());
+                    obj.insert("thoughtSignature".into(), to_wire(sig).into());
                 }
                 obj
             }
@@ -79,13 +80,13 @@ pub(super) fn encode_parts(content: &[ContentPart]) -> Vec<Value> {
         if let Some(sig) = signature.take()
             && !obj.contains_key("thoughtSignature")
         {
-            obj.insert("thoughtSignature".into(), sig.into());
+            obj.insert("thoughtSignature".into(), to_wire(sig).into());
         }
         parts.push(Value::Object(obj));
     }
     if let Some(sig) = signature {
         let mut obj = text_part("");
-        obj.insert("thoughtSignature".into(), sig.into());
+        obj.insert("thoughtSignature".into(), to_wire(sig).into());
         parts.push(Value::Object(obj));
     }
     parts
@@ -190,12 +191,12 @@ mod tests {
                 vec![
                     ContentPart::Thinking(Thinking {
                         text: "plan".into(),
-                        signature: Some("s1".into()),
+                        signature: Some("czE=".into()),
                         redacted: false,
                     }),
                     ContentPart::Thinking(Thinking {
                         text: String::new(),
-                        signature: Some("s2".into()),
+                        signature: Some("czI=".into()),
                         redacted: false,
                     }),
                     ContentPart::ToolCall(ToolCall {
@@ -210,7 +211,7 @@ mod tests {
                     }),
                     ContentPart::Thinking(Thinking {
                         text: String::new(),
-                        signature: Some("s3".into()),
+                        signature: Some("czM=".into()),
                         redacted: false,
                     }),
                 ],
@@ -221,10 +222,10 @@ mod tests {
         assert_eq!(
             body["candidates"][0]["content"]["parts"],
             json!([
-                {"text": "plan", "thought": true, "thoughtSignature": "s1"},
-                {"functionCall": {"id": "call_1", "name": "get_weather", "args": {"city": "Paris"}}, "thoughtSignature": "s2"},
+                {"text": "plan", "thought": true, "thoughtSignature": "czE="},
+                {"functionCall": {"id": "call_1", "name": "get_weather", "args": {"city": "Paris"}}, "thoughtSignature": "czI="},
                 {"functionCall": {"name": "broken", "args": {}}},
-                {"text": "", "thoughtSignature": "s3"},
+                {"text": "", "thoughtSignature": "czM="},
             ])
         );
         assert_eq!(body["candidates"][0]["finishReason"], "STOP");

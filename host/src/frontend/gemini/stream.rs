@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 
 use super::error::error_body;
 use super::response::{function_call_part, text_part};
+use super::signature::to_wire;
 use super::{finish_reason, usage_json};
 use crate::api_error::ApiError;
 use crate::canonical::{FinishReason, StreamEvent, Usage};
@@ -167,7 +168,8 @@ impl GeminiStreamEncoder {
         self.write_part(out, part);
     }
 
-    /// A signature with no part of its own yet: keep it for the next part.
+    /// A signature (already in wire form) with no part of its own yet: keep
+    /// it for the next part.
     fn hold_signature(&mut self, out: &mut Vec<u8>, signature: String) {
         if let Some(previous) = self.signature.take() {
             let mut part = text_part("");
@@ -211,13 +213,13 @@ impl StreamEncoder for GeminiStreamEncoder {
                     tracing::debug!("redacted thinking has no Gemini form; dropped");
                 } else if thinking.text.is_empty() {
                     if let Some(signature) = thinking.signature {
-                        self.hold_signature(out, signature);
+                        self.hold_signature(out, to_wire(&signature));
                     }
                 } else {
                     let mut part = text_part(&thinking.text);
                     part.insert("thought".into(), Value::Bool(true));
                     if let Some(signature) = thinking.signature {
-                        part.insert("thoughtSignature".into(), signature.into());
+                        part.insert("thoughtSignature".into(), to_wire(&signature).into());
                     }
                     self.write_part(out, part);
                 }
@@ -378,7 +380,7 @@ mod tests {
                 }),
                 StreamEvent::ThinkingDelta(ThinkingDelta {
                     text: String::new(),
-                    signature: Some("sig".into()),
+                    signature: Some("c2ln".into()),
                     redacted: false,
                 }),
                 StreamEvent::ToolCallStart(ToolCallStart {
@@ -417,7 +419,7 @@ mod tests {
         assert_eq!(parts[0], &json!({"text": "plan", "thought": true}));
         assert_eq!(
             parts[1],
-            &json!({"functionCall": {"id": "call_b", "name": "get_time", "args": {}}, "thoughtSignature": "sig"})
+            &json!({"functionCall": {"id": "call_b", "name": "get_time", "args": {}}, "thoughtSignature": "c2ln"})
         );
         assert!(chunks[1].get("usageMetadata").is_none());
         assert_eq!(
@@ -500,7 +502,7 @@ mod tests {
                 }),
                 StreamEvent::ThinkingDelta(ThinkingDelta {
                     text: String::new(),
-                    signature: Some("s".into()),
+                    signature: Some("sig-anthropic-1".into()),
                     redacted: false,
                 }),
             ],
@@ -508,7 +510,7 @@ mod tests {
         let chunks = sse_chunks(&text);
         assert_eq!(
             chunks[0]["candidates"][0]["content"]["parts"][0],
-            json!({"functionCall": {"name": "f", "args": {}}, "thoughtSignature": "s"})
+            json!({"functionCall": {"name": "f", "args": {}}, "thoughtSignature": "d2FzbWdhdGUtc2lnOnNpZy1hbnRocm9waWMtMQ=="})
         );
         assert_eq!(chunks[0]["modelVersion"], "asked");
         assert_eq!(chunks[0]["responseId"], "req-1");
