@@ -374,6 +374,9 @@ def test_responses_reasoning_round_trip(chat, provider):
     assert first.output_text == HELLO[provider]
     items = [item for item in first.output if item.type == "reasoning"]
     assert "Let me think." in "".join(s.text for item in items for s in item.summary)
+    # Reasoning tokens survive where the upstream wire reports them (Anthropic's does not).
+    if provider != "anthropic":
+        assert first.usage.output_tokens_details.reasoning_tokens == 2
     if provider in SIGNED:
         assert SIGNED[provider] in [item.encrypted_content for item in items]
     chat.responses.create(
@@ -508,6 +511,8 @@ def test_gemini_thinking_round_trip(gemini, provider):
     assert "Let me think." in "".join(p.text or "" for p in parts if p.thought)
     assert "".join(p.text or "" for p in parts if not p.thought) == HELLO[provider]
     signatures = [p.thought_signature for p in parts if p.thought_signature]
+    if provider != "anthropic":
+        assert resp.usage_metadata.thoughts_token_count == 2
     if provider in SIGNED:
         assert signatures
     follow = genai_types.Content(role="user", parts=[genai_types.Part(text="And now?")])
@@ -541,6 +546,74 @@ def test_gemini_errors(gemini, provider):
     with pytest.raises(genai_errors.ServerError) as info:
         gemini.models.generate_content(model=PROVIDERS[provider].replace("fake", "error-500"), contents="x")
     assert info.value.code == 500
+
+
+# --- Tool choice and developer prompts, from every client to every wire --------
+
+
+def sent_forced_tool(provider: str) -> str | None:
+    """The tool the last upstream request forces, read in that provider's wire."""
+    body = Upstream.requests[-1]["body"]
+    if provider == "openai":
+        return (body.get("tool_choice") or {}).get("function", {}).get("name")
+    if provider == "openai-responses":
+        return (body.get("tool_choice") or {}).get("name")
+    if provider == "anthropic":
+        choice = body.get("tool_choice") or {}
+        return choice.get("name") if choice.get("type") == "tool" else None
+    config = (body.get("toolConfig") or {}).get("functionCallingConfig") or {}
+    names = config.get("allowedFunctionNames") or []
+    return names[0] if config.get("mode") == "ANY" and len(names) == 1 else None
+
+
+@params
+def test_forced_tool_and_developer_prompt_from_every_client(chat, claude, gemini, provider):
+    model = PROVIDERS[provider]
+    developer = f"Developer rule {provider}."
+    chat.chat.completions.create(
+        model=model,
+        messages=[{"role": "developer", "content": developer}, {"role": "user", "content": "Weather?"}],
+        tools=CHAT_TOOLS,
+        tool_choice={"type": "function", "function": {"name": "get_weather"}},
+    )
+    assert sent_forced_tool(provider) == "get_weather"
+    assert developer in last_sent()
+
+    chat.responses.create(
+        model=model,
+        input=[{"role": "developer", "content": developer}, {"role": "user", "content": "Weather?"}],
+        tools=RESPONSES_TOOLS,
+        tool_choice={"type": "function", "name": "get_weather"},
+    )
+    assert sent_forced_tool(provider) == "get_weather"
+    assert developer in last_sent()
+
+    claude.messages.create(
+        model=model,
+        max_tokens=100,
+        system=developer,
+        messages=[{"role": "user", "content": "Weather?"}],
+        tools=ANTHROPIC_TOOLS,
+        tool_choice={"type": "tool", "name": "get_weather"},
+    )
+    assert sent_forced_tool(provider) == "get_weather"
+    assert developer in last_sent()
+
+    gemini.models.generate_content(
+        model=model,
+        contents="Weather?",
+        config=genai_types.GenerateContentConfig(
+            system_instruction=developer,
+            tools=GEMINI_TOOLS,
+            tool_config=genai_types.ToolConfig(
+                function_calling_config=genai_types.FunctionCallingConfig(
+                    mode="ANY", allowed_function_names=["get_weather"]
+                )
+            ),
+        ),
+    )
+    assert sent_forced_tool(provider) == "get_weather"
+    assert developer in last_sent()
 
 
 # --- Same wire in and out: nothing the client sent is lost --------------------
