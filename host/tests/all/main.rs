@@ -15,4 +15,5 @@ mod misbehave;
 mod mock;
 mod responses;
 mod streaming;
+mod transcripts;
 mod workers;

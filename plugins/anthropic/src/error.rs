@@ -1,88 +1,30 @@
-//! Typed errors: small constructors and the mapping from Anthropic error
-//! bodies (`{"type":"error","error":{"type":…,"message":…}}`) to canonical
-//! errors.
+//! Typed errors: the shared constructors (`invalid_request`, `upstream`, …,
+//! written by `wasmgate_wire::wit_errors!`) and the mapping from Anthropic
+//! error bodies (`{"type":"error","error":{"type":…,"message":…}}`) to
+//! canonical errors.
 
 use serde_json::Value;
+use wasmgate_wire::{Failure, message, status};
 
 use crate::types::{Error, ErrorKind};
 
-/// Longest upstream text (in characters) copied into an error message.
-const MAX_MESSAGE_CHARS: usize = 1000;
+wasmgate_wire::wit_errors!(Error, ErrorKind, "anthropic");
 
-/// The client sent something this provider cannot express.
-pub fn invalid_request(message: impl Into<String>) -> Error {
-    Error {
-        kind: ErrorKind::InvalidRequest,
-        message: message.into(),
-        status: 400,
-        retryable: false,
-    }
-}
+/// Phrases of an error message that say the prompt was too long for the
+/// model ("prompt is too long: 210000 tokens > 200000 maximum", "input
+/// length and `max_tokens` exceed context limit").
+const CONTEXT_LENGTH: &[&str] = &[
+    "context length",
+    "context limit",
+    "context window",
+    "maximum context",
+    "prompt is too long",
+];
 
-/// The upstream misbehaved (bad JSON, a broken stream).
-pub fn upstream(message: impl Into<String>, status: u16, retryable: bool) -> Error {
-    Error {
-        kind: ErrorKind::Upstream,
-        message: message.into(),
-        status,
-        retryable,
-    }
-}
-
-/// The stream ended before `message_stop` (or `message_delta`).
-pub fn ended_early() -> Error {
-    upstream(
-        "upstream stream ended early, before the answer was complete",
-        502,
-        true,
-    )
-}
-
-/// The decoder was re-entered, which the host never does.
-pub fn busy() -> Error {
-    Error {
-        kind: ErrorKind::Internal,
-        message: "anthropic stream decoder called while busy".into(),
-        status: 500,
-        retryable: false,
-    }
-}
-
-/// True when a request that failed with `status` may succeed if retried.
-pub fn is_retryable(status: u16) -> bool {
-    matches!(status, 408 | 409 | 429) || (500..=599).contains(&status)
-}
-
-/// The canonical error kind for an upstream HTTP status and message.
-pub fn kind_for_status(status: u16, message: &str) -> ErrorKind {
-    match status {
-        413 => ErrorKind::ContextLength,
-        400 | 422 if mentions_context_length(message) => ErrorKind::ContextLength,
-        401 => ErrorKind::Authentication,
-        403 => ErrorKind::Permission,
-        404 => ErrorKind::NotFound,
-        408 | 504 => ErrorKind::Timeout,
-        429 => ErrorKind::RateLimit,
-        503 | 529 => ErrorKind::Overloaded,
-        500..=599 => ErrorKind::Upstream,
-        _ => ErrorKind::InvalidRequest,
-    }
-}
-
-/// True when an error message says the prompt was too long for the model
-/// (Anthropic: "prompt is too long: 210000 tokens > 200000 maximum",
-/// "input length and `max_tokens` exceed context limit").
-fn mentions_context_length(message: &str) -> bool {
-    let lower = message.to_ascii_lowercase();
-    [
-        "context length",
-        "context limit",
-        "context window",
-        "maximum context",
-        "prompt is too long",
-    ]
-    .iter()
-    .any(|needle| lower.contains(needle))
+/// The error for a client `status` (400..=599) and its message.
+fn for_status(status: u16, message: String) -> Error {
+    let too_long = status::mentions_any(&message, CONTEXT_LENGTH);
+    Failure::for_status(status, status::kind_for_status(status, too_long), message).into()
 }
 
 /// The HTTP status Anthropic uses for an `error.type`.
@@ -102,76 +44,30 @@ fn status_for_type(kind: &str) -> Option<u16> {
     })
 }
 
-/// The canonical error for a non-2xx upstream response.
+/// The canonical error for a non-2xx upstream response. The message is
+/// `error.message`, else the body text, else the status; clipped.
 pub fn from_http(status: u16, body: &[u8]) -> Error {
-    let message = upstream_message(status, body);
-    // The canonical contract wants a client-facing status in 400..=599; an
-    // odd upstream status (1xx, 2xx, 3xx) is reported as a bad gateway.
-    let (status, kind) = if (400..=599).contains(&status) {
-        (status, kind_for_status(status, &message))
-    } else {
-        (502, ErrorKind::Upstream)
-    };
-    Error {
-        kind,
-        message,
-        status,
-        retryable: is_retryable(status),
-    }
+    let message = serde_json::from_slice::<Value>(body)
+        .ok()
+        .as_ref()
+        .and_then(|json| json.get("error"))
+        .and_then(message::error_text)
+        .map(message::clip)
+        .unwrap_or_else(|| message::body_text(status, body));
+    for_status(status::client_status(status), message)
 }
 
 /// The canonical error for an `error` object: the body of an in-stream
 /// `error` event, or of a 200 answer of `"type":"error"`. The status comes
 /// from `error.type`.
 pub fn from_error_object(err: &Value) -> Error {
-    let message = error_message(err)
-        .unwrap_or_else(|| truncate_chars(&format!("upstream error: {err}"), MAX_MESSAGE_CHARS));
+    let message = message::describe(err, "upstream error");
     let status = err
         .get("type")
         .and_then(Value::as_str)
         .and_then(status_for_type)
         .unwrap_or(502);
-    Error {
-        kind: kind_for_status(status, &message),
-        message,
-        status,
-        retryable: is_retryable(status),
-    }
-}
-
-/// The most useful message in an upstream error body: `error.message`, else
-/// the body text (truncated), else the status.
-fn upstream_message(status: u16, body: &[u8]) -> String {
-    if let Ok(json) = serde_json::from_slice::<Value>(body)
-        && let Some(message) = json.get("error").and_then(error_message)
-    {
-        return message;
-    }
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        format!("upstream returned HTTP {status}")
-    } else {
-        truncate_chars(text, MAX_MESSAGE_CHARS)
-    }
-}
-
-/// `message` of an Anthropic error object (or the object itself when it is
-/// a plain string), truncated.
-fn error_message(err: &Value) -> Option<String> {
-    let text = match err {
-        Value::String(s) => s.as_str(),
-        _ => err.get("message").and_then(Value::as_str)?,
-    };
-    (!text.is_empty()).then(|| truncate_chars(text, MAX_MESSAGE_CHARS))
-}
-
-/// At most `max` characters of `text`.
-fn truncate_chars(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => text[..cut].to_string(),
-        None => text.to_string(),
-    }
+    for_status(status, message)
 }
 
 #[cfg(test)]

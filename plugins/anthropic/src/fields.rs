@@ -70,15 +70,6 @@ impl WireUsage {
     }
 }
 
-/// A string field, or `""` when absent or not a string.
-pub fn str_or_empty(value: &Value, key: &str) -> String {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

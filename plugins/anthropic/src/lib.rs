@@ -11,13 +11,11 @@
 
 mod config;
 mod error;
-mod extra;
 mod fields;
 mod frame;
 mod messages;
 mod request;
 mod response;
-mod sse;
 mod stream;
 
 use std::cell::RefCell;
@@ -37,6 +35,9 @@ use types::{Error, HttpResponse, ModelInfo, ProviderInfo, Request, Response, Str
 
 /// The exported component.
 struct Anthropic;
+
+/// This plugin's wire name: the only key of `extra` it reads or writes.
+pub const WIRE: &str = "anthropic";
 
 /// Models listed in `info()`, with their context windows in tokens.
 const MODELS: &[(&str, u32)] = &[

@@ -2,12 +2,13 @@
 //! alternating `messages`.
 
 use serde_json::{Map, Value, json};
+use wasmgate_wire::extra;
 
 use crate::types::{
     ContentPart, Error, Image, ImageSource, Message, Role, Thinking, ToolCall, ToolResult,
     ToolResultPart,
 };
-use crate::{error, extra};
+use crate::{WIRE, error};
 
 /// The conversation in wire form.
 #[derive(Debug, Default, PartialEq)]
@@ -35,15 +36,9 @@ fn wire_role(role: Role) -> Option<&'static str> {
 pub fn map_messages(messages: &[Message]) -> Result<Conversation, Error> {
     let mut out = Conversation::default();
     for message in messages {
-        let mut wire = extra::wire_object(message.extra.as_deref());
-        let parts = match extra::take_reserved(&mut wire, "$parts") {
-            Some(Value::Array(parts)) => parts,
-            _ => Vec::new(),
-        };
-        let fields = |i: usize| match parts.get(i) {
-            Some(Value::Object(fields)) => fields.clone(),
-            _ => Map::new(),
-        };
+        let mut wire = extra::wire_object(message.extra.as_deref(), WIRE);
+        let parts = extra::parts(&extra::take_reserved(&mut wire));
+        let fields = |i: usize| extra::part_fields(&parts, i);
 
         let Some(role) = wire_role(message.role) else {
             // System prompts are text only; anything else has no home there.

@@ -1,10 +1,11 @@
 //! Canonical request to a Messages API HTTP request.
 
 use serde_json::{Map, Value, json};
+use wasmgate_wire::{extra, headers, json};
 
 use crate::config::Config;
 use crate::types::{Error, HttpRequest, Reasoning, Request, Target, ToolChoice, ToolDefinition};
-use crate::{error, extra, messages};
+use crate::{WIRE, error, messages};
 
 /// Where the Messages API lives when the config names no base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -18,8 +19,8 @@ pub fn build_http_request(
     target: &Target,
     config: &Config,
 ) -> Result<HttpRequest, Error> {
-    let mut wire = extra::wire_object(req.extra.as_deref());
-    let passed = extra::headers(extra::take_reserved(&mut wire, "$headers"));
+    let mut wire = extra::wire_object(req.extra.as_deref(), WIRE);
+    let passed = headers::passthrough(&extra::take_reserved(&mut wire));
     let body = build_body(req, target, config, wire)?;
 
     let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
@@ -93,10 +94,10 @@ pub fn build_body(
         }
     }
 
-    if let Some(t) = sampling.temperature.and_then(extra::f32_number) {
+    if let Some(t) = sampling.temperature.and_then(json::f32_number) {
         body.insert("temperature".into(), t);
     }
-    if let Some(p) = sampling.top_p.and_then(extra::f32_number) {
+    if let Some(p) = sampling.top_p.and_then(json::f32_number) {
         body.insert("top_p".into(), p);
     }
     if !sampling.stop.is_empty() {
@@ -151,8 +152,8 @@ pub fn build_body(
 /// own wire fields (`cache_control`, …). A server tool (a `type` other
 /// than `custom`, such as `web_search_20250305`) takes no schema.
 fn map_tool(tool: &ToolDefinition) -> Result<Value, Error> {
-    let mut wire = extra::wire_object(tool.extra.as_deref());
-    extra::strip_reserved(&mut wire);
+    let mut wire = extra::wire_object(tool.extra.as_deref(), WIRE);
+    extra::take_reserved(&mut wire);
     let server_tool = wire
         .get("type")
         .and_then(Value::as_str)

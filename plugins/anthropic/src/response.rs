@@ -1,10 +1,12 @@
 //! A whole (non-streamed) Messages API response to a canonical response.
 
 use serde_json::{Map, Value};
+use wasmgate_wire::extra;
+use wasmgate_wire::json::str_or_empty;
 
-use crate::fields::{self, WireUsage, str_or_empty};
+use crate::fields::{self, WireUsage};
 use crate::types::{ContentPart, Error, HttpResponse, Response, Thinking, ToolCall};
-use crate::{error, extra};
+use crate::{WIRE, error};
 
 /// Top-level keys that have a canonical home (or none worth keeping).
 const KNOWN_KEYS: &[&str] = &[
@@ -62,7 +64,7 @@ pub fn parse_response(resp: &HttpResponse) -> Result<Response, Error> {
             .get("usage")
             .and_then(WireUsage::read)
             .map(|u| u.canonical()),
-        extra: extra::to_text(rest),
+        extra: extra::to_text(rest, WIRE),
     })
 }
 

@@ -9,14 +9,16 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
+use wasmgate_wire::extra;
+use wasmgate_wire::json::str_or_empty;
+use wasmgate_wire::sse::SseParser;
 
-use crate::fields::{self, WireUsage, str_or_empty};
+use crate::fields::{self, WireUsage};
 use crate::frame::{self, Frame};
-use crate::sse::SseParser;
 use crate::types::{
     Error, FinishReason, StreamEvent, StreamStart, ThinkingDelta, ToolCallDelta, ToolCallStart,
 };
-use crate::{error, extra};
+use crate::{WIRE, error};
 
 /// Keys of `message_start.message` with a canonical home.
 const KNOWN_MESSAGE_KEYS: &[&str] = &[
@@ -77,13 +79,9 @@ pub struct Decoder {
 impl Decoder {
     /// Decode more body bytes.
     pub fn feed(&mut self, bytes: &[u8]) -> Result<Vec<StreamEvent>, Error> {
-        let sse_events = self.sse.feed(bytes).map_err(|_| {
+        let sse_events = self.sse.feed(bytes).map_err(|e| {
             self.failed = true;
-            error::upstream(
-                "upstream stream sent a line longer than the decoder accepts",
-                502,
-                false,
-            )
+            error::upstream(e.to_string(), 502, false)
         })?;
         let mut events = Vec::new();
         for event in sse_events {
@@ -188,7 +186,7 @@ impl Decoder {
             id: str_or_empty(message, "id"),
             model: str_or_empty(message, "model"),
             created: None,
-            extra: extra::to_text(rest),
+            extra: extra::to_text(rest, WIRE),
         }));
     }
 
@@ -387,6 +385,7 @@ fn thinking_delta(text: String, signature: Option<String>, redacted: bool) -> St
 mod tests {
     use super::*;
     use crate::types::{ErrorKind, Usage};
+    use wasmgate_wire::testing::splits;
 
     const FULL_TEXT: &str = include_str!("../tests/fixtures/full.anthropic.text.sse");
     const FULL_TOOL: &str = include_str!("../tests/fixtures/full.anthropic.tool.sse");
@@ -411,18 +410,10 @@ mod tests {
     /// Every way of cutting `body` in two, many ways of cutting it in
     /// three, and single bytes decode to the same events as the whole body.
     fn assert_split_invariant(body: &[u8], expected: &[StreamEvent]) {
-        for cut in 0..=body.len() {
-            let got = decode(&[&body[..cut], &body[cut..]]);
-            assert_eq!(got.as_deref(), Ok(expected), "cut at {cut}");
+        for split in splits(body, 37, 53) {
+            let got = decode(&split.pieces);
+            assert_eq!(got.as_deref(), Ok(expected), "{}", split.label);
         }
-        for a in (0..body.len()).step_by(37) {
-            for b in (a..body.len()).step_by(53) {
-                let got = decode(&[&body[..a], &body[a..b], &body[b..]]);
-                assert_eq!(got.as_deref(), Ok(expected), "cuts at {a} and {b}");
-            }
-        }
-        let bytes: Vec<&[u8]> = body.chunks(1).collect();
-        assert_eq!(decode(&bytes).as_deref(), Ok(expected), "byte by byte");
     }
 
     /// The split invariant for LF and CRLF line ends.

@@ -16,11 +16,12 @@
 use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
+use wasmgate_wire::extra;
 
 use crate::types::{
     ContentPart, Image, ImageSource, Message, Role, Thinking, ToolCall, ToolResult, ToolResultPart,
 };
-use crate::{error, extra};
+use crate::{WIRE, error};
 
 /// The dummy signature Google documents for function calls that Gemini did
 /// not sign (a history written by another model or by the client): Gemini 3
@@ -54,7 +55,7 @@ pub fn map_messages(messages: &[Message]) -> Result<Conversation, crate::types::
     let mut names: HashMap<&str, &str> = HashMap::new();
 
     for message in messages {
-        let mut fields = extra::wire_object(message.extra.as_deref());
+        let mut fields = extra::wire_object(message.extra.as_deref(), WIRE);
         let reserved = extra::take_reserved(&mut fields);
         let part_extras = match reserved.get("$parts") {
             Some(Value::Array(items)) => items.as_slice(),

@@ -1,119 +1,50 @@
-//! Typed errors: small constructors and the mapping from a failed upstream
-//! HTTP response (or an in-stream error object) to a canonical error.
+//! Typed errors: the shared constructors (`invalid_request`, `upstream`, …,
+//! written by `wasmgate_wire::wit_errors!`) and the mapping from a failed
+//! upstream HTTP response (or an in-stream error object) to a canonical
+//! error.
 //!
 //! Gemini errors look like
 //! `{"error":{"code":400,"message":"…","status":"INVALID_ARGUMENT","details":[…]}}`,
 //! sometimes wrapped in a one-element array.
 
 use serde_json::Value;
+use wasmgate_wire::{Failure, KindName, message, status};
 
 use crate::types::{Error, ErrorKind};
 
-/// Longest upstream text (in characters) copied into an error message.
-const MAX_MESSAGE_CHARS: usize = 1000;
+wasmgate_wire::wit_errors!(Error, ErrorKind, "gemini");
 
-/// The client sent something Gemini cannot express.
-pub fn invalid_request(message: impl Into<String>) -> Error {
-    Error {
-        kind: ErrorKind::InvalidRequest,
-        message: message.into(),
-        status: 400,
-        retryable: false,
-    }
-}
-
-/// The upstream misbehaved (bad JSON, a broken stream).
-pub fn upstream(message: impl Into<String>, status: u16, retryable: bool) -> Error {
-    Error {
-        kind: ErrorKind::Upstream,
-        message: message.into(),
-        status,
-        retryable,
-    }
-}
-
-/// The stream ended before Gemini said why generation stopped.
-pub fn ended_early() -> Error {
-    upstream(
-        "upstream stream ended early, before the answer was complete",
-        502,
-        true,
-    )
-}
-
-/// The decoder was re-entered, which the host never does.
-pub fn busy() -> Error {
-    Error {
-        kind: ErrorKind::Internal,
-        message: "gemini stream decoder called while busy".into(),
-        status: 500,
-        retryable: false,
-    }
-}
-
-/// True when a request that failed with `status` may succeed if retried.
-pub fn is_retryable(status: u16) -> bool {
-    matches!(status, 408 | 409 | 429) || (500..=599).contains(&status)
-}
-
-/// The canonical error kind for an upstream HTTP status and message.
-pub fn kind_for_status(status: u16, message: &str) -> ErrorKind {
-    match status {
-        413 => ErrorKind::ContextLength,
-        400 | 422 if mentions_context_length(message) => ErrorKind::ContextLength,
-        401 => ErrorKind::Authentication,
-        403 => ErrorKind::Permission,
-        404 => ErrorKind::NotFound,
-        408 | 504 => ErrorKind::Timeout,
-        429 => ErrorKind::RateLimit,
-        503 | 529 => ErrorKind::Overloaded,
-        500..=599 => ErrorKind::Upstream,
-        _ => ErrorKind::InvalidRequest,
-    }
-}
-
-/// True when an error message says the prompt was too long for the model
-/// (Gemini: "The input token count (N) exceeds the maximum number of tokens
+/// Phrases of an error message that say the prompt was too long for the
+/// model ("The input token count (N) exceeds the maximum number of tokens
 /// allowed (M).").
-fn mentions_context_length(message: &str) -> bool {
-    let lower = message.to_ascii_lowercase();
-    lower.contains("context length")
-        || lower.contains("maximum context")
-        || lower.contains("exceeds the maximum number of tokens")
-        || lower.contains("input token count")
+const CONTEXT_LENGTH: &[&str] = &[
+    "context length",
+    "maximum context",
+    "exceeds the maximum number of tokens",
+    "input token count",
+];
+
+/// The error for a client `status` (400..=599) and its message.
+fn for_status(status: u16, message: String) -> Error {
+    let too_long = status::mentions_any(&message, CONTEXT_LENGTH);
+    Failure::for_status(status, status::kind_for_status(status, too_long), message).into()
 }
 
-/// The canonical error for a non-2xx upstream response.
+/// The canonical error for a non-2xx upstream response. The message is
+/// `error.message`, else the body text, else the status; clipped.
 pub fn from_http(status: u16, body: &[u8]) -> Error {
     let json = serde_json::from_slice::<Value>(body).ok();
     let object = json.as_ref().and_then(error_object);
     let message = object
-        .and_then(|o| o.get("message"))
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(|s| truncate_chars(s, MAX_MESSAGE_CHARS))
-        .unwrap_or_else(|| body_text(status, body));
-    // The canonical contract wants a client-facing status in 400..=599; an
-    // odd upstream status (1xx, 3xx) is reported as a bad gateway.
-    if !(400..=599).contains(&status) {
-        return upstream(message, 502, true);
-    }
+        .and_then(message::error_text)
+        .map(message::clip)
+        .unwrap_or_else(|| message::body_text(status, body));
     // Gemini answers a bad API key with 400 INVALID_ARGUMENT; clients
     // expect an authentication error for that.
-    if object.is_some_and(is_bad_api_key) {
-        return Error {
-            kind: ErrorKind::Authentication,
-            message,
-            status: 401,
-            retryable: false,
-        };
+    if (400..=599).contains(&status) && object.is_some_and(is_bad_api_key) {
+        return Failure::for_status(401, KindName::Authentication, message).into();
     }
-    Error {
-        kind: kind_for_status(status, &message),
-        message,
-        status,
-        retryable: is_retryable(status),
-    }
+    for_status(status::client_status(status), message)
 }
 
 /// The canonical error for an `error` object inside a 2xx stream.
@@ -127,24 +58,9 @@ pub fn from_stream_error(err: &Value) -> Error {
         })
         .and_then(|c| u16::try_from(c).ok())
         .filter(|c| (400..=599).contains(c));
-    let message = match err {
-        Value::String(s) if !s.is_empty() => truncate_chars(s, MAX_MESSAGE_CHARS),
-        _ => err
-            .get("message")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(|s| truncate_chars(s, MAX_MESSAGE_CHARS))
-            .unwrap_or_else(|| {
-                truncate_chars(&format!("upstream stream error: {err}"), MAX_MESSAGE_CHARS)
-            }),
-    };
+    let message = message::describe(err, "upstream stream error");
     match code {
-        Some(status) => Error {
-            kind: kind_for_status(status, &message),
-            message,
-            status,
-            retryable: is_retryable(status),
-        },
+        Some(status) => for_status(status, message),
         None => upstream(message, 502, true),
     }
 }
@@ -171,25 +87,6 @@ fn is_bad_api_key(err: &Value) -> bool {
                 .iter()
                 .any(|d| d.get("reason").and_then(Value::as_str) == Some("API_KEY_INVALID"))
         })
-}
-
-/// The body text (truncated), or the status when the body is empty.
-fn body_text(status: u16, body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        format!("upstream returned HTTP {status}")
-    } else {
-        truncate_chars(text, MAX_MESSAGE_CHARS)
-    }
-}
-
-/// At most `max` characters of `text`.
-fn truncate_chars(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => text[..cut].to_string(),
-        None => text.to_string(),
-    }
 }
 
 #[cfg(test)]

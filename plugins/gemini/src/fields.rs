@@ -2,6 +2,7 @@
 //! response parts, `finishReason`, `usageMetadata` and timestamps.
 
 use serde_json::{Map, Value};
+use wasmgate_wire::json::{non_empty_str, str_or_empty};
 
 use crate::types::{ContentPart, FinishReason, Image, ImageSource, Thinking, ToolCall, Usage};
 
@@ -220,23 +221,6 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
-}
-
-/// A string field, or `""` when absent or not a string.
-pub fn str_or_empty(value: &Value, key: &str) -> String {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// A non-empty string field.
-pub fn non_empty_str<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]

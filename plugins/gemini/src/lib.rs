@@ -13,11 +13,9 @@
 mod config;
 mod contents;
 mod error;
-mod extra;
 mod fields;
 mod request;
 mod response;
-mod sse;
 mod stream;
 
 use std::cell::RefCell;
@@ -40,6 +38,9 @@ struct Gemini;
 
 /// The Gemini API's public endpoint (the version path is added per request).
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
+
+/// This plugin's wire name: the only `extra` key it reads and writes.
+pub const WIRE: &str = "gemini";
 
 /// Models listed in `info()`, with their input context windows in tokens.
 const MODELS: &[(&str, u32)] = &[

@@ -2,11 +2,12 @@
 //! `streamGenerateContent?alt=sse` HTTP request.
 
 use serde_json::{Map, Value, json};
+use wasmgate_wire::{extra, headers, json};
 
 use crate::types::{
     Error, HttpRequest, Reasoning, Request, Sampling, Target, ToolChoice, ToolDefinition,
 };
-use crate::{contents, error, extra};
+use crate::{WIRE, contents, error};
 
 /// Pass-through keys the plugin writes itself at a nested level; the
 /// canonical value replaces a pass-through one whole instead of merging
@@ -14,29 +15,9 @@ use crate::{contents, error, extra};
 /// with mode `AUTO`, is a Gemini 400).
 const ATOMIC_KEYS: &[&str] = &["thinkingConfig", "functionCallingConfig"];
 
-/// Client headers never forwarded from `$headers`: credentials and the
-/// ones the plugin or the HTTP layer own.
-const BLOCKED_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "x-goog-api-key",
-    "x-api-key",
-    "api-key",
-    "cookie",
-    "host",
-    "content-length",
-    "content-type",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "te",
-    "upgrade",
-    "expect",
-];
-
 /// The upstream HTTP request for `req`, sent to `target`.
 pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest, Error> {
-    let mut fields = extra::wire_object(req.extra.as_deref());
+    let mut fields = extra::wire_object(req.extra.as_deref(), WIRE);
     let reserved = extra::take_reserved(&mut fields);
     let model = if target.model.is_empty() {
         &req.model
@@ -50,9 +31,7 @@ pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest,
     if let Some(credential) = target.credential.as_deref().filter(|c| !c.is_empty()) {
         headers.push(("x-goog-api-key".to_string(), credential.to_string()));
     }
-    if let Some(Value::Object(extra_headers)) = reserved.get("$headers") {
-        headers.extend(passthrough_headers(extra_headers));
-    }
+    headers.extend(headers::passthrough(&reserved));
     Ok(HttpRequest {
         method: "POST".into(),
         url,
@@ -109,27 +88,6 @@ fn percent_encode(text: &str) -> String {
         }
     }
     out
-}
-
-/// `$headers` entries that are safe to forward: well-formed, string-valued
-/// and not credentials.
-fn passthrough_headers(headers: &Map<String, Value>) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .filter_map(|(name, value)| {
-            let name = name.to_ascii_lowercase();
-            let value = value.as_str()?;
-            let name_ok = !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-            let value_ok = value
-                .bytes()
-                .all(|b| b == b'\t' || (b' '..=b'~').contains(&b));
-            (name_ok && value_ok && !BLOCKED_HEADERS.contains(&name.as_str()))
-                .then(|| (name, value.to_string()))
-        })
-        .collect()
 }
 
 /// The JSON body of a `generateContent` request. `fields` are the
@@ -207,7 +165,7 @@ fn function_declaration(tool: &ToolDefinition) -> Result<Value, Error> {
     if !empty {
         declaration.insert("parametersJsonSchema".into(), parameters);
     }
-    let mut fields = extra::wire_object(tool.extra.as_deref());
+    let mut fields = extra::wire_object(tool.extra.as_deref(), WIRE);
     extra::take_reserved(&mut fields);
     // The canonical schema is the schema; a second one would be a 400.
     fields.remove("parameters");
@@ -261,10 +219,10 @@ fn generation_config(
             Value::from(i32::try_from(max).unwrap_or(i32::MAX)),
         );
     }
-    if let Some(t) = sampling.temperature.and_then(extra::f32_number) {
+    if let Some(t) = sampling.temperature.and_then(json::f32_number) {
         config.insert("temperature".into(), t);
     }
-    if let Some(p) = sampling.top_p.and_then(extra::f32_number) {
+    if let Some(p) = sampling.top_p.and_then(json::f32_number) {
         config.insert("topP".into(), p);
     }
     if !sampling.stop.is_empty() {

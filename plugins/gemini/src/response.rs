@@ -1,10 +1,12 @@
 //! A whole (non-streamed) `GenerateContentResponse` to a canonical response.
 
 use serde_json::Value;
+use wasmgate_wire::extra;
+use wasmgate_wire::json::str_or_empty;
 
-use crate::fields::{self, str_or_empty};
+use crate::fields;
 use crate::types::{ContentPart, Error, FinishReason, HttpResponse, Response};
-use crate::{error, extra};
+use crate::{WIRE, error};
 
 /// The canonical response, or the typed error for a failed request.
 pub fn parse_response(resp: &HttpResponse) -> Result<Response, Error> {
@@ -63,7 +65,7 @@ pub fn parse_response(resp: &HttpResponse) -> Result<Response, Error> {
         content,
         finish_reason,
         usage: json.get("usageMetadata").and_then(fields::usage),
-        extra: extra::to_text(fields::unknown_keys(&json)),
+        extra: extra::to_text(fields::unknown_keys(&json), WIRE),
     })
 }
 

@@ -8,14 +8,16 @@
 //! before `finish`, at the end of the chunk that carries `finishReason`.
 
 use serde_json::Value;
+use wasmgate_wire::extra;
+use wasmgate_wire::json::str_or_empty;
+use wasmgate_wire::sse::SseParser;
 
-use crate::fields::{self, str_or_empty};
-use crate::sse::SseParser;
+use crate::fields;
 use crate::types::{
     ContentPart, Error, FinishReason, StreamEvent, StreamStart, ThinkingDelta, ToolCallDelta,
     ToolCallStart, Usage,
 };
-use crate::{error, extra};
+use crate::{WIRE, error};
 
 /// Decoder state for one streamed answer.
 #[derive(Debug, Default)]
@@ -38,17 +40,13 @@ impl Decoder {
         if self.ended {
             return Ok(Vec::new());
         }
-        let payloads = self.sse.feed(bytes).map_err(|_| {
+        let sse_events = self.sse.feed(bytes).map_err(|e| {
             self.ended = true;
-            error::upstream(
-                "upstream stream sent a line longer than the decoder accepts",
-                502,
-                false,
-            )
+            error::upstream(e.to_string(), 502, false)
         })?;
         let mut events = Vec::new();
-        for payload in payloads {
-            if let Err(e) = self.payload(&payload, &mut events) {
+        for event in sse_events {
+            if let Err(e) = self.payload(&event.data, &mut events) {
                 self.ended = true;
                 return Err(e);
             }
@@ -63,11 +61,11 @@ impl Decoder {
         if self.ended {
             return Ok(events);
         }
-        if let Some(payload) = self.sse.finish() {
+        if let Some(last_event) = self.sse.finish() {
             // An unterminated last event is used when it is whole; one cut
             // off mid-line is judged below like any early end.
             let mut last = Vec::new();
-            if self.payload(&payload, &mut last).is_ok() {
+            if self.payload(&last_event.data, &mut last).is_ok() {
                 events.append(&mut last);
             }
         }
@@ -121,7 +119,7 @@ impl Decoder {
                 id: str_or_empty(chunk, "responseId"),
                 model: str_or_empty(chunk, "modelVersion"),
                 created: fields::created(chunk),
-                extra: extra::to_text(fields::unknown_keys(chunk)),
+                extra: extra::to_text(fields::unknown_keys(chunk), WIRE),
             }));
         }
         if let Some(usage) = chunk.get("usageMetadata").and_then(fields::usage) {
@@ -204,6 +202,7 @@ impl Decoder {
 mod tests {
     use super::*;
     use crate::types::ErrorKind;
+    use wasmgate_wire::testing::splits;
 
     const FULL_TEXT: &str = include_str!("../tests/fixtures/full.gemini.text.sse");
     const FULL_TOOL: &str = include_str!("../tests/fixtures/full.gemini.tool.sse");
@@ -228,18 +227,10 @@ mod tests {
     /// Every way of cutting `body` in two, in three and into single bytes
     /// decodes to the same events as the whole body.
     fn assert_split_invariant(body: &[u8], expected: &[StreamEvent]) {
-        for cut in 0..=body.len() {
-            let got = decode(&[&body[..cut], &body[cut..]]);
-            assert_eq!(got.as_deref(), Ok(expected), "cut at {cut}");
+        for split in splits(body, 37, 53) {
+            let got = decode(&split.pieces);
+            assert_eq!(got.as_deref(), Ok(expected), "{}", split.label);
         }
-        for a in (0..body.len()).step_by(37) {
-            for b in (a..body.len()).step_by(53) {
-                let got = decode(&[&body[..a], &body[a..b], &body[b..]]);
-                assert_eq!(got.as_deref(), Ok(expected), "cuts at {a} and {b}");
-            }
-        }
-        let bytes: Vec<&[u8]> = body.chunks(1).collect();
-        assert_eq!(decode(&bytes).as_deref(), Ok(expected), "byte by byte");
     }
 
     /// The split invariant for `body` with `\n` and with `\r\n` line ends.

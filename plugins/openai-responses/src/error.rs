@@ -1,78 +1,39 @@
-//! Typed errors: small constructors, the mapping from a failed upstream HTTP
-//! response to a canonical error, and the mapping of in-stream error objects.
+//! Typed errors: the shared constructors (`invalid_request`, `upstream`, …,
+//! written by `wasmgate_wire::wit_errors!`), the mapping from a failed
+//! upstream HTTP response to a canonical error, and the mapping of in-stream
+//! error objects.
 
 use serde_json::Value;
+use wasmgate_wire::{Failure, KindName, message, status};
 
+use crate::PLUGIN_ID;
 use crate::types::{Error, ErrorKind};
 
-/// Longest upstream text (in characters) copied into an error message.
-const MAX_MESSAGE_CHARS: usize = 1000;
+wasmgate_wire::wit_errors!(Error, ErrorKind, PLUGIN_ID);
 
-/// The client sent something this provider cannot express.
-pub fn invalid_request(message: impl Into<String>) -> Error {
-    Error {
-        kind: ErrorKind::InvalidRequest,
-        message: message.into(),
-        status: 400,
-        retryable: false,
-    }
-}
-
-/// The upstream misbehaved (bad JSON, a broken stream).
-pub fn upstream(message: impl Into<String>, status: u16, retryable: bool) -> Error {
-    Error {
-        kind: ErrorKind::Upstream,
-        message: message.into(),
-        status,
-        retryable,
-    }
-}
-
-/// The decoder was re-entered, which the host never does.
-pub fn busy() -> Error {
-    Error {
-        kind: ErrorKind::Internal,
-        message: "openai-responses stream decoder called while busy".into(),
-        status: 500,
-        retryable: false,
-    }
-}
-
-/// True when a request that failed with `status` may succeed if retried.
-pub fn is_retryable(status: u16) -> bool {
-    matches!(status, 408 | 409 | 429) || (500..=599).contains(&status)
-}
+/// Phrases of an error message that say the prompt was too long for the
+/// model.
+const CONTEXT_LENGTH: &[&str] = &[
+    "context length",
+    "context window",
+    "maximum context",
+    "context_length_exceeded",
+];
 
 /// The canonical error kind for an upstream HTTP status, error message and
-/// error code.
-pub fn kind_for_status(status: u16, message: &str, code: &str) -> ErrorKind {
-    if (400..=499).contains(&status) && mentions_context_length(message, code) {
-        return ErrorKind::ContextLength;
+/// error code: any 4xx that says the prompt was too long is a
+/// context-length error, a 400 whose code names a safety system a content
+/// filter.
+fn kind_for_status(status: u16, message: &str, code: &str) -> KindName {
+    let too_long =
+        code == "context_length_exceeded" || status::mentions_any(message, CONTEXT_LENGTH);
+    if (400..=499).contains(&status) && too_long {
+        return KindName::ContextLength;
     }
     if status == 400 && mentions_content_filter(code) {
-        return ErrorKind::ContentFilter;
+        return KindName::ContentFilter;
     }
-    match status {
-        401 => ErrorKind::Authentication,
-        403 => ErrorKind::Permission,
-        404 => ErrorKind::NotFound,
-        408 | 504 => ErrorKind::Timeout,
-        413 => ErrorKind::ContextLength,
-        429 => ErrorKind::RateLimit,
-        503 | 529 => ErrorKind::Overloaded,
-        500..=599 => ErrorKind::Upstream,
-        _ => ErrorKind::InvalidRequest,
-    }
-}
-
-/// True when an error says the prompt was too long for the model.
-fn mentions_context_length(message: &str, code: &str) -> bool {
-    let lower = message.to_ascii_lowercase();
-    code == "context_length_exceeded"
-        || lower.contains("context length")
-        || lower.contains("context window")
-        || lower.contains("maximum context")
-        || lower.contains("context_length_exceeded")
+    status::kind_for_status(status, too_long)
 }
 
 /// True when an error code says a safety system refused the request.
@@ -80,126 +41,74 @@ fn mentions_content_filter(code: &str) -> bool {
     code.contains("content_policy") || code.contains("content_filter")
 }
 
-/// The canonical error for a non-2xx upstream response.
+/// The error for a client `status` (400..=599), its message and error code.
+fn for_status(status: u16, message: String, code: &str) -> Failure {
+    let kind = kind_for_status(status, &message, code);
+    Failure::for_status(status, kind, message)
+}
+
+/// The canonical error for a non-2xx upstream response. The message is
+/// OpenAI's `error.message`, else the body text, else the status; clipped.
 pub fn from_http(status: u16, body: &[u8]) -> Error {
     let json = serde_json::from_slice::<Value>(body).ok();
-    let message = upstream_message(status, json.as_ref(), body);
+    let message = json
+        .as_ref()
+        .and_then(|j| j.get("error"))
+        .and_then(message::error_text)
+        .map(message::clip)
+        .unwrap_or_else(|| message::body_text(status, body));
     let code = json
         .as_ref()
         .and_then(|j| j.pointer("/error/code"))
         .and_then(Value::as_str)
         .unwrap_or_default();
-    // The canonical contract wants a client-facing status in 400..=599; an
-    // odd upstream status (1xx, 2xx, 3xx) is reported as a bad gateway.
-    let (status, kind) = if (400..=599).contains(&status) {
-        (status, kind_for_status(status, &message, code))
-    } else {
-        (502, ErrorKind::Upstream)
-    };
-    Error {
-        kind,
-        message,
-        status,
-        retryable: is_retryable(status),
-    }
-}
-
-/// The most useful message in an upstream error body: OpenAI's
-/// `error.message`, else the body text, else the status; truncated.
-fn upstream_message(status: u16, json: Option<&Value>, body: &[u8]) -> String {
-    if let Some(message) = json.and_then(error_message) {
-        return truncate_chars(&message, MAX_MESSAGE_CHARS);
-    }
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        format!("upstream returned HTTP {status}")
-    } else {
-        truncate_chars(text, MAX_MESSAGE_CHARS)
-    }
-}
-
-/// `error.message` of an OpenAI error body (or `error` itself when it is a
-/// plain string).
-fn error_message(json: &Value) -> Option<String> {
-    match json.get("error")? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Object(obj) => match obj.get("message") {
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            _ => None,
-        },
-        _ => None,
-    }
+    for_status(status::client_status(status), message, code).into()
 }
 
 /// The canonical error for an error object met inside a stream or a failed
 /// response: `{code, message}` (the `error` event itself, or
 /// `response.error` of `response.failed`).
 pub fn from_stream_error(err: &Value) -> Error {
-    let message = match err {
-        Value::String(s) if !s.is_empty() => s.clone(),
-        _ => err
-            .get("message")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("upstream stream error: {err}")),
-    };
-    let message = truncate_chars(&message, MAX_MESSAGE_CHARS);
-    let (kind, status, retryable) = match err.get("code") {
-        Some(Value::String(code)) => kind_for_code(code, &message),
+    let message = message::describe(err, "upstream stream error");
+    let failure = match err.get("code") {
+        Some(Value::String(code)) => for_code(code, message),
         Some(Value::Number(n)) => {
             let status = n
                 .as_u64()
                 .and_then(|c| u16::try_from(c).ok())
-                .filter(|c| (400..=599).contains(c))
-                .unwrap_or(502);
-            (
-                kind_for_status(status, &message, ""),
-                status,
-                is_retryable(status),
-            )
+                .map_or(502, status::client_status);
+            for_status(status, message, "")
         }
-        _ => (ErrorKind::Upstream, 502, false),
+        _ => Failure::upstream(message, 502, false),
     };
-    Error {
+    failure.into()
+}
+
+/// The error for a Responses error `code` (an HTTP status as text, or a
+/// name such as `rate_limit_exceeded`).
+fn for_code(code: &str, message: String) -> Failure {
+    if let Ok(status) = code.parse::<u16>()
+        && (400..=599).contains(&status)
+    {
+        return for_status(status, message, "");
+    }
+    let (kind, status, retryable) = match code {
+        "server_error" => (KindName::Upstream, 502, true),
+        "rate_limit_exceeded" => (KindName::RateLimit, 429, true),
+        "insufficient_quota" => (KindName::RateLimit, 429, false),
+        "context_length_exceeded" => (KindName::ContextLength, 400, false),
+        "vector_store_timeout" => (KindName::Timeout, 504, true),
+        c if mentions_content_filter(c) => (KindName::ContentFilter, 400, false),
+        c if c.starts_with("invalid_") || c.starts_with("empty_") => {
+            (KindName::InvalidRequest, 400, false)
+        }
+        _ => (KindName::Upstream, 502, false),
+    };
+    Failure {
         kind,
         message,
         status,
         retryable,
-    }
-}
-
-/// Kind, client status and retryability for a Responses error `code`.
-fn kind_for_code(code: &str, message: &str) -> (ErrorKind, u16, bool) {
-    if let Ok(status) = code.parse::<u16>()
-        && (400..=599).contains(&status)
-    {
-        return (
-            kind_for_status(status, message, ""),
-            status,
-            is_retryable(status),
-        );
-    }
-    match code {
-        "server_error" => (ErrorKind::Upstream, 502, true),
-        "rate_limit_exceeded" => (ErrorKind::RateLimit, 429, true),
-        "insufficient_quota" => (ErrorKind::RateLimit, 429, false),
-        "context_length_exceeded" => (ErrorKind::ContextLength, 400, false),
-        "vector_store_timeout" => (ErrorKind::Timeout, 504, true),
-        c if mentions_content_filter(c) => (ErrorKind::ContentFilter, 400, false),
-        c if c.starts_with("invalid_") || c.starts_with("empty_") => {
-            (ErrorKind::InvalidRequest, 400, false)
-        }
-        _ => (ErrorKind::Upstream, 502, false),
-    }
-}
-
-/// At most `max` characters of `text`.
-fn truncate_chars(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => text[..cut].to_string(),
-        None => text.to_string(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! (finish reason), `usage`, and the content of output items.
 
 use serde_json::Value;
+use wasmgate_wire::json::non_empty_str;
 
 use crate::types::{FinishReason, Usage};
 
@@ -103,23 +104,6 @@ pub fn arguments(value: Option<&Value>) -> String {
 /// The encrypted reasoning of a `reasoning` item, when it has any.
 pub fn encrypted_content(item: &Value) -> Option<String> {
     non_empty_str(item, "encrypted_content").map(str::to_string)
-}
-
-/// A string field, or `""` when absent or not a string.
-pub fn str_or_empty(value: &Value, key: &str) -> String {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// A non-empty string field.
-pub fn non_empty_str<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@
 //! call and tool result is an item of its own, in the order the parts came.
 
 use serde_json::{Map, Value, json};
+use wasmgate_wire::extra;
 
-use crate::extra;
+use crate::WIRE;
 use crate::types::{
     ContentPart, Image, ImageSource, Message, Role, Thinking, ToolCall, ToolResult, ToolResultPart,
 };
@@ -35,7 +36,7 @@ struct Pending {
 
 /// Append the items for one canonical message to `out`.
 fn map_message(message: &Message, out: &mut Vec<Value>) {
-    let mut wire = extra::wire_object(message.extra.as_deref());
+    let mut wire = extra::wire_object(message.extra.as_deref(), WIRE);
     let reserved = extra::take_reserved(&mut wire);
     let parts = extra::parts(&reserved);
     // Message-level wire fields go on the first `message` item only, so an

@@ -11,12 +11,10 @@
 
 mod config;
 mod error;
-mod extra;
 mod fields;
 mod input;
 mod request;
 mod response;
-mod sse;
 mod stream;
 
 use std::cell::RefCell;

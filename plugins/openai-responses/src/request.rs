@@ -1,9 +1,10 @@
 //! Canonical request to a Responses API HTTP request (`POST {base}/responses`).
 
 use serde_json::{Map, Value, json};
+use wasmgate_wire::{extra, headers, json};
 
 use crate::types::{Error, HttpRequest, Reasoning, Request, Target, ToolChoice, ToolDefinition};
-use crate::{error, extra, input};
+use crate::{WIRE, error, input};
 
 /// What `include` asks for when reasoning is on and the client did not say:
 /// the encrypted reasoning, so it can be replayed statelessly (`store: false`).
@@ -17,7 +18,7 @@ const DEFAULT_STRICT: bool = false;
 
 /// The upstream HTTP request for `req`, sent to `target`.
 pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest, Error> {
-    let mut wire = extra::wire_object(req.extra.as_deref());
+    let mut wire = extra::wire_object(req.extra.as_deref(), WIRE);
     let reserved = extra::take_reserved(&mut wire);
     let body = build_body(req, target, wire)?;
     let mut headers = vec![
@@ -35,7 +36,7 @@ pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest,
     if let Some(credential) = target.credential.as_deref().filter(|c| !c.is_empty()) {
         headers.push(("authorization".to_string(), format!("Bearer {credential}")));
     }
-    headers.extend(extra::headers(&reserved));
+    headers.extend(headers::passthrough(&reserved));
     Ok(HttpRequest {
         method: "POST".into(),
         url: format!("{}/responses", target.base_url.trim_end_matches('/')),
@@ -90,10 +91,10 @@ pub fn build_body(
     if let Some(max) = sampling.max_tokens {
         body.insert("max_output_tokens".into(), Value::from(max));
     }
-    if let Some(t) = sampling.temperature.and_then(extra::f32_number) {
+    if let Some(t) = sampling.temperature.and_then(json::f32_number) {
         body.insert("temperature".into(), t);
     }
-    if let Some(p) = sampling.top_p.and_then(extra::f32_number) {
+    if let Some(p) = sampling.top_p.and_then(json::f32_number) {
         body.insert("top_p".into(), p);
     }
 
@@ -156,7 +157,7 @@ fn map_tool(tool: &ToolDefinition) -> Result<Value, Error> {
             ))
         })?
     };
-    let mut wire = extra::wire_object(tool.extra.as_deref());
+    let mut wire = extra::wire_object(tool.extra.as_deref(), WIRE);
     extra::take_reserved(&mut wire);
     let mut obj = Map::new();
     obj.insert("type".into(), Value::from("function"));

@@ -1,10 +1,12 @@
 //! A whole (non-streamed) Responses API answer to a canonical response.
 
 use serde_json::{Map, Value};
+use wasmgate_wire::extra;
+use wasmgate_wire::json::{non_empty_str, str_or_empty};
 
-use crate::fields::{self, str_or_empty};
+use crate::fields;
 use crate::types::{ContentPart, Error, HttpResponse, Response, Thinking, ToolCall};
-use crate::{error, extra};
+use crate::{WIRE, error};
 
 /// Top-level keys of a response object that have a canonical home.
 const KNOWN_KEYS: &[&str] = &[
@@ -52,7 +54,7 @@ pub fn from_object(json: &Value) -> Response {
         content,
         finish_reason: fields::finish_reason(json, has_calls),
         usage: json.get("usage").and_then(fields::usage),
-        extra: extra::to_text(unmapped_fields(json)),
+        extra: extra::to_text(unmapped_fields(json), WIRE),
     }
 }
 
@@ -107,8 +109,8 @@ fn output_content(output: Option<&Value>) -> (Vec<ContentPart>, bool) {
 /// The canonical tool call for a `function_call` item; the id is the
 /// `call_id` (what results refer to), the item `id` is not kept.
 pub fn tool_call(item: &Value) -> ToolCall {
-    let id = fields::non_empty_str(item, "call_id")
-        .or_else(|| fields::non_empty_str(item, "id"))
+    let id = non_empty_str(item, "call_id")
+        .or_else(|| non_empty_str(item, "id"))
         .unwrap_or_default()
         .to_string();
     ToolCall {

@@ -9,14 +9,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
+use wasmgate_wire::extra;
+use wasmgate_wire::json::{non_empty_str, str_or_empty};
+use wasmgate_wire::sse::SseParser;
 
-use crate::fields::{self, non_empty_str};
+use crate::fields;
 use crate::response::{tool_call, unmapped_fields};
-use crate::sse::SseParser;
 use crate::types::{
     Error, FinishReason, StreamEvent, StreamStart, ThinkingDelta, ToolCallDelta, ToolCallStart,
 };
-use crate::{error, extra};
+use crate::{WIRE, error};
 
 /// One function call of the answer.
 #[derive(Debug)]
@@ -66,19 +68,12 @@ impl Decoder {
             return events;
         }
         match self.sse.feed(bytes) {
-            Ok(payloads) => {
-                for payload in payloads {
-                    self.payload(&payload, &mut events);
+            Ok(sse_events) => {
+                for event in sse_events {
+                    self.payload(&event.data, &mut events);
                 }
             }
-            Err(_) => self.fail(
-                error::upstream(
-                    "upstream stream sent a line longer than the decoder accepts",
-                    502,
-                    false,
-                ),
-                &mut events,
-            ),
+            Err(e) => self.fail(error::upstream(e.to_string(), 502, false), &mut events),
         }
         events
     }
@@ -90,12 +85,12 @@ impl Decoder {
         if self.ended {
             return events;
         }
-        if let Some(payload) = self.sse.finish()
-            && serde_json::from_str::<Value>(payload.trim()).is_ok()
+        if let Some(last) = self.sse.finish()
+            && serde_json::from_str::<Value>(last.data.trim()).is_ok()
         {
             // An unterminated last event is used when it is whole; one cut
             // off mid-way is judged below like any early end.
-            self.payload(&payload, &mut events);
+            self.payload(&last.data, &mut events);
         }
         if !self.ended {
             self.fail(
@@ -235,10 +230,10 @@ impl Decoder {
         }
         self.started = true;
         events.push(StreamEvent::Start(StreamStart {
-            id: fields::str_or_empty(response, "id"),
-            model: fields::str_or_empty(response, "model"),
+            id: str_or_empty(response, "id"),
+            model: str_or_empty(response, "model"),
             created: response.get("created_at").and_then(Value::as_u64),
-            extra: extra::to_text(unmapped_fields(response)),
+            extra: extra::to_text(unmapped_fields(response), WIRE),
         }));
     }
 
@@ -502,6 +497,7 @@ fn summary_index(event: &Value) -> u64 {
 mod tests {
     use super::*;
     use crate::types::{ErrorKind, Usage};
+    use wasmgate_wire::testing::splits;
 
     const FULL_TEXT: &str = include_str!("../tests/fixtures/full.responses.text.sse");
     const FULL_TOOL: &str = include_str!("../tests/fixtures/full.responses.tool.sse");
@@ -529,18 +525,9 @@ mod tests {
     fn assert_split_invariant(body: &str, expected: &[StreamEvent]) {
         let crlf = body.replace('\n', "\r\n");
         for body in [body.as_bytes(), crlf.as_bytes()] {
-            for cut in 0..=body.len() {
-                let got = decode(&[&body[..cut], &body[cut..]]);
-                assert_eq!(got, expected, "cut at {cut}");
+            for split in splits(body, 97, 131) {
+                assert_eq!(decode(&split.pieces), expected, "{}", split.label);
             }
-            for a in (0..body.len()).step_by(97) {
-                for b in (a..body.len()).step_by(131) {
-                    let got = decode(&[&body[..a], &body[a..b], &body[b..]]);
-                    assert_eq!(got, expected, "cuts at {a} and {b}");
-                }
-            }
-            let bytes: Vec<&[u8]> = body.chunks(1).collect();
-            assert_eq!(decode(&bytes), expected, "byte by byte");
         }
     }
 
@@ -590,7 +577,7 @@ mod tests {
             id: "resp_fake1".into(),
             model: "gpt-fake".into(),
             created: response["created_at"].as_u64(),
-            extra: extra::to_text(unmapped_fields(response)),
+            extra: extra::to_text(unmapped_fields(response), WIRE),
         })
     }
 

@@ -1,125 +1,62 @@
-//! Typed errors: small constructors and the mapping from a failed upstream
-//! HTTP response to a canonical error.
+//! Typed errors: the shared constructors (`invalid_request`, `upstream`, …,
+//! written by `wasmgate_wire::wit_errors!`) and the mapping from a failed
+//! upstream HTTP response to a canonical error.
 
 use serde_json::Value;
+use wasmgate_wire::{message, status};
 
 use crate::types::{Error, ErrorKind};
 
-/// Longest upstream body text (in characters) copied into an error message.
-const MAX_MESSAGE_CHARS: usize = 1000;
+wasmgate_wire::wit_errors!(Error, ErrorKind, "openai");
 
-/// The client sent something this provider cannot express.
-pub fn invalid_request(message: impl Into<String>) -> Error {
-    Error {
-        kind: ErrorKind::InvalidRequest,
-        message: message.into(),
-        status: 400,
-        retryable: false,
-    }
-}
+/// Phrases of an error message that say the prompt was too long for the
+/// model.
+const CONTEXT_LENGTH: &[&str] = &[
+    "context length",
+    "maximum context",
+    "context_length_exceeded",
+];
 
-/// The upstream misbehaved (bad JSON, a broken stream, an in-stream error).
-pub fn upstream(message: impl Into<String>, status: u16, retryable: bool) -> Error {
-    Error {
-        kind: ErrorKind::Upstream,
-        message: message.into(),
-        status,
-        retryable,
-    }
-}
-
-/// The decoder was re-entered, which the host never does.
-pub fn busy() -> Error {
-    Error {
-        kind: ErrorKind::Internal,
-        message: "openai stream decoder called while busy".into(),
-        status: 500,
-        retryable: false,
-    }
-}
-
-/// True when a request that failed with `status` may succeed if retried.
+/// True when a request that failed with `status` may succeed if retried:
+/// as for every provider, except that a 409 is not retried here.
 pub fn is_retryable(status: u16) -> bool {
-    status == 408 || status == 429 || (500..=599).contains(&status)
+    status != 409 && status::is_retryable(status)
 }
 
-/// The canonical error kind for an upstream HTTP status and message.
+/// The canonical error kind for an upstream HTTP status and message. Unlike
+/// the other providers, a 413 that does not mention the context length is a
+/// plain invalid request here.
 pub fn kind_for_status(status: u16, message: &str) -> ErrorKind {
+    let too_long = status::mentions_any(message, CONTEXT_LENGTH);
     match status {
-        400 | 413 | 422 if mentions_context_length(message) => ErrorKind::ContextLength,
-        401 => ErrorKind::Authentication,
-        403 => ErrorKind::Permission,
-        404 => ErrorKind::NotFound,
-        408 | 504 => ErrorKind::Timeout,
-        429 => ErrorKind::RateLimit,
-        503 | 529 => ErrorKind::Overloaded,
-        500..=599 => ErrorKind::Upstream,
-        _ => ErrorKind::InvalidRequest,
+        413 if !too_long => ErrorKind::InvalidRequest,
+        _ => status::kind_for_status(status, too_long).into(),
     }
 }
 
-/// True when an error message says the prompt was too long for the model.
-fn mentions_context_length(message: &str) -> bool {
-    let lower = message.to_ascii_lowercase();
-    lower.contains("context length")
-        || lower.contains("maximum context")
-        || lower.contains("context_length_exceeded")
-}
-
-/// The canonical error for a non-2xx upstream response.
+/// The canonical error for a non-2xx upstream response. The message is
+/// OpenAI's `error.message` (whole), else the body text (clipped), else the
+/// status.
 pub fn from_http(status: u16, body: &[u8]) -> Error {
-    let message = upstream_message(status, body);
-    // The canonical contract wants a client-facing status in 400..=599; an
-    // odd upstream status (1xx, 3xx) is reported as a bad gateway.
-    let (status, kind) = if (400..=599).contains(&status) {
-        (status, kind_for_status(status, &message))
-    } else {
-        (502, ErrorKind::Upstream)
-    };
+    let message = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|json| error_message(&json))
+        .unwrap_or_else(|| message::body_text(status, body));
+    let status = status::client_status(status);
     Error {
-        kind,
+        kind: kind_for_status(status, &message),
         message,
         status,
         retryable: is_retryable(status),
     }
 }
 
-/// The most useful message in an upstream error body: OpenAI's
-/// `error.message`, else the body text (truncated), else the status.
-fn upstream_message(status: u16, body: &[u8]) -> String {
-    if let Ok(json) = serde_json::from_slice::<Value>(body)
-        && let Some(message) = error_message(&json)
-    {
-        return message;
-    }
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        format!("upstream returned HTTP {status}")
-    } else {
-        truncate_chars(text, MAX_MESSAGE_CHARS)
-    }
-}
-
 /// `error.message` of an OpenAI error object (or `error` itself when it is
 /// a plain string).
 pub fn error_message(json: &Value) -> Option<String> {
-    match json.get("error")? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Object(obj) => match obj.get("message") {
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// At most `max` characters of `text`.
-fn truncate_chars(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => text[..cut].to_string(),
-        None => text.to_string(),
-    }
+    json.get("error")
+        .and_then(message::error_text)
+        .map(str::to_string)
 }
 
 #[cfg(test)]

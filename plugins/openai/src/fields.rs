@@ -29,23 +29,6 @@ pub fn usage(value: &Value) -> Option<Usage> {
     })
 }
 
-/// A string field, or `""` when absent or not a string.
-pub fn str_or_empty(value: &Value, key: &str) -> String {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// A non-empty string field.
-pub fn non_empty_str<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,12 +12,10 @@
 mod chunk;
 mod config;
 mod error;
-mod extra;
 mod fields;
 mod messages;
 mod request;
 mod response;
-mod sse;
 mod stream;
 
 use std::cell::RefCell;
@@ -37,6 +35,10 @@ use types::{Error, HttpResponse, ModelInfo, ProviderInfo, Request, Response, Str
 
 /// The exported component.
 struct OpenAi;
+
+/// This wire's key in canonical `extra` objects (docs/canonical.md): the
+/// plugin reads and writes only the fields under it.
+pub const WIRE: &str = "openai-chat";
 
 /// Models listed in `info()`, with their context windows in tokens.
 const MODELS: &[(&str, u32)] = &[

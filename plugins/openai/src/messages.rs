@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::extra;
+use wasmgate_wire::extra;
+
+use crate::WIRE;
 use crate::types::{ContentPart, Image, ImageSource, Message, Role, ToolResult, ToolResultPart};
 
 /// Map the conversation. One canonical message can become several wire
@@ -66,7 +68,7 @@ fn map_message(message: &Message, out: &mut Vec<Value>) {
     if let Some(name) = &message.name {
         obj.insert("name".into(), Value::from(name.as_str()));
     }
-    extra::merge_missing(&mut obj, extra::parse_object(message.extra.as_deref()));
+    extra::merge_missing(&mut obj, extra::wire_object(message.extra.as_deref(), WIRE));
     out.push(Value::Object(obj));
 }
 

@@ -1,9 +1,10 @@
 //! Canonical request to a Chat Completions HTTP request.
 
 use serde_json::{Map, Value, json};
+use wasmgate_wire::{extra, json};
 
 use crate::types::{Error, HttpRequest, Request, Target, ToolChoice, ToolDefinition};
-use crate::{error, extra, messages};
+use crate::{WIRE, error, messages};
 
 /// The upstream HTTP request for `req`, sent to `target`.
 pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest, Error> {
@@ -33,7 +34,7 @@ pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest,
 
 /// The JSON body of a Chat Completions request.
 pub fn build_body(req: &Request, target: &Target) -> Result<Map<String, Value>, Error> {
-    let mut extra = extra::parse_object(req.extra.as_deref());
+    let mut extra = extra::wire_object(req.extra.as_deref(), WIRE);
     let mut body = Map::new();
     body.insert("model".into(), Value::from(target.model.as_str()));
     body.insert(
@@ -67,10 +68,10 @@ pub fn build_body(req: &Request, target: &Target) -> Result<Map<String, Value>, 
         };
         body.insert(key.into(), Value::from(max));
     }
-    if let Some(t) = sampling.temperature.and_then(extra::f32_number) {
+    if let Some(t) = sampling.temperature.and_then(json::f32_number) {
         body.insert("temperature".into(), t);
     }
-    if let Some(p) = sampling.top_p.and_then(extra::f32_number) {
+    if let Some(p) = sampling.top_p.and_then(json::f32_number) {
         body.insert("top_p".into(), p);
     }
     if !sampling.stop.is_empty() {
@@ -115,7 +116,10 @@ fn map_tool(tool: &ToolDefinition) -> Result<Value, Error> {
         function.insert("description".into(), Value::from(description.as_str()));
     }
     function.insert("parameters".into(), parameters);
-    extra::merge_missing(&mut function, extra::parse_object(tool.extra.as_deref()));
+    extra::merge_missing(
+        &mut function,
+        extra::wire_object(tool.extra.as_deref(), WIRE),
+    );
     Ok(json!({"type": "function", "function": function}))
 }
 

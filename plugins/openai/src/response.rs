@@ -1,10 +1,12 @@
 //! A whole (non-streamed) Chat Completions response to a canonical response.
 
 use serde_json::{Map, Value};
+use wasmgate_wire::extra;
+use wasmgate_wire::json::{non_empty_str, str_or_empty};
 
-use crate::fields::{self, non_empty_str, str_or_empty};
+use crate::fields;
 use crate::types::{ContentPart, Error, HttpResponse, Response, Thinking, ToolCall};
-use crate::{error, extra};
+use crate::{WIRE, error};
 
 /// Top-level keys that have a canonical home (or none worth keeping).
 const KNOWN_KEYS: &[&str] = &["id", "object", "created", "model", "choices", "usage"];
@@ -53,7 +55,7 @@ pub fn parse_response(resp: &HttpResponse) -> Result<Response, Error> {
         content,
         finish_reason,
         usage: json.get("usage").and_then(fields::usage),
-        extra: extra::to_text(rest),
+        extra: extra::to_text(rest, WIRE),
     })
 }
 

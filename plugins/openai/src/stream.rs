@@ -4,15 +4,17 @@
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
+use wasmgate_wire::extra;
+use wasmgate_wire::json::{non_empty_str, str_or_empty};
+use wasmgate_wire::sse::SseParser;
 
 use crate::chunk::{self, SimpleChunk};
-use crate::fields::{self, non_empty_str, str_or_empty};
-use crate::sse::SseParser;
+use crate::fields;
 use crate::types::{
     Error, ErrorKind, FinishReason, StreamEvent, StreamStart, ThinkingDelta, ToolCallDelta,
     ToolCallStart,
 };
-use crate::{error, extra};
+use crate::{WIRE, error};
 
 /// Decoder state for one streamed answer.
 #[derive(Debug, Default)]
@@ -36,16 +38,13 @@ pub struct Decoder {
 impl Decoder {
     /// Decode more body bytes.
     pub fn feed(&mut self, bytes: &[u8]) -> Result<Vec<StreamEvent>, Error> {
-        let payloads = self.sse.feed(bytes).map_err(|_| {
-            error::upstream(
-                "upstream stream sent a line longer than the decoder accepts",
-                502,
-                false,
-            )
-        })?;
+        let sse_events = self
+            .sse
+            .feed(bytes)
+            .map_err(|e| error::upstream(e.to_string(), 502, false))?;
         let mut events = Vec::new();
-        for payload in payloads {
-            self.payload(&payload, &mut events)?;
+        for event in sse_events {
+            self.payload(&event.data, &mut events)?;
         }
         Ok(events)
     }
@@ -53,11 +52,11 @@ impl Decoder {
     /// The body ended: flush what is left and close the answer.
     pub fn finish(&mut self) -> Result<Vec<StreamEvent>, Error> {
         let mut events = Vec::new();
-        if let Some(payload) = self.sse.finish() {
+        if let Some(last_event) = self.sse.finish() {
             // An unterminated last event is used when it is whole; one cut
             // off mid-line is judged below like any early end.
             let mut last = Vec::new();
-            if self.payload(&payload, &mut last).is_ok() {
+            if self.payload(&last_event.data, &mut last).is_ok() {
                 events.append(&mut last);
             }
         }
@@ -178,7 +177,7 @@ impl Decoder {
             id: id.to_string(),
             model: model.to_string(),
             created,
-            extra: extra::to_text(rest),
+            extra: extra::to_text(rest, WIRE),
         }));
     }
 
@@ -315,6 +314,7 @@ fn stream_error(err: &Value) -> Error {
 mod tests {
     use super::*;
     use crate::types::Usage;
+    use wasmgate_wire::testing::splits;
 
     const TOOL_SSE: &str = include_str!("../tests/fixtures/full.chat.tool.sse");
     const TEXT_SSE: &str = include_str!("../tests/fixtures/full.chat.text.sse");
@@ -337,18 +337,10 @@ mod tests {
     /// Every way of cutting `body` in two, in three and into single bytes
     /// decodes to the same events as the whole body.
     fn assert_split_invariant(body: &[u8], expected: &[StreamEvent]) {
-        for cut in 0..=body.len() {
-            let got = decode(&[&body[..cut], &body[cut..]]);
-            assert_eq!(got.as_deref(), Ok(expected), "cut at {cut}");
+        for split in splits(body, 37, 53) {
+            let got = decode(&split.pieces);
+            assert_eq!(got.as_deref(), Ok(expected), "{}", split.label);
         }
-        for a in (0..body.len()).step_by(37) {
-            for b in (a..body.len()).step_by(53) {
-                let got = decode(&[&body[..a], &body[a..b], &body[b..]]);
-                assert_eq!(got.as_deref(), Ok(expected), "cuts at {a} and {b}");
-            }
-        }
-        let bytes: Vec<&[u8]> = body.chunks(1).collect();
-        assert_eq!(decode(&bytes).as_deref(), Ok(expected), "byte by byte");
     }
 
     fn start() -> StreamEvent {

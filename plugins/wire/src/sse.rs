@@ -1,12 +1,20 @@
 //! Server-sent-events framing: raw body bytes, split anywhere, in; the
 //! `event` name and `data` payload of each complete event out.
 
+use std::fmt;
+
 /// Longest line the parser buffers before giving up on the stream.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 
-/// The body broke the SSE framing rules this parser can live with.
+/// A line grew past [`MAX_LINE_BYTES`] without ending.
 #[derive(Debug, PartialEq, Eq)]
 pub struct LineTooLong;
+
+impl fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("upstream stream sent a line longer than the decoder accepts")
+    }
+}
 
 /// One complete event.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -110,6 +118,7 @@ impl SseParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::splits;
 
     fn all(parts: &[&[u8]]) -> Vec<(String, String)> {
         let mut p = SseParser::default();
@@ -143,23 +152,27 @@ mod tests {
 
     #[test]
     fn split_everywhere() {
-        let body = "event: e\r\ndata: {\"t\":\"h\u{e9}llo\"}\r\n\r\ndata: x\r\n\r\n".as_bytes();
-        let expected = vec![pair("e", "{\"t\":\"h\u{e9}llo\"}"), pair("", "x")];
-        for cut in 0..body.len() {
-            assert_eq!(all(&[&body[..cut], &body[cut..]]), expected, "cut at {cut}");
+        let body =
+            "event: e\r\ndata: {\"t\":\"h\u{e9}llo\"}\r\n\r\ndata: [DONE]\r\n\r\n".as_bytes();
+        let expected = vec![pair("e", "{\"t\":\"h\u{e9}llo\"}"), pair("", "[DONE]")];
+        for split in splits(body, 1, 1) {
+            assert_eq!(all(&split.pieces), expected, "{}", split.label);
         }
-        let bytes: Vec<&[u8]> = body.chunks(1).collect();
-        assert_eq!(all(&bytes), expected);
     }
 
     #[test]
     fn unterminated_last_event_is_flushed() {
         assert_eq!(
-            all(&[b"data: a\n\ndata: b"]),
-            vec![pair("", "a"), pair("", "b")]
+            all(&[b"data: a\n\ndata: [DONE]"]),
+            vec![pair("", "a"), pair("", "[DONE]")]
         );
         assert_eq!(all(&[b"data: a\n"]), vec![pair("", "a")]);
         assert!(all(&[b": only a comment"]).is_empty());
+    }
+
+    #[test]
+    fn empty_data_line_is_an_event() {
+        assert_eq!(all(&[b"data\n\n"]), vec![pair("", "")]);
     }
 
     #[test]
@@ -167,5 +180,9 @@ mod tests {
         let mut p = SseParser::default();
         let big = vec![b'x'; MAX_LINE_BYTES + 1];
         assert_eq!(p.feed(&big), Err(LineTooLong));
+        assert_eq!(
+            LineTooLong.to_string(),
+            "upstream stream sent a line longer than the decoder accepts"
+        );
     }
 }
