@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmgate::canonical::{
-    ContentPart, HttpResponse, Message, Request, RequestContext, Role, Sampling, Target,
+    ContentPart, FinishReason, HttpResponse, Message, Request, RequestContext, Response, Role,
+    Sampling, StreamEvent, StreamStart, Target, ToolCall, ToolDefinition, ToolResult,
+    ToolResultPart, Usage,
 };
 use wasmgate::catalog::BUNDLED;
 use wasmgate::kv::KvStore;
@@ -44,9 +46,102 @@ fn request() -> Request {
     }
 }
 
+/// A 20-message agent conversation: system prompt, user turns, shell tool
+/// calls and their results, the shape the agent filters inspect.
+fn conversation() -> Request {
+    let mut req = request();
+    req.messages = vec![Message {
+        role: Role::System,
+        content: vec![ContentPart::Text(
+            "You are a coding agent. Use the Bash tool to inspect the repository.".into(),
+        )],
+        name: None,
+        extra: None,
+    }];
+    req.messages.push(Message {
+        role: Role::User,
+        content: vec![ContentPart::Text(
+            "Find why the build fails and fix it; my token is ghp_abcdefghijklmnopqrstuvwxyz0123456789".into(),
+        )],
+        name: None,
+        extra: None,
+    });
+    for i in 0..9 {
+        let id = format!("call_{i}");
+        req.messages.push(Message {
+            role: Role::Assistant,
+            content: vec![
+                ContentPart::Text(format!("Step {i}: let me look at the files.")),
+                ContentPart::ToolCall(ToolCall {
+                    id: id.clone(),
+                    name: "Bash".into(),
+                    arguments: format!(r#"{{"command":"ls -la src/module_{i} && cat src/module_{i}/mod.rs | head -50"}}"#),
+                }),
+            ],
+            name: None,
+            extra: None,
+        });
+        req.messages.push(Message {
+            role: Role::Tool,
+            content: vec![ContentPart::ToolResult(ToolResult {
+                call_id: id,
+                content: vec![ToolResultPart::Text(
+                    "total 24\ndrwxr-xr-x 2 dev dev 4096 mod.rs\nfn main() { println!(\"hello\"); }\n".repeat(4),
+                )],
+                is_error: false,
+            })],
+            name: None,
+            extra: None,
+        });
+    }
+    req.tools = vec![ToolDefinition {
+        name: "Bash".into(),
+        description: Some("Run a shell command".into()),
+        parameters:
+            r#"{"type":"object","properties":{"command":{"type":"string"}},"required":["command"]}"#
+                .into(),
+        extra: None,
+    }];
+    req
+}
+
+/// A whole answer with text and one tool call.
+fn answer() -> Response {
+    Response {
+        id: "chatcmpl-bench".into(),
+        model: "gpt-bench".into(),
+        created: Some(1),
+        content: vec![
+            ContentPart::Text("The build fails because module 3 is missing; let me check.".into()),
+            ContentPart::ToolCall(ToolCall {
+                id: "call_new".into(),
+                name: "Bash".into(),
+                arguments: r#"{"command":"cargo build --release 2>&1 | tail -20"}"#.into(),
+            }),
+        ],
+        finish_reason: Some(FinishReason::ToolCalls),
+        usage: Some(Usage {
+            input_tokens: 1000,
+            output_tokens: 50,
+            cached_input_tokens: None,
+            cache_write_tokens: None,
+            reasoning_tokens: None,
+        }),
+        extra: None,
+    }
+}
+
+/// The config each bundled filter gets in the bench.
+fn filter_config(name: &str) -> &'static str {
+    match name {
+        "rewrite" => r#"{"rules":[{"match":"colour","replace":"color","target":"assistant"}]}"#,
+        _ => "{}",
+    }
+}
+
 fn report(plugin: &str, what: &str, total: Duration, n: u32) {
     println!(
-        "| {plugin:<14} | {what:<34} | {:>8.2} |",
+        "| {plugin:<16} | {what:<34} | {:>8.2} |",
         total.as_secs_f64() * 1e6 / f64::from(n)
     );
 }
@@ -72,8 +167,8 @@ async fn main() -> anyhow::Result<()> {
         headers: vec![("content-type".into(), "application/json".into())],
         body: CHAT_JSON.to_vec(),
     };
-    println!("| plugin         | operation                          | µs/op    |");
-    println!("|----------------|------------------------------------|----------|");
+    println!("| plugin           | operation                          | µs/op    |");
+    println!("|------------------|------------------------------------|----------|");
     for (name, bytes) in BUNDLED {
         let plugin = runtime.load(name, bytes, PluginSource::Bundled)?;
         let env = Arc::new(PluginEnv {
@@ -84,6 +179,11 @@ async fn main() -> anyhow::Result<()> {
         let limits = runtime.limits();
         match plugin.kind {
             PluginKind::Filter => {
+                let env = Arc::new(PluginEnv {
+                    name: name.to_string(),
+                    config: filter_config(name).into(),
+                    kv: kv.clone(),
+                });
                 let t = Instant::now();
                 for _ in 0..N {
                     FilterInstance::new(&plugin, env.clone(), limits).await?;
@@ -94,7 +194,49 @@ async fn main() -> anyhow::Result<()> {
                 for _ in 0..N {
                     filter.on_request(&ctx, &req).await?;
                 }
-                report(name, "on-request", t.elapsed(), N);
+                report(name, "on-request (1 message)", t.elapsed(), N);
+                // Per request, as the gateway runs it: a fresh instance, the
+                // request hook on a 20-message agent conversation, the
+                // response hook on an answer with a tool call.
+                let agent = conversation();
+                let whole = answer();
+                let mut samples = Vec::with_capacity(N as usize);
+                for _ in 0..N {
+                    let t = Instant::now();
+                    let mut filter = FilterInstance::new(&plugin, env.clone(), limits).await?;
+                    filter.on_request(&ctx, &agent).await?;
+                    let _ = filter.on_response(&ctx, &whole).await?;
+                    samples.push(t.elapsed());
+                }
+                samples.sort();
+                report(
+                    name,
+                    "request, 20 messages (p50)",
+                    samples[samples.len() / 2],
+                    1,
+                );
+                // Per streamed chunk: one text delta through on-events.
+                let mut filter = FilterInstance::new(&plugin, env.clone(), limits).await?;
+                filter.on_request(&ctx, &agent).await?;
+                let _ = filter
+                    .on_events(
+                        &ctx,
+                        &[StreamEvent::Start(StreamStart {
+                            id: "s".into(),
+                            model: "gpt-bench".into(),
+                            created: None,
+                            extra: None,
+                        })],
+                    )
+                    .await?;
+                let chunk = [StreamEvent::TextDelta(
+                    "Looking at the build output now. ".into(),
+                )];
+                let t = Instant::now();
+                for _ in 0..N {
+                    let _ = filter.on_events(&ctx, &chunk).await?;
+                }
+                report(name, "stream chunk (1 text delta)", t.elapsed(), N);
             }
             PluginKind::Provider => {
                 let t = Instant::now();
