@@ -15,6 +15,7 @@ const BUNDLED: &[&str] = &[
     "gemini",
     "echo",
     "example-filter",
+    "rewrite",
 ];
 const TARGET: &str = "wasm32-wasip2";
 

@@ -744,3 +744,8 @@ async fn run(filter: &str) {
 async fn example_filter() {
     run("example-filter").await;
 }
+
+#[tokio::test]
+async fn rewrite() {
+    run("rewrite").await;
+}
