@@ -16,6 +16,7 @@ const BUNDLED: &[&str] = &[
     "echo",
     "example-filter",
     "rewrite",
+    "loop-guard",
 ];
 const TARGET: &str = "wasm32-wasip2";
 

@@ -749,3 +749,8 @@ async fn example_filter() {
 async fn rewrite() {
     run("rewrite").await;
 }
+
+#[tokio::test]
+async fn loop_guard() {
+    run("loop-guard").await;
+}
