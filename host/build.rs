@@ -17,6 +17,7 @@ const BUNDLED: &[&str] = &[
     "example-filter",
     "rewrite",
     "loop-guard",
+    "tool-call-repair",
 ];
 const TARGET: &str = "wasm32-wasip2";
 

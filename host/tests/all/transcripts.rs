@@ -754,3 +754,8 @@ async fn rewrite() {
 async fn loop_guard() {
     run("loop-guard").await;
 }
+
+#[tokio::test]
+async fn tool_call_repair() {
+    run("tool-call-repair").await;
+}
