@@ -18,6 +18,7 @@ const BUNDLED: &[&str] = &[
     "rewrite",
     "loop-guard",
     "tool-call-repair",
+    "redact-secrets",
 ];
 const TARGET: &str = "wasm32-wasip2";
 

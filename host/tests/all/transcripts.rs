@@ -759,3 +759,8 @@ async fn loop_guard() {
 async fn tool_call_repair() {
     run("tool-call-repair").await;
 }
+
+#[tokio::test]
+async fn redact_secrets() {
+    run("redact-secrets").await;
+}

@@ -1,0 +1,144 @@
+//! The `redact-secrets` filter: replaces secrets in outbound prompts with
+//! stable placeholders such as `[[REDACTED:openai_key:1]]`, and with
+//! `restore: true` puts the real values back into the answer (text and
+//! tool-call arguments, whole or streamed), so the upstream never sees a
+//! secret while the client's tools still get it.
+//!
+//! The logic lives in pure functions: [`detect`] and [`assign`] find
+//! secrets, [`redact`] and [`json`] replace them, [`restore`] puts them back,
+//! [`config`] reads the settings. This file only wires them to the WIT
+//! exports and keeps the request's mapping in per-instance state (one
+//! instance serves one request). The mapping is never written to the
+//! key-value store or the log; the log only gets counts per kind.
+
+#![warn(missing_docs)]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+// Tests may panic to report a failure; shipped code may not.
+#![cfg_attr(not(test), deny(clippy::panic))]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod assign;
+mod config;
+mod detect;
+mod json;
+mod redact;
+mod restore;
+
+#[cfg(test)]
+mod properties;
+#[cfg(test)]
+mod transcript;
+
+/// Generated bindings for the `filter-plugin` world.
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "filter-plugin",
+        additional_derives: [PartialEq],
+    });
+}
+
+use std::cell::RefCell;
+
+use bindings::exports::wasmgate::plugin::filter::{Guest, GuestStreamFilter, RequestAction};
+use bindings::wasmgate::plugin::log::{Level, write};
+use bindings::wasmgate::plugin::types;
+use restore::{Restorer, StreamRestorer};
+use types::{Error, ErrorKind, Request, RequestContext, Response, StreamEvent};
+
+thread_local! {
+    /// The mapping of the request this instance serves, when `restore` is on.
+    static MAPPING: RefCell<Restorer> = RefCell::new(Restorer::default());
+}
+
+/// The exported component.
+struct RedactSecrets;
+
+/// The plugin's config, read through the host's `config` import.
+fn load_config() -> Result<config::Config, Error> {
+    config::parse(&bindings::wasmgate::plugin::config::get()).map_err(|message| Error {
+        kind: ErrorKind::InvalidRequest,
+        message,
+        status: 400,
+        retryable: false,
+    })
+}
+
+/// A config that passed `init` but no longer parses is the host's fault.
+fn broken_config(e: Error) -> Error {
+    Error {
+        kind: ErrorKind::Plugin,
+        status: 500,
+        ..e
+    }
+}
+
+/// This request's mapping (empty unless `restore` is on and secrets were found).
+fn mapping() -> Restorer {
+    MAPPING.with(|m| m.borrow().clone())
+}
+
+impl Guest for RedactSecrets {
+    type StreamFilter = RestoreStream;
+
+    fn init() -> Result<(), Error> {
+        load_config().map(|_| ())
+    }
+
+    fn on_request(_ctx: RequestContext, mut req: Request) -> RequestAction {
+        let config = match load_config() {
+            Ok(config) => config,
+            Err(e) => return RequestAction::Reject(broken_config(e)),
+        };
+        let redaction = redact::redact_request(&config, &mut req);
+        if !redaction.counts.is_empty() {
+            // Kinds and counts only: never a value.
+            let kinds: Vec<String> = redaction
+                .counts
+                .iter()
+                .map(|(kind, n)| format!("{kind}×{n}"))
+                .collect();
+            write(
+                Level::Debug,
+                &format!("redacted secrets: {}", kinds.join(", ")),
+            );
+        }
+        // Always reset, so a mapping can never outlive its request.
+        let restorer = if config.restore {
+            Restorer::new(redaction.mapping)
+        } else {
+            Restorer::default()
+        };
+        MAPPING.with(|m| *m.borrow_mut() = restorer);
+        RequestAction::Continue(req)
+    }
+
+    fn on_response(_ctx: RequestContext, resp: Response) -> Result<Response, Error> {
+        Ok(restore::restore_response(&mapping(), resp))
+    }
+}
+
+/// The exported stream-filter resource: restores placeholders in streamed
+/// text and tool-call arguments.
+struct RestoreStream {
+    /// The restorer and what it holds back.
+    inner: RefCell<StreamRestorer>,
+}
+
+impl GuestStreamFilter for RestoreStream {
+    fn new(_ctx: RequestContext) -> Self {
+        RestoreStream {
+            inner: RefCell::new(StreamRestorer::new(mapping())),
+        }
+    }
+
+    fn on_events(&self, events: Vec<StreamEvent>) -> Result<Vec<StreamEvent>, Error> {
+        Ok(self.inner.borrow_mut().on_events(events))
+    }
+
+    fn finish(&self) -> Result<Vec<StreamEvent>, Error> {
+        Ok(self.inner.borrow_mut().finish())
+    }
+}
+
+bindings::export!(RedactSecrets with_types_in bindings);
