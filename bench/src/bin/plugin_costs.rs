@@ -134,7 +134,7 @@ fn answer() -> Response {
 /// The config each bundled filter gets in the bench.
 fn filter_config(name: &str) -> &'static str {
     match name {
-        "rewrite" => r#"{"rules":[{"match":"colour","replace":"color","target":"assistant"}]}"#,
+        "rewrite" => r#"{"rules":[{"match":"colour","target":"assistant","text":"color"}]}"#,
         _ => "{}",
     }
 }
