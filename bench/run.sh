@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: added latency and throughput of wasmgate (openai provider plugin
-# + one filter plugin on the path) against a direct call to the same mock and
-# a bare nginx proxy_pass hop, all in one run on loopback.
+# + one filter plugin on the path; and `wg-agent`: the same with the six
+# agent filters on) against a direct call to the same mock and a bare nginx
+# proxy_pass hop, all in one run on loopback.
 #
 #   bench/run.sh            # DURATION=10 by default; wrk and nginx from Debian
 #
@@ -20,7 +21,7 @@ cargo build --release -p wasmgate -p wasmgate-bench
 
 work=$(mktemp -d)
 trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
-MOCK=18901 NGINX=18902 GATE=18903
+MOCK=18901 NGINX=18902 GATE=18903 AGENT=18904
 
 # The mock upstream: nginx returning a fixed chat completion, as JSON at
 # /v1/chat/completions and as a 20-chunk SSE stream at /sse/v1/chat/completions.
@@ -91,9 +92,32 @@ models = ["gpt-bench-sse"]
 plugin = "example-filter"
 config = {}
 TOML
+# The same gateway with every agent filter on (issue 5's chain).
+sed -e "s/:$GATE\"/:$AGENT\"/" -e '/^\[\[filters\]\]/,$d' "$work/wasmgate.toml" > "$work/agent.toml"
+cat >> "$work/agent.toml" <<'TOML'
+[[filters]]
+plugin = "chat-commands"
+[[filters]]
+plugin = "redact-secrets"
+config = { restore = true }
+[[filters]]
+plugin = "command-guard"
+[[filters]]
+plugin = "loop-guard"
+[[filters]]
+plugin = "rewrite"
+config = { rules = [{ match = "colour", target = "assistant", text = "color" }] }
+[[filters]]
+plugin = "tool-call-repair"
+TOML
 target/release/wasmgate serve --config "$work/wasmgate.toml" 2>"$work/gate.log" &
 echo $! > "$work/gate.pid"
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$GATE/health" >/dev/null && break; sleep 0.1; done
+target/release/wasmgate serve --config "$work/agent.toml" 2>"$work/agent.log" &
+echo $! > "$work/agent.pid"
+for port in "$GATE" "$AGENT"; do
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+  curl -sf "http://127.0.0.1:$port/health" >/dev/null || { cat "$work"/*.log; exit 1; }
+done
 
 cat > "$work/json.lua" <<'LUA'
 wrk.method = "POST"
@@ -108,7 +132,7 @@ LUA
 
 run() { # name port mode conns
   local out path=/v1/chat/completions
-  if [ "$3" = sse ] && [ "$1" != wasmgate ]; then path=/sse/v1/chat/completions; fi
+  case $1 in wasmgate | wg-agent) ;; *) [ "$3" = sse ] && path=/sse/v1/chat/completions ;; esac
   out=$(wrk -t "$([ "$4" -gt 1 ] && echo 2 || echo 1)" -c "$4" -d "${DURATION}s" --latency -s "$work/$3.lua" "http://127.0.0.1:$2$path")
   local rps p50 p99
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -122,11 +146,13 @@ for conns in 1 16; do
   run direct "$MOCK" json "$conns"
   run nginx "$NGINX" json "$conns"
   run wasmgate "$GATE" json "$conns"
+  run wg-agent "$AGENT" json "$conns"
 done
 for conns in 1 16; do
   run direct "$MOCK" sse "$conns"
   run nginx "$NGINX" sse "$conns"
   run wasmgate "$GATE" sse "$conns"
+  run wg-agent "$AGENT" sse "$conns"
 done
 
 # Added latency at a fixed offered load (open loop: latency counts from each
@@ -137,7 +163,7 @@ printf '{"model":"gpt-bench","messages":[{"role":"user","content":"Hello"}]}' > 
 printf '{"model":"gpt-bench-sse","messages":[{"role":"user","content":"Hello"}],"stream":true,"stream_options":{"include_usage":true}}' > "$work/sse.body"
 fixed() { # name port mode conns
   local path=/v1/chat/completions
-  if [ "$3" = sse ] && [ "$1" != wasmgate ]; then path=/sse/v1/chat/completions; fi
+  case $1 in wasmgate | wg-agent) ;; *) [ "$3" = sse ] && path=/sse/v1/chat/completions ;; esac
   printf '| %-8s | %-4s | c%-3s | %s\n' "$1" "$3" "$4" \
     "$(target/release/loadgen "http://127.0.0.1:$2$path" "$work/$3.body" "$RATE" "$4" "$DURATION")"
 }
@@ -147,6 +173,7 @@ for mode in json sse; do
   fixed direct "$MOCK" "$mode" 16
   fixed nginx "$NGINX" "$mode" 16
   fixed wasmgate "$GATE" "$mode" 16
+  fixed wg-agent "$AGENT" "$mode" 16
 done
 
 echo

@@ -14,10 +14,20 @@ use wasmgate::canonical::{
 use wasmgate::catalog::BUNDLED;
 use wasmgate::kv::KvStore;
 use wasmgate::runtime::{
-    FilterInstance, Limits, PluginEnv, PluginKind, PluginSource, ProviderInstance, Runtime,
+    FilterInstance, Limits, Plugin, PluginEnv, PluginKind, PluginSource, ProviderInstance,
+    RequestAction, Runtime,
 };
 
 const N: u32 = 5000;
+/// The agent filters the chain case runs, in a sensible config order.
+const CHAIN: &[&str] = &[
+    "chat-commands",
+    "redact-secrets",
+    "command-guard",
+    "loop-guard",
+    "rewrite",
+    "tool-call-repair",
+];
 const CHAT_JSON: &[u8] = include_bytes!("../../../host/tests/fixtures/full.chat.text.json");
 const CHAT_SSE: &[u8] = include_bytes!("../../../host/tests/fixtures/full.chat.text.sse");
 
@@ -135,6 +145,7 @@ fn answer() -> Response {
 fn filter_config(name: &str) -> &'static str {
     match name {
         "rewrite" => r#"{"rules":[{"match":"colour","target":"assistant","text":"color"}]}"#,
+        "redact-secrets" => r#"{"restore":true}"#,
         _ => "{}",
     }
 }
@@ -267,5 +278,98 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
+    chain(&runtime, &kv, &ctx).await
+}
+
+/// The whole agent chain (every bundled filter of [`CHAIN`]) as the gateway
+/// runs it: per request, fresh instances, `on-request` in order and
+/// `on-response` in reverse; per streamed chunk, one text delta through
+/// every filter in reverse.
+async fn chain(runtime: &Runtime, kv: &Arc<KvStore>, ctx: &RequestContext) -> anyhow::Result<()> {
+    let mut plugins = Vec::new();
+    for name in CHAIN {
+        let Some((_, bytes)) = BUNDLED.iter().find(|(n, _)| n == name) else {
+            println!("| (chain)          | {name} is not bundled; left out       |          |");
+            continue;
+        };
+        let plugin = runtime.load(name, bytes, PluginSource::Bundled)?;
+        let env = Arc::new(PluginEnv {
+            name: name.to_string(),
+            config: filter_config(name).into(),
+            kv: kv.clone(),
+        });
+        plugins.push((plugin, env));
+    }
+    let label = format!("chain of {}", plugins.len());
+    let limits = runtime.limits();
+    let agent = conversation();
+    let whole = answer();
+    let start = |plugins: &[(Arc<Plugin>, Arc<PluginEnv>)]| {
+        let plugins = plugins.to_vec();
+        let agent = agent.clone();
+        let ctx = ctx.clone();
+        async move {
+            let mut instances = Vec::with_capacity(plugins.len());
+            let mut req = agent;
+            for (plugin, env) in &plugins {
+                let mut filter = FilterInstance::new(plugin, env.clone(), limits).await?;
+                if let RequestAction::Continue(next) = filter.on_request(&ctx, &req).await? {
+                    req = next;
+                }
+                instances.push(filter);
+            }
+            anyhow::Ok(instances)
+        }
+    };
+    let mut samples = Vec::with_capacity(N as usize);
+    for _ in 0..N {
+        let t = Instant::now();
+        let mut instances = start(&plugins).await?;
+        let mut resp = whole.clone();
+        for filter in instances.iter_mut().rev() {
+            if let Ok(next) = filter.on_response(ctx, &resp).await? {
+                resp = next;
+            }
+        }
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+    report(
+        &label,
+        "request, 20 messages (p50)",
+        samples[samples.len() / 2],
+        1,
+    );
+    let mut instances = start(&plugins).await?;
+    let open = [StreamEvent::Start(StreamStart {
+        id: "s".into(),
+        model: "gpt-bench".into(),
+        created: None,
+        extra: None,
+    })];
+    for filter in instances.iter_mut().rev() {
+        let _ = filter.on_events(ctx, &open).await?;
+    }
+    let chunk = [StreamEvent::TextDelta(
+        "Looking at the build output now. ".into(),
+    )];
+    let mut samples = Vec::with_capacity(N as usize);
+    for _ in 0..N {
+        let t = Instant::now();
+        let mut events = chunk.to_vec();
+        for filter in instances.iter_mut().rev() {
+            if let Ok(next) = filter.on_events(ctx, &events).await? {
+                events = next;
+            }
+        }
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+    report(
+        &label,
+        "stream chunk, whole chain (p50)",
+        samples[samples.len() / 2],
+        1,
+    );
     Ok(())
 }

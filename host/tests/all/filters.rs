@@ -73,3 +73,37 @@ async fn a_filter_that_refuses_its_config_stops_startup() {
         "{err}"
     );
 }
+
+/// The TOML blocks of `README.md` that configure filters.
+fn readme_filter_examples() -> Vec<String> {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+    )
+    .expect("README.md");
+    readme
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .filter(|block| block.contains("[[filters]]") && !block.contains("${"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn every_readme_filter_example_is_accepted() {
+    let examples = readme_filter_examples();
+    assert!(
+        examples.len() >= 5,
+        "README has {} filter examples",
+        examples.len()
+    );
+    for example in examples {
+        // Only the filters: the plugins must accept each config in `init`.
+        let filters = &example[example.find("[[filters]]").unwrap_or(0)..];
+        let config = wasmgate::config::Config::parse(&config_text(filters))
+            .unwrap_or_else(|e| panic!("README example does not parse: {e}\n{filters}"));
+        if let Err(e) = wasmgate::gateway::Gateway::new(config).await {
+            panic!("README example refused: {e}\n{filters}");
+        }
+    }
+}

@@ -37,20 +37,70 @@ impl Fnv {
     }
 }
 
-/// Arguments in one canonical text: JSON re-serialised compactly with
-/// sorted object keys (so key order and whitespace do not matter); text that
-/// is not JSON is trimmed; empty arguments are `{}`.
-pub fn canonical_arguments(arguments: &str) -> String {
-    let trimmed = arguments.trim();
-    if trimmed.is_empty() {
-        return "{}".into();
+impl std::io::Write for Fnv {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Fnv::write(self, buf);
+        Ok(buf.len())
     }
-    match serde_json::from_str::<Value>(trimmed) {
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Arguments as one canonical value: JSON (re-serialised compactly with
+/// sorted object keys, so key order and whitespace do not matter), or the
+/// trimmed text when it is not JSON; empty arguments are `{}`.
+enum Canonical<'a> {
+    Json(Value),
+    Text(&'a str),
+}
+
+impl<'a> Canonical<'a> {
+    fn of(arguments: &'a str) -> Self {
+        let trimmed = arguments.trim();
+        if trimmed.is_empty() {
+            return Canonical::Text("{}");
+        }
+        match serde_json::from_str::<Value>(trimmed) {
+            Ok(value) => Canonical::Json(value),
+            Err(_) => Canonical::Text(trimmed),
+        }
+    }
+}
+
+/// Arguments in one canonical text (see [`Canonical`]).
+pub fn canonical_arguments(arguments: &str) -> String {
+    match Canonical::of(arguments) {
         // serde_json's map is ordered by key (no `preserve_order`), so this
         // sorts every object's keys.
-        Ok(value) => value.to_string(),
-        Err(_) => trimmed.to_string(),
+        Canonical::Json(value) => value.to_string(),
+        Canonical::Text(text) => text.to_string(),
     }
+}
+
+/// Hash of a call's name and canonical arguments, without building the
+/// canonical text.
+pub fn call_hash(name: &str, arguments: &str) -> u64 {
+    let mut h = Fnv::default();
+    h.field(name);
+    match Canonical::of(arguments) {
+        Canonical::Json(value) => {
+            // Writing into the hasher cannot fail.
+            let _ = serde_json::to_writer(&mut h, &value);
+        }
+        Canonical::Text(text) => h.write(text.as_bytes()),
+    }
+    h.write(&[0xff]);
+    h.finish()
+}
+
+/// `name {arguments}`, canonical and shortened, for messages.
+pub fn describe(name: &str, arguments: &str) -> String {
+    shorten(
+        &format!("{name} {}", canonical_arguments(arguments)),
+        DESCRIPTION_CHARS,
+    )
 }
 
 /// One tool call, identified by name and canonical arguments.
@@ -65,13 +115,9 @@ pub struct CallKey {
 impl CallKey {
     /// The key of a call to `name` with `arguments` (raw JSON text).
     pub fn new(name: &str, arguments: &str) -> Self {
-        let canonical = canonical_arguments(arguments);
-        let mut h = Fnv::default();
-        h.field(name);
-        h.field(&canonical);
         CallKey {
-            hash: h.finish(),
-            description: shorten(&format!("{name} {canonical}"), DESCRIPTION_CHARS),
+            hash: call_hash(name, arguments),
+            description: describe(name, arguments),
         }
     }
 }
@@ -144,7 +190,8 @@ pub fn looks_like_error(text: &str) -> bool {
         Some((end, _)) => &text[..end],
         None => text,
     };
-    let lower = head.to_lowercase();
+    // The phrases are ASCII, so ASCII case folding is enough (and cheap).
+    let lower = head.to_ascii_lowercase();
     // A JSON-wrapped result (Gemini's `{"output": …}`) starts after the key.
     let start = lower
         .trim_start()

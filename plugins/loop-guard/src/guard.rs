@@ -64,8 +64,22 @@ impl Session {
     ) -> (Self, Option<Loop>) {
         let calls = agent_calls(&req.messages);
         let mut session = Session::new(config);
-        session.calls = calls.iter().map(|c| c.key.hash).collect();
-        session.descriptions = calls.iter().map(|c| c.key.description.clone()).collect();
+        session.calls = calls.iter().map(|c| c.hash).collect();
+        // Only the last cycle (at most `max_period` calls) is ever told.
+        let told = calls
+            .len()
+            .saturating_sub(session.config.max_period as usize);
+        session.descriptions = calls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i < told {
+                    String::new()
+                } else {
+                    c.description()
+                }
+            })
+            .collect();
         session.history = calls.len();
         let config = &session.config;
 
@@ -74,8 +88,8 @@ impl Session {
             match calls.last() {
                 Some(last) => {
                     let stored = host.get(&key);
-                    session.counter = next_count(stored.as_deref(), last.key.hash);
-                    let value = encode_counter(last.key.hash, session.counter);
+                    session.counter = next_count(stored.as_deref(), last.hash);
+                    let value = encode_counter(last.hash, session.counter);
                     let ttl_ms = config.ttl_seconds.saturating_mul(1000);
                     if let Err(e) = host.set(&key, &value, ttl_ms) {
                         host.log(true, &format!("cannot store the loop counter: {e}"));
@@ -99,7 +113,7 @@ impl Session {
                 && let Some(last) = calls.last()
             {
                 return Some(Loop::Errors {
-                    call: last.key.description.clone(),
+                    call: last.description(),
                     repeats: streak,
                 });
             }

@@ -1,8 +1,8 @@
 //! What a request's conversation says about loops: the tool calls since the
 //! user last spoke (with their results), and the conversation's identity.
 
-use crate::fingerprint::{CallKey, Fnv, looks_like_error, result_hash};
-use crate::types::{ContentPart, Message, Role, ToolResultPart};
+use crate::fingerprint::{Fnv, call_hash, describe, looks_like_error, result_hash};
+use crate::types::{ContentPart, Message, Role, ToolCall, ToolResult, ToolResultPart};
 
 /// The outcome of one tool call, as the client reported it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,20 +13,54 @@ pub struct Outcome {
     pub error: bool,
 }
 
+impl Outcome {
+    /// Judge a tool result: hashing and error-sniffing its text costs a
+    /// scan of it, so this runs only for the results a check looks at.
+    pub fn of(result: &ToolResult) -> Self {
+        let texts: Vec<&str> = result
+            .content
+            .iter()
+            .map(|p| match p {
+                ToolResultPart::Text(t) => t.as_str(),
+                ToolResultPart::Image(_) => "[image]",
+            })
+            .collect();
+        let error = result.is_error || texts.iter().any(|t| looks_like_error(t));
+        Outcome {
+            hash: result_hash(&texts, error),
+            error,
+        }
+    }
+}
+
 /// One tool call of the history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Call {
-    /// Name and canonical arguments.
-    pub key: CallKey,
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call<'a> {
+    /// Hash of the name and canonical arguments.
+    pub hash: u64,
+    /// The call itself.
+    pub call: &'a ToolCall,
     /// The call's result, when the history holds one.
-    pub outcome: Option<Outcome>,
+    pub result: Option<&'a ToolResult>,
+}
+
+impl Call<'_> {
+    /// `name {arguments}`, for messages (built only when a loop is told).
+    pub fn description(&self) -> String {
+        describe(&self.call.name, &self.call.arguments)
+    }
+
+    /// What the call's result says, when the history holds one.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.result.map(Outcome::of)
+    }
 }
 
 /// The tool calls made since the last user prompt, oldest first. A user
 /// prompt (a user message with text and no tool results) starts a new
 /// task, so calls before it never count towards a loop.
-pub fn agent_calls(messages: &[Message]) -> Vec<Call> {
-    let mut calls: Vec<(String, Call)> = Vec::new();
+pub fn agent_calls(messages: &[Message]) -> Vec<Call<'_>> {
+    let mut calls: Vec<(&str, Call<'_>)> = Vec::new();
     for message in messages {
         if is_user_prompt(message) {
             calls.clear();
@@ -34,10 +68,11 @@ pub fn agent_calls(messages: &[Message]) -> Vec<Call> {
         for part in &message.content {
             match part {
                 ContentPart::ToolCall(call) => calls.push((
-                    call.id.clone(),
+                    call.id.as_str(),
                     Call {
-                        key: CallKey::new(&call.name, &call.arguments),
-                        outcome: None,
+                        hash: call_hash(&call.name, &call.arguments),
+                        call,
+                        result: None,
                     },
                 )),
                 ContentPart::ToolResult(result) => {
@@ -45,19 +80,7 @@ pub fn agent_calls(messages: &[Message]) -> Vec<Call> {
                     if let Some((_, call)) =
                         calls.iter_mut().rev().find(|(id, _)| *id == result.call_id)
                     {
-                        let texts: Vec<&str> = result
-                            .content
-                            .iter()
-                            .map(|p| match p {
-                                ToolResultPart::Text(t) => t.as_str(),
-                                ToolResultPart::Image(_) => "[image]",
-                            })
-                            .collect();
-                        let error = result.is_error || texts.iter().any(|t| looks_like_error(t));
-                        call.outcome = Some(Outcome {
-                            hash: result_hash(&texts, error),
-                            error,
-                        });
+                        call.result = Some(result);
                     }
                 }
                 _ => {}
@@ -121,13 +144,14 @@ pub fn error_streak(calls: &[Call]) -> usize {
     let Some(last) = calls.last() else {
         return 0;
     };
-    let Some(outcome) = last.outcome.filter(|o| o.error) else {
+    let Some(outcome) = last.outcome().filter(|o| o.error) else {
         return 0;
     };
+    // Only the trailing run of the same call is judged.
     calls
         .iter()
         .rev()
-        .take_while(|c| c.key.hash == last.key.hash && c.outcome == Some(outcome))
+        .take_while(|c| c.hash == last.hash && c.outcome() == Some(outcome))
         .count()
 }
 
@@ -195,12 +219,12 @@ pub mod tests {
         m.push(call("c9", "Bash", r#"{"command":"cargo test"}"#));
         let calls = agent_calls(&m);
         assert_eq!(calls.len(), 1);
-        assert_eq!(calls[0].outcome, None);
+        assert_eq!(calls[0].outcome(), None);
         // A tool result in a user message (Anthropic, Gemini) is no prompt.
         m.push(result(Role::User, "c9", "Error: 3 tests failed", false));
         let calls = agent_calls(&m);
         assert_eq!(calls.len(), 1);
-        assert!(calls[0].outcome.is_some_and(|o| o.error));
+        assert!(calls[0].outcome().is_some_and(|o| o.error));
     }
 
     #[test]
