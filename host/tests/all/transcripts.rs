@@ -46,6 +46,23 @@ struct Case {
     upstream: Option<Reply>,
     #[serde(default)]
     expect: Expect,
+    /// Follow-up sends to the same gateway (so the plugin's key-value
+    /// state carries over), each checked on its own.
+    #[serde(default)]
+    then: Vec<FollowUp>,
+}
+
+/// A follow-up send: `messages` replaces the conversation; without it the
+/// previous conversation, the answer the client saw (as assistant text)
+/// and `append` are sent.
+#[derive(Debug, Clone, Deserialize)]
+struct FollowUp {
+    #[serde(default)]
+    messages: Option<Vec<Msg>>,
+    #[serde(default)]
+    append: Vec<Msg>,
+    #[serde(default)]
+    expect: Expect,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -109,6 +126,9 @@ struct Expect {
     upstream_contains: Vec<String>,
     #[serde(default)]
     upstream_not_contains: Vec<String>,
+    /// The API key the upstream was called with (`mock` has `sk-script`,
+    /// `alt` has `sk-alt`).
+    upstream_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -141,7 +161,8 @@ struct Seen {
 #[derive(Default)]
 struct Script {
     reply: Reply,
-    requests: Mutex<Vec<Value>>,
+    /// Each request's body and `authorization` header.
+    requests: Mutex<Vec<(Value, String)>>,
 }
 
 async fn start_upstream(reply: Reply) -> (String, Arc<Script>) {
@@ -160,9 +181,18 @@ async fn start_upstream(reply: Reply) -> (String, Arc<Script>) {
     (format!("http://{addr}/v1"), script)
 }
 
-async fn answer(State(script): State<Arc<Script>>, body: Bytes) -> Response {
+async fn answer(
+    State(script): State<Arc<Script>>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    script.requests.lock().unwrap().push(body.clone());
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    script.requests.lock().unwrap().push((body.clone(), auth));
     let reply = &script.reply;
     let finish = if reply.tool_calls.is_empty() {
         "stop"
@@ -615,7 +645,7 @@ fn read_event(wire: Wire, name: &str, v: &Value, seen: &mut Seen) {
 fn gateway_config(upstream: &str, filter: &str, config: &Value) -> Config {
     let body = format!(
         "[[upstreams]]\nname = \"mock\"\nprovider = \"openai\"\nbase_url = \"{upstream}\"\napi_keys = [\"sk-script\"]\nmodels = [\"*\"]\n\
-         [[upstreams]]\nname = \"alt\"\nprovider = \"openai\"\nbase_url = \"{upstream}\"\napi_keys = [\"sk-script\"]\nmodels = [\"*\"]\n\
+         [[upstreams]]\nname = \"alt\"\nprovider = \"openai\"\nbase_url = \"{upstream}\"\napi_keys = [\"sk-alt\"]\nmodels = [\"*\"]\n\
          [[filters]]\nplugin = \"{filter}\"\n"
     );
     let mut config_struct = Config::parse(&config_text(&body)).expect("transcript config");
@@ -638,34 +668,95 @@ async fn run_case(
     let config = case.config.as_ref().unwrap_or(base);
     let (upstream, script) = start_upstream(case.upstream.clone().unwrap_or_default()).await;
     let gw = start_config(gateway_config(&upstream, filter, config)).await;
+    let mut problems = Vec::new();
+    let mut step = case.clone();
+    let repeat = case.repeat.unwrap_or(1).max(1);
+    let mut seen = send_step(&gw.url, &script, &step, wire, stream, repeat).await;
+    check(&case.expect, &seen, "", &mut problems);
+    for (i, follow) in case.then.iter().enumerate() {
+        step.messages = match &follow.messages {
+            Some(messages) => messages.clone(),
+            None => {
+                let mut messages = std::mem::take(&mut step.messages);
+                if !seen.0.text.is_empty() {
+                    messages.push(Msg {
+                        role: "assistant".into(),
+                        text: seen.0.text.clone(),
+                        tool_calls: Vec::new(),
+                        tool_call_id: String::new(),
+                    });
+                }
+                messages.extend(follow.append.iter().cloned());
+                messages
+            }
+        };
+        seen = send_step(&gw.url, &script, &step, wire, stream, 1).await;
+        check(
+            &follow.expect,
+            &seen,
+            &format!("then[{i}]: "),
+            &mut problems,
+        );
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+/// The last upstream request's body and `authorization` header.
+type Received = Option<(String, String)>;
+
+/// Send `case`'s conversation `repeat` times: what the client saw the last
+/// time, and what the upstream got then (`None`: not called).
+async fn send_step(
+    url: &str,
+    script: &Script,
+    case: &Case,
+    wire: Wire,
+    stream: bool,
+    repeat: u32,
+) -> (Seen, Received) {
     let (path, body) = request(wire, case, stream);
     let mut seen = Seen::default();
     let mut calls_before = 0;
-    for _ in 0..case.repeat.unwrap_or(1).max(1) {
+    for _ in 0..repeat {
         calls_before = script.requests.lock().unwrap().len();
-        seen = send(&gw.url, wire, &path, &body, stream).await;
+        seen = send(url, wire, &path, &body, stream).await;
     }
-    let requests = script.requests.lock().unwrap().clone();
-    let called = requests.len() > calls_before;
-    let sent = requests.last().map(Value::to_string).unwrap_or_default();
+    let requests = script.requests.lock().unwrap();
+    let received = (requests.len() > calls_before)
+        .then(|| requests.last())
+        .flatten()
+        .map(|(body, auth)| (body.to_string(), auth.clone()));
+    (seen, received)
+}
 
-    let expect = &case.expect;
-    let mut problems = Vec::new();
+/// Check `seen` against `expect`, adding mismatches (labelled) to `problems`.
+fn check(expect: &Expect, step: &(Seen, Received), label: &str, problems: &mut Vec<String>) {
+    let (seen, received) = step;
+    let mut add = |p: String| problems.push(format!("{label}{p}"));
+    let called = received.is_some();
+    let (sent, key) = received
+        .as_ref()
+        .map(|(body, auth)| (body.as_str(), auth.as_str()))
+        .unwrap_or_default();
     let status = expect.status.unwrap_or(200);
     if seen.status != status {
-        problems.push(format!(
+        add(format!(
             "status {} (want {status}), error {:?}",
             seen.status, seen.error
         ));
     }
     for needle in &expect.text_contains {
         if !seen.text.contains(needle.as_str()) {
-            problems.push(format!("text {:?} lacks {needle:?}", seen.text));
+            add(format!("text {:?} lacks {needle:?}", seen.text));
         }
     }
     for needle in &expect.text_not_contains {
         if seen.text.contains(needle.as_str()) {
-            problems.push(format!("text {:?} has {needle:?}", seen.text));
+            add(format!("text {:?} has {needle:?}", seen.text));
         }
     }
     if let Some(want) = &expect.tool_calls {
@@ -674,34 +765,34 @@ async fn run_case(
             .map(|c| (c.name.clone(), c.arguments.clone()))
             .collect();
         if seen.calls != want {
-            problems.push(format!("tool calls {:?} (want {want:?})", seen.calls));
+            add(format!("tool calls {:?} (want {want:?})", seen.calls));
         }
     }
     if let Some(needle) = &expect.error_contains {
         match &seen.error {
             Some(error) if error.contains(needle.as_str()) => {}
-            other => problems.push(format!("error {other:?} lacks {needle:?}")),
+            other => add(format!("error {other:?} lacks {needle:?}")),
         }
     }
     if let Some(want) = expect.upstream_called
         && want != called
     {
-        problems.push(format!("upstream called: {called} (want {want})"));
+        add(format!("upstream called: {called} (want {want})"));
     }
     for needle in &expect.upstream_contains {
         if !called || !sent.contains(needle.as_str()) {
-            problems.push(format!("upstream body lacks {needle:?}: {sent}"));
+            add(format!("upstream body lacks {needle:?}: {sent}"));
         }
     }
     for needle in &expect.upstream_not_contains {
         if called && sent.contains(needle.as_str()) {
-            problems.push(format!("upstream body has {needle:?}"));
+            add(format!("upstream body has {needle:?}"));
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems.join("; "))
+    if let Some(want) = &expect.upstream_key
+        && (!called || !key.ends_with(want.as_str()))
+    {
+        add(format!("upstream key {key:?} (want {want:?})"));
     }
 }
 
@@ -763,4 +854,9 @@ async fn tool_call_repair() {
 #[tokio::test]
 async fn redact_secrets() {
     run("redact-secrets").await;
+}
+
+#[tokio::test]
+async fn chat_commands() {
+    run("chat-commands").await;
 }
