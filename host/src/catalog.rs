@@ -17,6 +17,8 @@ pub use bundled::BUNDLED;
 #[derive(Debug, Default, Clone)]
 pub struct Catalog {
     plugins: HashMap<String, Arc<Plugin>>,
+    /// The bundled plugins, to come back when a file overriding one goes.
+    bundled: HashMap<String, Arc<Plugin>>,
 }
 
 impl Catalog {
@@ -31,6 +33,7 @@ impl Catalog {
                 runtime.load(name, bytes, PluginSource::Bundled)?,
             );
         }
+        let bundled = plugins.clone();
         if let Some(dir) = dir {
             for (name, path) in wasm_files(dir) {
                 let loaded = std::fs::read(&path)
@@ -49,7 +52,25 @@ impl Catalog {
                 }
             }
         }
-        Ok(Self { plugins })
+        Ok(Self { plugins, bundled })
+    }
+
+    /// Put `plugin` in place of any plugin of the same name.
+    pub fn insert(&mut self, plugin: Arc<Plugin>) {
+        self.plugins.insert(plugin.name.clone(), plugin);
+    }
+
+    /// Drop the plugin called `name`; the bundled one of that name, if any,
+    /// comes back.
+    pub fn unload(&mut self, name: &str) {
+        match self.bundled.get(name) {
+            Some(bundled) => {
+                self.plugins.insert(name.to_string(), bundled.clone());
+            }
+            None => {
+                self.plugins.remove(name);
+            }
+        }
     }
 
     /// The plugin called `name`.
@@ -66,7 +87,7 @@ impl Catalog {
 }
 
 /// `(stem, path)` of every `.wasm` file directly in `dir`.
-fn wasm_files(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
+pub fn wasm_files(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 use wasmgate::config::{Config, TEMPLATE};
 use wasmgate::gateway::Gateway;
+use wasmgate::gateway::WatchError;
 use wasmgate::server;
 
 /// mimalloc: the gateway allocates many short-lived buffers per request.
@@ -112,6 +113,15 @@ fn serve(path: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::Result<()
         .enable_all()
         .build()?
         .block_on(Gateway::new(config))?;
+    // Hot swap: kept alive for as long as the gateway serves.
+    let _watcher = match gateway.watch_plugins() {
+        Ok(watcher) => Some(watcher),
+        Err(WatchError::NoFolder) => None,
+        Err(error) => {
+            tracing::warn!(%error, "plugin hot swap is off");
+            None
+        }
+    };
     server::Workers::bind(addr, workers)
         .with_context(|| format!("cannot listen on {addr}"))?
         .run(gateway, async {

@@ -9,6 +9,7 @@ mod events;
 mod gemini;
 mod models;
 mod pipeline;
+mod reload;
 mod responses;
 mod state;
 
@@ -21,6 +22,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 pub use events::{EventStream, FilterChain};
+pub use reload::{PluginWatcher, Rejected, Reload, WatchError};
 pub use state::{FilterUse, Gateway, Live, PluginUse, SetupError};
 
 use crate::api_error::ApiError;

@@ -92,7 +92,7 @@ pub struct Live {
 #[derive(Debug)]
 pub struct Gateway {
     /// The Wasm runtime.
-    pub runtime: Runtime,
+    pub runtime: Arc<Runtime>,
     /// Upstream HTTP settings; each thread gets its own client (see [`Gateway::http`]).
     http_config: HttpConfig,
     /// Distinguishes gateways in the per-thread client map.
@@ -101,6 +101,10 @@ pub struct Gateway {
     pub live: ArcSwap<Live>,
     kv: Arc<KvStore>,
     requests: AtomicU64,
+    /// Held while the plugins folder is rescanned (one reload at a time).
+    pub(super) reloading: tokio::sync::Mutex<()>,
+    /// Plugin files refused by the hot loader, by plugin name.
+    pub(super) rejected: std::sync::Mutex<HashMap<String, super::reload::Rejected>>,
 }
 
 impl Gateway {
@@ -118,14 +122,17 @@ impl Gateway {
         // Fail early on a client that cannot be built.
         Upstream::new(&http_config)?;
         let kv = Arc::new(KvStore::default());
-        let live = build_live(&runtime, &kv, config).await?;
+        let catalog = Catalog::load(&runtime, config.plugins.dir.as_deref())?;
+        let live = build_live(&runtime, &kv, config, catalog).await?;
         Ok(Arc::new(Self {
-            runtime,
+            runtime: Arc::new(runtime),
             http_config,
             id: NEXT_GATEWAY.fetch_add(1, Ordering::Relaxed),
             live: ArcSwap::from_pointee(live),
             kv,
             requests: AtomicU64::new(0),
+            reloading: tokio::sync::Mutex::new(()),
+            rejected: std::sync::Mutex::new(HashMap::new()),
         }))
     }
 
@@ -159,12 +166,14 @@ impl Gateway {
     }
 }
 
-async fn build_live(
+/// Everything `config` needs from `catalog`, each configured plugin use
+/// checked (kind, `init` with its config; providers' `info`).
+pub(super) async fn build_live(
     runtime: &Runtime,
     kv: &Arc<KvStore>,
     config: Config,
+    catalog: Catalog,
 ) -> Result<Live, SetupError> {
-    let catalog = Catalog::load(runtime, config.plugins.dir.as_deref())?;
     let limits = runtime.limits();
     let mut filters = Vec::new();
     for (i, filter) in config.filters.iter().enumerate() {

@@ -9,7 +9,7 @@ use wasmgate::gateway::Gateway;
 
 pub struct TestGateway {
     pub url: String,
-    _gw: Arc<Gateway>,
+    pub gw: Arc<Gateway>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -47,7 +47,7 @@ pub async fn start_config(config: Config) -> TestGateway {
     });
     TestGateway {
         url: format!("http://{addr}"),
-        _gw: gw,
+        gw,
         _shutdown: tx,
     }
 }

@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod filters;
 mod gemini;
+mod hotswap;
 mod limits;
 mod misbehave;
 mod mock;
