@@ -10,6 +10,8 @@ use wasmgate::gateway::Gateway;
 use wasmgate::gateway::WatchError;
 use wasmgate::server;
 
+mod plugin_cli;
+
 /// mimalloc: the gateway allocates many short-lived buffers per request.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -49,6 +51,32 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Inspect and check plugins.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// List the plugins a gateway with this config would load: bundled ones
+    /// and the files in `plugins.dir`.
+    List {
+        /// Config file (built-in defaults when it does not exist).
+        #[arg(long, short, default_value = "wasmgate.toml", env = "WASMGATE_CONFIG")]
+        config: PathBuf,
+    },
+    /// Validate a plugin file exactly as the hot loader does (known world and
+    /// contract version, `init` with the config, a smoke call), print what it
+    /// is, and exit non-zero with the reason when it fails.
+    Check {
+        /// The `.wasm` component.
+        file: PathBuf,
+        /// The plugin's config, as JSON text.
+        #[arg(long, default_value = "{}")]
+        config: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -76,6 +104,12 @@ fn main() -> anyhow::Result<()> {
         Command::Config {
             command: ConfigCommand::Init { path, force },
         } => init(&path, force),
+        Command::Plugin {
+            command: PluginCommand::List { config },
+        } => plugin_cli::list(&config),
+        Command::Plugin {
+            command: PluginCommand::Check { file, config },
+        } => plugin_cli::check(&file, &config),
     }
 }
 

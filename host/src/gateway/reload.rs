@@ -13,9 +13,8 @@ use notify::{RecursiveMode, Watcher};
 use sha2::{Digest, Sha256};
 
 use super::state::{Gateway, Live, build_live};
-use crate::canonical::{ContentPart, Message, Request, RequestContext, Role, Sampling};
 use crate::catalog::{Catalog, wasm_files};
-use crate::runtime::{FilterInstance, Plugin, PluginKind, PluginSource};
+use crate::runtime::{Limits, Plugin, PluginSource, smoke_filter};
 
 /// Events closer together than this count as one change (editors and `cp`
 /// write, rename and chmod in bursts).
@@ -271,58 +270,13 @@ fn touches_wasm(paths: &[PathBuf]) -> bool {
 /// One call of the new plugin as each configured filter use would make it
 /// (`on-request` on a one-message request; providers were already asked for
 /// their `info` while the trial state was built).
-async fn smoke(
-    trial: &Live,
-    plugin: &Plugin,
-    limits: crate::runtime::Limits,
-) -> Result<(), String> {
-    if plugin.kind != PluginKind::Filter {
-        return Ok(());
-    }
-    let ctx = RequestContext {
-        request_id: "wasmgate-smoke".into(),
-        frontend: "openai-chat".into(),
-        requested_model: "smoke".into(),
-    };
-    let req = smoke_request();
+async fn smoke(trial: &Live, plugin: &Plugin, limits: Limits) -> Result<(), String> {
     for filter in trial
         .filters
         .iter()
         .filter(|f| f.plugin.plugin.name == plugin.name)
     {
-        let mut instance =
-            FilterInstance::new(&filter.plugin.plugin, filter.plugin.env.clone(), limits)
-                .await
-                .map_err(|e| format!("smoke call: {e}"))?;
-        instance
-            .on_request(&ctx, &req)
-            .await
-            .map_err(|e| format!("smoke call `on-request` failed: {e}"))?;
+        smoke_filter(&filter.plugin.plugin, filter.plugin.env.clone(), limits).await?;
     }
     Ok(())
-}
-
-fn smoke_request() -> Request {
-    Request {
-        model: "smoke".into(),
-        messages: vec![Message {
-            role: Role::User,
-            content: vec![ContentPart::Text("ping".into())],
-            name: None,
-            extra: None,
-        }],
-        tools: Vec::new(),
-        tool_choice: None,
-        parallel_tool_calls: None,
-        sampling: Sampling {
-            max_tokens: None,
-            temperature: None,
-            top_p: None,
-            stop: Vec::new(),
-            seed: None,
-        },
-        stream: false,
-        reasoning: None,
-        extra: None,
-    }
 }

@@ -4,6 +4,7 @@
 
 pub mod bindings;
 mod cache;
+mod check;
 mod engine;
 mod error;
 mod filter;
@@ -22,9 +23,10 @@ use wasmtime::component::{HasSelf, Linker};
 use crate::config::RuntimeConfig;
 
 pub use cache::ComponentCache;
+pub use check::{Checked, check, smoke_filter};
 pub use error::PluginError;
 pub use filter::{FilterInstance, RequestAction};
-pub use plugin::{Plugin, PluginKind, PluginSource};
+pub use plugin::{CONTRACT, Plugin, PluginKind, PluginSource};
 pub use provider::{Outbound, ProviderInstance};
 pub use state::PluginEnv;
 

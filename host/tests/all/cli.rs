@@ -90,3 +90,61 @@ fn a_missing_variable_is_named_with_line_and_key() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `wasmgate plugin check FILE [--config JSON]`, with a fresh compile cache.
+fn plugin_check(file: &std::path::Path, config: &str) -> (bool, String, String) {
+    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-home");
+    let out = wasmgate()
+        .args(["plugin", "check"])
+        .arg(file)
+        .args(["--config", config])
+        .env("HOME", &cache)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn plugin_check_passes_good_plugins_and_explains_bad_ones() {
+    let (ok, stdout, stderr) = plugin_check(&crate::common::artifact("openai"), "{}");
+    assert!(ok, "{stderr}");
+    for needle in [
+        "kind:     provider",
+        "wasmgate:plugin@0.1.0",
+        "check:    ok",
+    ] {
+        assert!(stdout.contains(needle), "{needle} missing: {stdout}");
+    }
+
+    let garbage = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("garbage.wasm");
+    std::fs::write(&garbage, b"not wasm").unwrap();
+    let (ok, _, stderr) = plugin_check(&garbage, "{}");
+    assert!(!ok);
+    assert!(stderr.contains("not a usable plugin"), "{stderr}");
+
+    let (ok, _, stderr) = plugin_check(
+        &crate::common::artifact("rewrite"),
+        r#"{"rules":[{"regex":"(","target":"user"}]}"#,
+    );
+    assert!(!ok);
+    assert!(stderr.contains("`init` refused the config"), "{stderr}");
+
+    let (ok, _, stderr) = plugin_check(
+        &crate::common::artifact("misbehave"),
+        r#"{"mode":"trap","hook":"request"}"#,
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("smoke call `on-request` failed"),
+        "{stderr}"
+    );
+
+    let (ok, _, stderr) = plugin_check(&crate::common::artifact("echo"), "[1]");
+    assert!(!ok);
+    assert!(stderr.contains("JSON object"), "{stderr}");
+}
