@@ -77,6 +77,10 @@ pub struct ServerConfig {
     /// Local access keys; empty means no authentication.
     #[serde(default)]
     pub api_keys: Vec<String>,
+    /// Keys for the admin API (`/admin/…`); empty turns it off. Access
+    /// keys never grant admin access.
+    #[serde(default)]
+    pub admin_keys: Vec<String>,
     /// Allow listening on a non-loopback address without access keys.
     #[serde(default)]
     pub allow_unauthenticated_remote: bool,
@@ -94,6 +98,7 @@ impl Default for ServerConfig {
         Self {
             listen: default_listen(),
             api_keys: Vec::new(),
+            admin_keys: Vec::new(),
             allow_unauthenticated_remote: false,
             max_body_bytes: default_max_body(),
             workers: 0,

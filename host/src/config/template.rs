@@ -9,6 +9,8 @@ listen = "127.0.0.1:8788"            # address to serve on
 # Local access keys. Clients send one as `Authorization: Bearer`, `x-api-key`,
 # `x-goog-api-key` or `?key=`. Keys are never forwarded upstream.
 api_keys = ["${WASMGATE_KEY:-}"]
+# Keys for the admin API (GET /admin/plugins); none turns it off.
+# admin_keys = ["${WASMGATE_ADMIN_KEY}"]
 # With no api_keys, wasmgate refuses a non-loopback `listen` unless this is true.
 allow_unauthenticated_remote = false
 max_body_bytes = 20971520           # largest request body (20 MiB)

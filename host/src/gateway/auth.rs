@@ -16,6 +16,9 @@ use crate::frontend::Format;
 /// Reject requests without a configured access key (when any are configured).
 pub async fn require_key(State(gw): State<Arc<Gateway>>, request: Request, next: Next) -> Response {
     let live = gw.live.load();
+    if request.uri().path().starts_with("/admin/") {
+        return require_admin(&live.config.server.admin_keys, request, next).await;
+    }
     let keys = &live.config.server.api_keys;
     if keys.is_empty() || request.uri().path() == "/health" {
         return next.run(request).await;
@@ -35,6 +38,38 @@ pub async fn require_key(State(gw): State<Arc<Gateway>>, request: Request, next:
     let error = ApiError::new(StatusCode::UNAUTHORIZED, ErrorKind::Authentication, message)
         .with_code("invalid_api_key");
     Format::from_path(request.uri().path()).error_response(&error)
+}
+
+/// The admin API: only `server.admin_keys` open it, and with none it is off.
+async fn require_admin(keys: &[String], request: Request, next: Next) -> Response {
+    let presented = presented_key(request.headers(), request.uri().query());
+    if !keys.is_empty()
+        && presented.is_some_and(|p| {
+            keys.iter()
+                .any(|k| constant_time_eq(k.as_bytes(), p.as_bytes()))
+        })
+    {
+        return next.run(request).await;
+    }
+    let (status, message) = if keys.is_empty() {
+        (
+            StatusCode::FORBIDDEN,
+            "the admin API is off: set `server.admin_keys` in the config",
+        )
+    } else if presented.is_some() {
+        (StatusCode::UNAUTHORIZED, "the admin key is not valid")
+    } else {
+        (
+            StatusCode::UNAUTHORIZED,
+            "the admin API needs an admin key: send `Authorization: Bearer <key>`",
+        )
+    };
+    let kind = if status == StatusCode::FORBIDDEN {
+        ErrorKind::Permission
+    } else {
+        ErrorKind::Authentication
+    };
+    Format::OpenAiChat.error_response(&ApiError::new(status, kind, message))
 }
 
 fn presented_key<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'a str> {

@@ -1,5 +1,6 @@
 //! The HTTP gateway: routes, auth, and the request pipeline.
 
+mod admin;
 mod anthropic;
 mod auth;
 mod body;
@@ -50,6 +51,7 @@ pub fn router(gw: Arc<Gateway>) -> Router {
             get(gemini::get_model_v1).post(gemini::call),
         )
         .route("/health", get(health))
+        .route("/admin/plugins", get(admin::plugins))
         .route("/", get(root).head(root))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -31,9 +31,13 @@ impl FilterInstance {
                 detail: "not a filter plugin".into(),
             });
         };
-        let inner = Instance::new(&plugin.engine, env, limits, async |store| {
-            pre.instantiate_async(store).await
-        })
+        let inner = Instance::new(
+            &plugin.engine,
+            plugin.stats.clone(),
+            env,
+            limits,
+            async |store| pre.instantiate_async(store).await,
+        )
         .await?;
         Ok(Self {
             inner,

@@ -8,6 +8,7 @@ use std::time::Instant;
 use wasmtime::{ResourceLimiter, Store, UpdateDeadline};
 
 use super::state::{PluginEnv, StoreState};
+use super::stats::{CallEnd, CallStats};
 use super::{Limits, PluginError, memory_bytes};
 use crate::canonical::{self, Error, StreamChecker, StreamEvent};
 
@@ -16,6 +17,7 @@ pub(crate) struct Instance<B> {
     pub(crate) store: Store<StoreState>,
     pub(crate) bindings: B,
     env: Arc<PluginEnv>,
+    stats: Arc<CallStats>,
     limits: Limits,
     poisoned: bool,
     checker: StreamChecker,
@@ -25,6 +27,7 @@ impl<B> Instance<B> {
     /// Build a store for `env` and instantiate with `instantiate`.
     pub(crate) async fn new(
         engine: &wasmtime::Engine,
+        stats: Arc<CallStats>,
         env: Arc<PluginEnv>,
         limits: Limits,
         instantiate: impl AsyncFnOnce(&mut Store<StoreState>) -> wasmtime::Result<B>,
@@ -49,6 +52,7 @@ impl<B> Instance<B> {
             Ok(bindings) => bindings,
             Err(error) => {
                 let error = classify(&env, &store, limits, &error, true);
+                stats.record(store.data().call_started.elapsed(), end_of(&error));
                 tracing::warn!(plugin = %env.name, %error, "plugin instantiation failed");
                 return Err(error);
             }
@@ -57,6 +61,7 @@ impl<B> Instance<B> {
             store,
             bindings,
             env,
+            stats,
             limits,
             poisoned: false,
             checker: StreamChecker::default(),
@@ -81,11 +86,17 @@ impl<B> Instance<B> {
         }
         self.store.data_mut().call_started = Instant::now();
         self.store.set_epoch_deadline(1);
-        match f(&self.bindings, &mut self.store).await {
-            Ok(value) => Ok(value),
+        let result = f(&self.bindings, &mut self.store).await;
+        let elapsed = self.store.data().call_started.elapsed();
+        match result {
+            Ok(value) => {
+                self.stats.record(elapsed, CallEnd::Returned);
+                Ok(value)
+            }
             Err(error) => {
                 self.poisoned = true;
                 let error = classify(&self.env, &self.store, self.limits, &error, false);
+                self.stats.record(elapsed, end_of(&error));
                 tracing::warn!(plugin = %self.env.name, call = what, %error, "plugin call failed");
                 Err(error)
             }
@@ -131,6 +142,15 @@ impl<B> Instance<B> {
             return Err(self.contract(detail));
         }
         Ok(result)
+    }
+}
+
+/// How a failed call counts in the statistics.
+fn end_of(error: &PluginError) -> CallEnd {
+    match error {
+        PluginError::Deadline { .. } => CallEnd::Deadline,
+        PluginError::MemoryLimit { .. } => CallEnd::Memory,
+        _ => CallEnd::Trapped,
     }
 }
 

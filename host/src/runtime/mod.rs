@@ -12,6 +12,7 @@ mod instance;
 mod plugin;
 mod provider;
 mod state;
+mod stats;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub use filter::{FilterInstance, RequestAction};
 pub use plugin::{CONTRACT, Plugin, PluginKind, PluginSource};
 pub use provider::{Outbound, ProviderInstance};
 pub use state::PluginEnv;
+pub use stats::{CallEnd, CallStats, StatsSnapshot};
 
 use state::StoreState;
 

@@ -4,9 +4,12 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker, types::ComponentItem};
 
+use std::sync::Arc;
+
 use super::RuntimeError;
 use super::bindings::{filter::FilterPluginPre, provider::ProviderPluginPre};
 use super::state::StoreState;
+use super::stats::CallStats;
 
 /// The contract version this host implements.
 pub const CONTRACT: &str = "0.1.0";
@@ -53,6 +56,8 @@ pub struct Plugin {
     pub source: PluginSource,
     /// SHA-256 of the component bytes, hex.
     pub sha256: String,
+    /// Call statistics, shared by all its instances.
+    pub stats: Arc<CallStats>,
     pub(crate) pre: Pre,
     pub(crate) engine: Engine,
 }
@@ -93,6 +98,7 @@ pub(crate) fn link(
         kind,
         source,
         sha256: hex::encode(Sha256::digest(bytes)),
+        stats: Arc::default(),
         pre,
         engine: engine.clone(),
     })

@@ -33,9 +33,13 @@ impl ProviderInstance {
                 detail: "not a provider plugin".into(),
             });
         };
-        let inner = Instance::new(&plugin.engine, env, limits, async |store| {
-            pre.instantiate_async(store).await
-        })
+        let inner = Instance::new(
+            &plugin.engine,
+            plugin.stats.clone(),
+            env,
+            limits,
+            async |store| pre.instantiate_async(store).await,
+        )
         .await?;
         Ok(Self {
             inner,

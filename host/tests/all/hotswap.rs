@@ -252,3 +252,109 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+async fn admin(url: &str, key: Option<&str>) -> (u16, Value) {
+    let mut req = client().get(format!("{url}/admin/plugins"));
+    if let Some(key) = key {
+        req = req.bearer_auth(key);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+fn entry<'a>(body: &'a Value, name: &str) -> &'a Value {
+    body["plugins"]
+        .as_array()
+        .and_then(|all| all.iter().find(|p| p["name"] == name))
+        .unwrap_or_else(|| panic!("no {name} in {body}"))
+}
+
+#[tokio::test]
+async fn admin_plugins_shows_sources_states_and_call_stats() {
+    let mock = mock::start().await;
+    let dir = tempdir("admin");
+    let good = variant(3);
+    install(&dir, "versioned", &good, true);
+    let tail = openai_upstream(&mock.url)
+        + "[server]\napi_keys = [\"user-key\"]\nadmin_keys = [\"admin-key\"]\n"
+        + "[[filters]]\nplugin = \"versioned\"\n";
+    // `[server]` after `[[upstreams]]` is still the top-level table in TOML.
+    let gw = start_config(with_dir(&dir, &tail)).await;
+
+    // Access keys never open the admin API.
+    assert_eq!(admin(&gw.url, None).await.0, 401);
+    assert_eq!(admin(&gw.url, Some("user-key")).await.0, 401);
+
+    for _ in 0..3 {
+        let resp = client()
+            .post(format!("{}/v1/chat/completions", gw.url))
+            .bearer_auth("user-key")
+            .json(&chat_body("gpt-fake", false))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+    }
+    let (status, body) = admin(&gw.url, Some("admin-key")).await;
+    assert_eq!(status, 200, "{body}");
+    let versioned = entry(&body, "versioned");
+    assert_eq!(versioned["source"], "file");
+    assert_eq!(versioned["kind"], "filter");
+    assert_eq!(versioned["state"], "active");
+    assert_eq!(versioned["sha256"], sha256(&good));
+    assert!(
+        versioned["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("versioned.wasm")
+    );
+    // Three requests: `on-request` and `on-response` each.
+    assert!(
+        versioned["stats"]["calls"].as_u64().unwrap() >= 6,
+        "{versioned}"
+    );
+    assert!(versioned["stats"]["mean_us"].as_f64().unwrap() > 0.0);
+    assert!(versioned["stats"]["p99_us"].as_f64().unwrap() > 0.0);
+    assert_eq!(versioned["stats"]["traps"], 0);
+    let openai = entry(&body, "openai");
+    assert_eq!(openai["source"], "bundled");
+    assert_eq!(openai["kind"], "provider");
+    assert!(openai["stats"]["calls"].as_u64().unwrap() >= 6);
+
+    // A refused file keeps the running version, and says why.
+    install(&dir, "versioned", b"garbage", true);
+    install(&dir, "ghost", b"more garbage", true);
+    let report = gw.gw.reload_plugins().await;
+    assert_eq!(report.rejected.len(), 2, "{report:?}");
+    let (_, body) = admin(&gw.url, Some("admin-key")).await;
+    let versioned = entry(&body, "versioned");
+    assert_eq!(versioned["state"], "active");
+    assert_eq!(versioned["sha256"], sha256(&good));
+    assert_eq!(versioned["rejected_file"]["sha256"], sha256(b"garbage"));
+    assert!(
+        versioned["rejected_file"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("compile"),
+        "{versioned}"
+    );
+    let ghost = entry(&body, "ghost");
+    assert_eq!(ghost["state"], "failed");
+    assert!(!ghost["error"].as_str().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_admin_api_is_off_without_admin_keys() {
+    let mock = mock::start().await;
+    let gw = start(&openai_upstream(&mock.url)).await;
+    let (status, body) = admin(&gw.url, Some("anything")).await;
+    assert_eq!(status, 403);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("server.admin_keys"),
+        "{body}"
+    );
+}
