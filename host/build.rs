@@ -19,6 +19,7 @@ const BUNDLED: &[&str] = &[
     "loop-guard",
     "tool-call-repair",
     "redact-secrets",
+    "command-guard",
 ];
 const TARGET: &str = "wasm32-wasip2";
 
