@@ -98,6 +98,10 @@ struct RawCall {
 #[derive(Debug, Clone, Default, Deserialize)]
 struct Expect {
     status: Option<u16>,
+    /// The status of streamed runs when it differs from `status` (an
+    /// answer that fails after the stream started is a 200 with an error
+    /// event).
+    stream_status: Option<u16>,
     #[serde(default)]
     text_contains: Vec<String>,
     #[serde(default)]
@@ -651,7 +655,10 @@ async fn run_case(
 
     let expect = &case.expect;
     let mut problems = Vec::new();
-    let status = expect.status.unwrap_or(200);
+    let status = match expect.stream_status {
+        Some(s) if stream => s,
+        _ => expect.status.unwrap_or(200),
+    };
     if seen.status != status {
         problems.push(format!(
             "status {} (want {status}), error {:?}",
@@ -763,4 +770,9 @@ async fn tool_call_repair() {
 #[tokio::test]
 async fn redact_secrets() {
     run("redact-secrets").await;
+}
+
+#[tokio::test]
+async fn command_guard() {
+    run("command-guard").await;
 }

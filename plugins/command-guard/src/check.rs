@@ -195,6 +195,25 @@ impl Guard {
         let Unwrapped::Run(argv) = unwrap(&c.words) else {
             return None;
         };
+        // `echo /tmp/x | xargs rm -rf`: the text becomes arguments.
+        if skip_assignments(&c.words)
+            .first()
+            .is_some_and(|w| program(w) == "xargs")
+        {
+            let mut words = argv.to_vec();
+            // The printing command's shell expanded `~` and `$X` already.
+            words.extend(text.split_whitespace().map(|t| Word {
+                text: t.to_string(),
+                tilde: t.starts_with('~'),
+                lead_expansion: t.starts_with('$'),
+                ..Word::default()
+            }));
+            let command = Command {
+                words,
+                redirects: Vec::new(),
+            };
+            return self.command(&command, &mut cwd.clone(), depth + 1);
+        }
         let prog = program(&argv[0]);
         if SHELLS.contains(&prog) && exec::reads_code_stdin(argv) {
             let mut inner = cwd.clone();
@@ -347,6 +366,8 @@ mod tests {
             "sudo rm -rf /",
             "sudo -u root env FOO=1 nohup nice -n 5 timeout 10 rm -rf /",
             "xargs rm -rf /",
+            "echo / | xargs rm -rf",
+            "printf '%s\\n' ~ | xargs -n1 rm -rf",
             "if true; then rm -rf /; fi",
             "for d in a b; do rm -rf ~; done",
             "cd / && rm -rf *",

@@ -40,6 +40,8 @@ mod verdict;
 
 #[cfg(test)]
 mod corpus;
+#[cfg(test)]
+mod transcript_tests;
 
 /// Generated bindings for the `filter-plugin` world.
 mod bindings {

@@ -357,17 +357,23 @@ fn is_temp(c: &[String]) -> bool {
     )
 }
 
+/// A temporary directory itself (emptying it is fine, removing it is not).
+fn is_temp_root(c: &[String]) -> bool {
+    let s: Vec<&str> = c.iter().map(String::as_str).collect();
+    matches!(s.as_slice(), ["tmp"] | ["var", "tmp"] | ["private", "tmp"])
+}
+
 fn is_home_dir(c: &[String]) -> bool {
     let s: Vec<&str> = c.iter().map(String::as_str).collect();
     matches!(s.as_slice(), ["home", _] | ["Users", _] | ["root"])
 }
 
 /// Why an absolute path must not be deleted recursively.
-fn abs_danger(c: &[String], env: Env) -> Option<String> {
+fn abs_danger(c: &[String], env: Env, all: bool) -> Option<String> {
     if c.is_empty() {
         return Some("the filesystem root".into());
     }
-    if is_temp(c) {
+    if is_temp(c) || all && is_temp_root(c) {
         return None;
     }
     if let Some(ws) = env.workspace {
@@ -394,11 +400,29 @@ fn abs_danger(c: &[String], env: Env) -> Option<String> {
     None
 }
 
-/// Why deleting `w` recursively is dangerous, if it is. With
-/// `cwd_ok`, the working directory itself (and what is in it) is fine
-/// (`find . -name x -delete`).
-pub fn delete_danger(w: &Word, cwd: &Cwd, env: Env, cwd_ok: bool) -> Option<String> {
+/// How a delete reaches its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// `rm -r`: the target itself.
+    Whole,
+    /// `find PATH … -delete` with no test narrowing it: everything in it.
+    Contents,
+    /// `find PATH -name … -delete`: some things in it (the working
+    /// directory is fine then).
+    Some,
+}
+
+/// Why deleting `w` recursively is dangerous, if it is.
+pub fn delete_danger(w: &Word, cwd: &Cwd, env: Env, reach: Reach) -> Option<String> {
     let (place, all) = locate(w, cwd, env);
+    let all = all || reach != Reach::Whole;
+    let cwd_ok = reach == Reach::Some;
+    if reach == Reach::Whole
+        && let Place::Abs(p) | Place::Project(p) | Place::Home(p) = &place
+        && p.last().is_some_and(|l| l == ".git")
+    {
+        return Some(format!("`{}` is a git repository's whole history", w.text));
+    }
     let what = |d: &str| {
         if all {
             format!("`{}` matches everything in {d}", w.text)
@@ -425,7 +449,7 @@ pub fn delete_danger(w: &Word, cwd: &Cwd, env: Env, cwd_ok: bool) -> Option<Stri
         _ => {}
     }
     match place {
-        Place::Abs(p) => abs_danger(&p, env).map(|d| what(&d)),
+        Place::Abs(p) => abs_danger(&p, env, all).map(|d| what(&d)),
         Place::Home(p) if p.is_empty() => Some(what("your home directory")),
         Place::Home(p) if p.len() >= 2 && matches!(cwd, Cwd::Home(_)) => None,
         Place::Home(_) => Some(what("in your home directory, outside the workspace")),
@@ -494,7 +518,7 @@ mod tests {
             workspace: ws.as_deref(),
             home: home.as_deref(),
         };
-        delete_danger(&word(src), &Cwd::start(None, env), env, false)
+        delete_danger(&word(src), &Cwd::start(None, env), env, Reach::Whole)
     }
 
     #[test]
@@ -584,18 +608,18 @@ mod tests {
             home: None,
         };
         let cwd = Cwd::start(None, env).cd("/", env);
-        assert!(delete_danger(&word("usr"), &cwd, env, false).is_some());
+        assert!(delete_danger(&word("usr"), &cwd, env, Reach::Whole).is_some());
         let cwd = Cwd::start(None, env).cd("sub", env);
-        assert!(delete_danger(&word("../x"), &cwd, env, false).is_none());
-        assert!(delete_danger(&word("../.."), &cwd, env, false).is_some());
+        assert!(delete_danger(&word("../x"), &cwd, env, Reach::Whole).is_none());
+        assert!(delete_danger(&word("../.."), &cwd, env, Reach::Whole).is_some());
         let cwd = Cwd::start(None, env).cd("~/proj", env);
-        assert!(delete_danger(&word("build"), &cwd, env, false).is_none());
+        assert!(delete_danger(&word("build"), &cwd, env, Reach::Whole).is_none());
         let cwd = Cwd::start(None, env).cd("-", env);
-        assert!(delete_danger(&word("build"), &cwd, env, false).is_none());
-        assert!(delete_danger(&word("."), &cwd, env, false).is_some());
+        assert!(delete_danger(&word("build"), &cwd, env, Reach::Whole).is_none());
+        assert!(delete_danger(&word("."), &cwd, env, Reach::Whole).is_some());
         let cwd = Cwd::start(Some("/home/u/p"), env);
-        assert!(delete_danger(&word("."), &cwd, env, false).is_some());
-        assert!(delete_danger(&word("build"), &cwd, env, false).is_none());
+        assert!(delete_danger(&word("."), &cwd, env, Reach::Whole).is_some());
+        assert!(delete_danger(&word("build"), &cwd, env, Reach::Whole).is_none());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! order of the answer never changes. Calls after a removed one move down
 //! an index.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::types::{FinishReason, StreamEvent};
 use crate::verdict::{Judge, Outcome};
@@ -42,6 +42,9 @@ pub struct StreamGuard {
     held: BTreeMap<u32, Held>,
     /// Upstream indices of calls replaced by text.
     removed: Vec<u32>,
+    /// Upstream indices of passed-on calls whose start went out and whose
+    /// end did not: their later events pass at once.
+    open: BTreeSet<u32>,
     /// Calls passed on.
     kept: u32,
     /// Calls replaced by text.
@@ -60,6 +63,7 @@ impl StreamGuard {
             queue: VecDeque::new(),
             held: BTreeMap::new(),
             removed: Vec::new(),
+            open: BTreeSet::new(),
             kept: 0,
             blocked: 0,
             text_out: false,
@@ -130,6 +134,14 @@ impl StreamGuard {
                     h.ended = true;
                     h.events.push(event);
                 }
+            }
+            // A call already passed on: the rest of it follows at once
+            // (it is not held behind a shell call that started later).
+            StreamEvent::ToolCallDelta(ref d) if self.open.contains(&d.index) => {
+                self.emit(event, out);
+            }
+            StreamEvent::ToolCallEnd(index) if self.open.contains(&index) => {
+                self.emit(event, out);
             }
             StreamEvent::Error(_) => {
                 // The answer failed: calls not yet complete are never
@@ -214,6 +226,7 @@ impl StreamGuard {
         let event = match event {
             StreamEvent::ToolCallStart(mut s) => {
                 self.kept += 1;
+                self.open.insert(s.index);
                 s.index = self.shift(s.index);
                 StreamEvent::ToolCallStart(s)
             }
@@ -221,7 +234,10 @@ impl StreamGuard {
                 d.index = self.shift(d.index);
                 StreamEvent::ToolCallDelta(d)
             }
-            StreamEvent::ToolCallEnd(i) => StreamEvent::ToolCallEnd(self.shift(i)),
+            StreamEvent::ToolCallEnd(i) => {
+                self.open.remove(&i);
+                StreamEvent::ToolCallEnd(self.shift(i))
+            }
             StreamEvent::TextDelta(t) => {
                 self.text_out |= !t.is_empty();
                 StreamEvent::TextDelta(t)
@@ -494,6 +510,23 @@ mod tests {
         assert_eq!(out.len(), 2);
         let out = s.on_events(vec![delta(0, r#" "ls"}"#), StreamEvent::ToolCallEnd(0)]);
         assert_eq!(out.len(), 4);
+    }
+
+    #[test]
+    fn a_passed_call_is_not_held_behind_a_later_shell_call() {
+        let mut s = StreamGuard::new(judge("{}"));
+        let mut out = s.on_events(vec![
+            start(0, "Read"),
+            delta(0, "{}"),
+            start(1, "Bash"),
+            delta(1, r#"{"command": "ls"}"#),
+        ]);
+        assert_eq!(out.len(), 2);
+        out.extend(s.on_events(vec![StreamEvent::ToolCallEnd(0)]));
+        assert_eq!(out.last(), Some(&StreamEvent::ToolCallEnd(0)));
+        out.extend(s.on_events(vec![StreamEvent::ToolCallEnd(1)]));
+        assert_eq!(out.len(), 6);
+        assert_eq!(out.last(), Some(&StreamEvent::ToolCallEnd(1)));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::{Ctx, Hit};
 use crate::argv::{Arg, Spec, operands, scan};
 use crate::ast::Redirect;
 use crate::lex::Word;
-use crate::paths::{delete_danger, system_danger};
+use crate::paths::{Reach, delete_danger, system_danger};
 
 /// Device files that are safe to write.
 fn safe_device(name: &str) -> bool {
@@ -57,10 +57,46 @@ pub fn rm(args: &[Word], ctx: &Ctx) -> Option<Hit> {
         return None;
     }
     operands(args, Spec::NONE).into_iter().find_map(|target| {
-        delete_danger(target, ctx.cwd, ctx.env, false)
+        delete_danger(target, ctx.cwd, ctx.env, Reach::Whole)
             .map(|why| Hit::new("rm-recursive", format!("recursive delete: {why}")))
     })
 }
+
+/// `find` tests that pick some files rather than all.
+const NARROWING: &[&str] = &[
+    "-name",
+    "-iname",
+    "-path",
+    "-ipath",
+    "-wholename",
+    "-iwholename",
+    "-regex",
+    "-iregex",
+    "-type",
+    "-mtime",
+    "-mmin",
+    "-atime",
+    "-amin",
+    "-ctime",
+    "-cmin",
+    "-newer",
+    "-size",
+    "-empty",
+    "-user",
+    "-group",
+    "-perm",
+    "-links",
+    "-inum",
+    "-samefile",
+    "-lname",
+    "-ilname",
+    "-uid",
+    "-gid",
+    "-nouser",
+    "-nogroup",
+    "-used",
+    "-fstype",
+];
 
 /// `find PATH … -delete` (or `-exec rm …`) starting at a dangerous path.
 pub fn find(args: &[Word], ctx: &Ctx) -> Option<Hit> {
@@ -90,8 +126,15 @@ pub fn find(args: &[Word], ctx: &Ctx) -> Option<Hit> {
     if !deletes {
         return None;
     }
+    // Without a test like `-name`, everything under the paths goes.
+    let narrowed = expr.iter().any(|w| NARROWING.contains(&w.text.as_str()));
+    let reach = if narrowed {
+        Reach::Some
+    } else {
+        Reach::Contents
+    };
     paths.iter().find_map(|p| {
-        delete_danger(p, ctx.cwd, ctx.env, true)
+        delete_danger(p, ctx.cwd, ctx.env, reach)
             .map(|why| Hit::new("find-delete", format!("`find` deleting from {why}")))
     })
 }
@@ -247,6 +290,10 @@ mod tests {
         assert!(ctx_check(find, "find ~ -type f -exec rm -f {} +").is_some());
         assert!(ctx_check(find, "find .. -delete").is_some());
         assert_eq!(ctx_check(find, "find . -name '*.pyc' -delete"), None);
+        assert_eq!(ctx_check(find, "find /tmp -name '*.tmp' -delete"), None);
+        assert_eq!(ctx_check(find, "find build -delete"), None);
+        assert!(ctx_check(find, "find . -delete").is_some());
+        assert!(ctx_check(find, "find . -mindepth 1 -delete").is_some());
         assert_eq!(ctx_check(find, "find / -name x"), None);
         assert_eq!(
             ctx_check(

@@ -131,7 +131,7 @@ fn push(args: &[Word], ctx: &Ctx) -> Option<Hit> {
         })
         .collect();
     for &(plus, dst, deleting) in &dests {
-        let unknown = matches!(dst, "HEAD" | "@" | "") || dst.contains('*');
+        let unknown = matches!(dst, "HEAD" | "@" | "") || dst.contains(['*', '$', '`']);
         if (deleting || delete) && protected(dst, ctx) {
             return Some(Hit::new(
                 "git-force-push",
@@ -275,6 +275,7 @@ mod tests {
             "git push --mirror",
             "git -C repo push -f origin prod",
             "git push -f origin refs/heads/main",
+            "git push --force origin $(git branch --show-current)",
         ] {
             assert_eq!(hit(s), Some("git-force-push"), "{s}");
         }
