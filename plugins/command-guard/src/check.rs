@@ -134,8 +134,11 @@ impl Guard {
         // Some stage so far downloads; the plain text the last one prints.
         let mut download = false;
         let mut prev_text: Option<String> = None;
-        for stage in &p.stages {
+        let last = p.stages.len().saturating_sub(1);
+        for (n, stage) in p.stages.iter().enumerate() {
             let mut text = None;
+            // What a stage feeds on matters only when a stage follows.
+            let feeds = n < last;
             match stage {
                 Stage::Command(c) => {
                     if let Some(f) = self.command(c, cwd, depth) {
@@ -158,8 +161,10 @@ impl Guard {
                             return Some(f);
                         }
                     }
-                    download |= exec::command_downloads(&c.words, depth);
-                    text = exec::output_text(&c.words, &c.redirects);
+                    if feeds {
+                        download |= exec::command_downloads(&c.words, depth);
+                        text = exec::output_text(&c.words, &c.redirects);
+                    }
                 }
                 Stage::Group { body, redirects } => {
                     let mut inner = cwd.clone();
@@ -171,7 +176,7 @@ impl Guard {
                     {
                         return Some(f);
                     }
-                    download |= exec::script_downloads(body, depth + 1);
+                    download |= feeds && exec::script_downloads(body, depth + 1);
                 }
                 Stage::Function { name, body } => {
                     if let Some(hit) = exec::fork_bomb(name, body)

@@ -35,8 +35,15 @@ pub const DEFAULT_TOOLS: &[&str] = &[
     "container.exec",
 ];
 
-/// Argument keys that hold the command by default.
-pub const DEFAULT_KEYS: &[&str] = &["command", "cmd", "script", "commands"];
+/// Argument keys that hold the command by default (compared ignoring case).
+pub const DEFAULT_KEYS: &[&str] = &[
+    "command",
+    "cmd",
+    "script",
+    "commands",
+    "command_line",
+    "commandline",
+];
 
 /// Branches a force push must not reach by default.
 pub const DEFAULT_PROTECTED: &[&str] = &["main", "master", "production", "prod", "release/*"];

@@ -24,7 +24,7 @@ pub struct Commands {
     pub workdir: Option<String>,
 }
 
-/// Keys naming the working directory.
+/// Keys naming the working directory (compared ignoring case).
 const WORKDIR_KEYS: &[&str] = &["workdir", "cwd", "working_directory", "directory", "dir"];
 
 /// The commands in `arguments` (JSON text); `None` when it is not JSON.
@@ -60,22 +60,26 @@ fn collect(v: &Value, keys: &[String], out: &mut Commands, depth: u32) {
     let Value::Object(obj) = v else {
         return;
     };
-    for key in keys {
-        match obj.get(key.as_str()) {
-            Some(Value::String(s)) => out.sources.push(Source::Script(s.clone())),
-            Some(list @ Value::Array(items)) => {
-                if key == "commands" {
-                    for item in items {
-                        match item {
-                            Value::String(s) => out.sources.push(Source::Script(s.clone())),
-                            other => {
-                                if let Some(a) = argv(other) {
-                                    out.sources.push(Source::Argv(a));
-                                }
+    for (key, value) in obj {
+        if !keys.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+            continue;
+        }
+        match value {
+            Value::String(s) => out.sources.push(Source::Script(s.clone())),
+            Value::Array(items) if key.eq_ignore_ascii_case("commands") => {
+                for item in items {
+                    match item {
+                        Value::String(s) => out.sources.push(Source::Script(s.clone())),
+                        other => {
+                            if let Some(a) = argv(other) {
+                                out.sources.push(Source::Argv(a));
                             }
                         }
                     }
-                } else if let Some(a) = argv(list) {
+                }
+            }
+            list @ Value::Array(_) => {
+                if let Some(a) = argv(list) {
                     out.sources.push(Source::Argv(a));
                 }
             }
@@ -83,9 +87,10 @@ fn collect(v: &Value, keys: &[String], out: &mut Commands, depth: u32) {
         }
     }
     if out.workdir.is_none() {
-        out.workdir = WORKDIR_KEYS
+        out.workdir = obj
             .iter()
-            .find_map(|k| obj.get(*k).and_then(Value::as_str))
+            .find(|(k, _)| WORKDIR_KEYS.iter().any(|w| w.eq_ignore_ascii_case(k)))
+            .and_then(|(_, v)| v.as_str())
             .map(str::to_string);
     }
     if depth == 0

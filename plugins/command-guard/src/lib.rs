@@ -41,6 +41,8 @@ mod verdict;
 #[cfg(test)]
 mod corpus;
 #[cfg(test)]
+mod robustness;
+#[cfg(test)]
 mod transcript_tests;
 
 /// Generated bindings for the `filter-plugin` world.

@@ -211,16 +211,24 @@ fn split_expansion(t: &str) -> (&str, &str) {
         }
         [b'`', ..] => t[1..].find('`').map_or(t.len(), |i| i + 2),
         [b'$', ..] => {
-            1 + t[1..]
+            let rest = &t[1..];
+            match rest
                 .bytes()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
                 .count()
-                .max(1)
-                .min(t.len() - 1)
+            {
+                0 => 1 + rest.chars().next().map_or(0, char::len_utf8),
+                n => 1 + n,
+            }
         }
         _ => 0,
     };
-    t.split_at(end.min(t.len()))
+    let end = end.min(t.len());
+    if t.is_char_boundary(end) {
+        t.split_at(end)
+    } else {
+        (t, "")
+    }
 }
 
 /// A path after resolution.

@@ -272,7 +272,11 @@ pub fn unwrap(words: &[Word]) -> Unwrapped<'_> {
         };
         argv = next;
     }
-    Unwrapped::Run(argv)
+    if argv.is_empty() {
+        Unwrapped::Nothing
+    } else {
+        Unwrapped::Run(argv)
+    }
 }
 
 /// The words after `args`' options.
