@@ -20,6 +20,7 @@ const BUNDLED: &[&str] = &[
     "tool-call-repair",
     "redact-secrets",
     "chat-commands",
+    "command-guard",
 ];
 const TARGET: &str = "wasm32-wasip2";
 

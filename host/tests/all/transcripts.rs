@@ -115,6 +115,10 @@ struct RawCall {
 #[derive(Debug, Clone, Default, Deserialize)]
 struct Expect {
     status: Option<u16>,
+    /// The status of streamed runs when it differs from `status` (an
+    /// answer that fails after the stream started is a 200 with an error
+    /// event).
+    stream_status: Option<u16>,
     #[serde(default)]
     text_contains: Vec<String>,
     #[serde(default)]
@@ -672,7 +676,7 @@ async fn run_case(
     let mut step = case.clone();
     let repeat = case.repeat.unwrap_or(1).max(1);
     let mut seen = send_step(&gw.url, &script, &step, wire, stream, repeat).await;
-    check(&case.expect, &seen, "", &mut problems);
+    check(&case.expect, &seen, stream, "", &mut problems);
     for (i, follow) in case.then.iter().enumerate() {
         step.messages = match &follow.messages {
             Some(messages) => messages.clone(),
@@ -694,6 +698,7 @@ async fn run_case(
         check(
             &follow.expect,
             &seen,
+            stream,
             &format!("then[{i}]: "),
             &mut problems,
         );
@@ -734,7 +739,13 @@ async fn send_step(
 }
 
 /// Check `seen` against `expect`, adding mismatches (labelled) to `problems`.
-fn check(expect: &Expect, step: &(Seen, Received), label: &str, problems: &mut Vec<String>) {
+fn check(
+    expect: &Expect,
+    step: &(Seen, Received),
+    stream: bool,
+    label: &str,
+    problems: &mut Vec<String>,
+) {
     let (seen, received) = step;
     let mut add = |p: String| problems.push(format!("{label}{p}"));
     let called = received.is_some();
@@ -742,7 +753,11 @@ fn check(expect: &Expect, step: &(Seen, Received), label: &str, problems: &mut V
         .as_ref()
         .map(|(body, auth)| (body.as_str(), auth.as_str()))
         .unwrap_or_default();
-    let status = expect.status.unwrap_or(200);
+    // A rejection mid-stream arrives as an error event after a 200.
+    let status = match expect.stream_status {
+        Some(s) if stream => s,
+        _ => expect.status.unwrap_or(200),
+    };
     if seen.status != status {
         add(format!(
             "status {} (want {status}), error {:?}",
@@ -859,4 +874,9 @@ async fn redact_secrets() {
 #[tokio::test]
 async fn chat_commands() {
     run("chat-commands").await;
+}
+
+#[tokio::test]
+async fn command_guard() {
+    run("command-guard").await;
 }
