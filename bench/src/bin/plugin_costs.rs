@@ -211,6 +211,16 @@ async fn main() -> anyhow::Result<()> {
                 // response hook on an answer with a tool call.
                 let agent = conversation();
                 let whole = answer();
+                let t = Instant::now();
+                for _ in 0..N {
+                    filter.on_request(&ctx, &agent).await?;
+                }
+                report(name, "on-request (20 messages)", t.elapsed(), N);
+                let t = Instant::now();
+                for _ in 0..N {
+                    let _ = filter.on_response(&ctx, &whole).await?;
+                }
+                report(name, "on-response (text + tool call)", t.elapsed(), N);
                 let mut samples = Vec::with_capacity(N as usize);
                 for _ in 0..N {
                     let t = Instant::now();
