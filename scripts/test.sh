@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Example plugins in other languages (each installs its own toolchain).
+examples/build.sh
 cargo test --release
 cargo test --release --manifest-path plugins/Cargo.toml --target-dir target/wasm
 cargo build --release --bin wasmgate

@@ -132,3 +132,26 @@ pub fn streamed_text(events: &[Value]) -> String {
         .filter_map(|e| e["choices"][0]["delta"]["content"].as_str())
         .collect()
 }
+
+/// The component an example plugin builds (`examples/<name>/build.sh`
+/// writes `target/examples/<name>.wasm`); built on first use when missing.
+/// `scripts/test.sh` builds every example first, so this only builds when a
+/// test runs on its own.
+pub fn example_artifact(name: &str) -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let artifact = root
+        .join("target")
+        .join("examples")
+        .join(format!("{name}.wasm"));
+    if !artifact.exists() {
+        let script = root.join("examples").join(name).join("build.sh");
+        let status = std::process::Command::new("bash")
+            .arg(&script)
+            .current_dir(&root)
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        assert!(status.success(), "{} failed", script.display());
+    }
+    assert!(artifact.exists(), "{} was not built", artifact.display());
+    artifact
+}
