@@ -34,16 +34,20 @@ pub fn list(path: &Path) -> anyhow::Result<()> {
     let config = load_config(path)?;
     let runtime = runtime(&config)?;
     let catalog = Catalog::load(&runtime, config.plugins.dir.as_deref())?;
-    println!("{:<18} {:<9} {:<14} source", "name", "kind", "sha256");
+    println!(
+        "{:<18} {:<9} {:<8} {:<14} source",
+        "name", "kind", "version", "sha256"
+    );
     for plugin in catalog.all() {
         let source = match &plugin.source {
             PluginSource::Bundled => "bundled".to_string(),
             PluginSource::File(path) => path.display().to_string(),
         };
         println!(
-            "{:<18} {:<9} {:<14} {source}",
+            "{:<18} {:<9} {:<8} {:<14} {source}",
             plugin.name,
             plugin.kind.to_string(),
+            plugin.metadata.version.as_deref().unwrap_or("-"),
             &plugin.sha256[..plugin.sha256.len().min(12)],
         );
     }
@@ -79,6 +83,20 @@ pub fn check(file: &Path, config_json: &str) -> anyhow::Result<()> {
     println!("name:     {name}");
     println!("kind:     {}", plugin.kind);
     println!("contract: wasmgate:plugin@{CONTRACT}");
+    let meta = &plugin.metadata;
+    let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not set)".into());
+    println!("version:  {}", shown(&meta.version));
+    println!("about:    {}", shown(&meta.description));
+    println!("authors:  {}", shown(&meta.authors));
+    println!("licenses: {}", shown(&meta.licenses));
+    println!(
+        "asks for: {}",
+        if meta.capabilities.is_empty() {
+            "no capabilities beyond the contract's host imports".to_string()
+        } else {
+            meta.capabilities.join(", ")
+        }
+    );
     println!("size:     {} bytes", bytes.len());
     println!("sha256:   {}", plugin.sha256);
     match checked {

@@ -9,8 +9,10 @@ mod engine;
 mod error;
 mod filter;
 mod instance;
+mod metadata;
 mod plugin;
 mod provider;
+pub mod sections;
 mod state;
 mod stats;
 
@@ -27,6 +29,7 @@ pub use cache::ComponentCache;
 pub use check::{Checked, check, smoke_filter};
 pub use error::PluginError;
 pub use filter::{FilterInstance, RequestAction};
+pub use metadata::{CAPABILITIES_SECTION, PluginMetadata};
 pub use plugin::{CONTRACT, Plugin, PluginKind, PluginSource};
 pub use provider::{Outbound, ProviderInstance};
 pub use state::PluginEnv;
