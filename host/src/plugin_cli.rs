@@ -75,6 +75,7 @@ pub fn check(file: &Path, config_json: &str) -> anyhow::Result<()> {
         name: name.clone(),
         config: value.to_string(),
         kv: Arc::new(KvStore::default()),
+        http_hosts: Vec::new(),
     });
     let checked = tokio::runtime::Builder::new_current_thread()
         .enable_all()

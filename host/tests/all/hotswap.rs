@@ -55,7 +55,7 @@ fn install(dir: &Path, name: &str, bytes: &[u8], atomic: bool) {
 }
 
 /// A test config with `plugins.dir = dir`, then `tail`.
-fn with_dir(dir: &Path, tail: &str) -> wasmgate::config::Config {
+pub fn with_dir(dir: &Path, tail: &str) -> wasmgate::config::Config {
     let text = config_text("").replace(
         "[plugins]\n",
         &format!("[plugins]\ndir = {:?}\n", dir.display().to_string()),
@@ -240,7 +240,7 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 /// A fresh empty folder under the test's target tmp dir.
-fn tempdir(name: &str) -> std::path::PathBuf {
+pub fn tempdir(name: &str) -> std::path::PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "{name}-{}-{}",
         std::process::id(),

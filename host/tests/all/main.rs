@@ -5,6 +5,7 @@
 
 mod anthropic;
 mod auth;
+mod capabilities;
 mod chat;
 mod cli;
 mod common;
