@@ -115,6 +115,11 @@ pub mod prelude {
     pub use crate::{clock, config, kv, log};
 }
 
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Implementation details of the export macros; not part of the API.
 #[doc(hidden)]
 pub mod __private {
