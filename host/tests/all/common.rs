@@ -137,7 +137,6 @@ pub fn streamed_text(events: &[Value]) -> String {
 /// writes `target/examples/<name>.wasm`); built on first use when missing.
 /// `scripts/test.sh` builds every example first, so this only builds when a
 /// test runs on its own.
-#[allow(dead_code)] // Until every example has its test.
 pub fn example_artifact(name: &str) -> std::path::PathBuf {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let artifact = root
