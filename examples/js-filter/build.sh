@@ -13,10 +13,18 @@ out=target/examples/js-filter.wasm
 bin=$tools/node_modules/.bin/componentize-qjs
 
 mkdir -p "$tools"
-if [ ! -x "$bin" ] || ! cmp -s "$src/package-lock.json" "$tools/package-lock.json"; then
+# Tests running side by side may all ask for the component at once.
+if command -v flock >/dev/null; then
+  exec 9>"target/examples/.js-filter.lock"
+  flock 9
+fi
+# `installed.lock` is the lock file of the last install that succeeded.
+if [ ! -x "$bin" ] || ! cmp -s "$src/package-lock.json" "$tools/installed.lock"; then
   echo "js-filter: installing componentize-qjs (npm ci) into $tools" >&2
+  rm -f "$tools/installed.lock"
   cp "$src/package.json" "$src/package-lock.json" "$tools/"
   (cd "$tools" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  cp "$src/package-lock.json" "$tools/installed.lock"
 fi
 
 inputs=("$src/filter.js" "$src/package-lock.json" "$src/build.sh" wit/*.wit)
