@@ -49,7 +49,10 @@ impl StoreState {
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new()
                 .memory_size(memory_limit_bytes)
-                .instances(4)
+                // Core module instances per plugin: a Rust component has 3,
+                // a componentize-qjs (JavaScript) one 8, since its QuickJS
+                // runtime and libc are linked as separate modules.
+                .instances(16)
                 .build(),
             memory_denied: false,
             call_started: std::time::Instant::now(),

@@ -9,6 +9,7 @@ mod capabilities;
 mod chat;
 mod cli;
 mod common;
+mod example_js_filter;
 mod example_sdk_filter;
 mod filters;
 mod gemini;
