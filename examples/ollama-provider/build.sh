@@ -21,6 +21,9 @@ cargo build --release --locked --quiet \
   --manifest-path examples/ollama-provider/Cargo.toml \
   --target-dir target/examples-build
 
+# Copy then rename, so a reader (a test, a watching gateway) never sees a
+# half-written file.
 mkdir -p target/examples
 cp -p target/examples-build/wasm32-wasip2/release/ollama_provider.wasm \
-  target/examples/ollama-provider.wasm
+  target/examples/.ollama-provider.wasm.tmp
+mv -f target/examples/.ollama-provider.wasm.tmp target/examples/ollama-provider.wasm
