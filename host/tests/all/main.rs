@@ -10,6 +10,7 @@ mod chat;
 mod cli;
 mod common;
 mod example_js_filter;
+mod example_ollama_provider;
 mod example_sdk_filter;
 mod filters;
 mod gemini;
