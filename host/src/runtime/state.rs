@@ -45,7 +45,12 @@ impl StoreState {
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new()
                 .memory_size(memory_limit_bytes)
-                .instances(4)
+                // A component instantiates its core modules inside the
+                // store: one to a few for Rust guests, 38 for the Python
+                // example built with componentize-py (libc, libpython and
+                // each C extension are modules of their own, linked at
+                // start).
+                .instances(64)
                 .build(),
             memory_denied: false,
             call_started: std::time::Instant::now(),
