@@ -8,6 +8,7 @@ mod auth;
 mod chat;
 mod cli;
 mod common;
+mod example_python_filter;
 mod filters;
 mod gemini;
 mod hotswap;
