@@ -7,6 +7,11 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Reading and appending custom sections (shared with the host).
+#[allow(dead_code)]
+#[path = "src/runtime/sections.rs"]
+mod sections;
+
 /// Plugins embedded in the binary.
 const BUNDLED: &[&str] = &[
     "openai",
@@ -71,21 +76,69 @@ fn main() {
     let mut code = String::from(
         "/// First-party plugins embedded in the binary: (name, component bytes).\npub const BUNDLED: &[(&str, &[u8])] = &[\n",
     );
+    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap_or_default());
+    let workspace = read(&root.join("plugins").join("Cargo.toml"));
     for name in BUNDLED {
         let file = artifacts.join(format!("{}.wasm", name.replace('-', "_")));
-        if !file.exists() {
+        let Ok(bytes) = std::fs::read(&file) else {
             fail(&format!("plugin artifact {} is missing", file.display()));
+        };
+        let manifest = read(&root.join("plugins").join(name).join("Cargo.toml"));
+        let stamped = out_dir.join(format!("{name}.wasm"));
+        if let Err(e) = std::fs::write(&stamped, stamp(bytes, &manifest, &workspace)) {
+            fail(&format!("cannot write {}: {e}", stamped.display()));
         }
         code.push_str(&format!(
             "    ({name:?}, include_bytes!({:?})),\n",
-            file.display().to_string()
+            stamped.display().to_string()
         ));
     }
     code.push_str("];\n");
-    let out = PathBuf::from(env::var("OUT_DIR").unwrap_or_default()).join("bundled.rs");
+    let out = out_dir.join("bundled.rs");
     if let Err(e) = std::fs::write(&out, code) {
         fail(&format!("cannot write {}: {e}", out.display()));
     }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// The first `key = "value"` line of a Cargo manifest, unquoted.
+fn manifest_value(manifest: &str, key: &str) -> Option<String> {
+    manifest.lines().find_map(|line| {
+        let (k, v) = line.split_once('=')?;
+        if k.trim() != key {
+            return None;
+        }
+        let v = v.trim();
+        let v = v
+            .strip_prefix('[')
+            .and_then(|v| v.strip_suffix(']'))
+            .unwrap_or(v);
+        Some(v.trim().trim_matches('"').replace("\\\"", "\""))
+    })
+}
+
+/// Append the metadata sections (`wasm-metadata` conventions) to a bundled
+/// plugin: version, description, authors, licenses from its manifest (or
+/// the plugins workspace), and the capabilities it asks for (none).
+fn stamp(mut bytes: Vec<u8>, manifest: &str, workspace: &str) -> Vec<u8> {
+    let value =
+        |key: &str| manifest_value(manifest, key).or_else(|| manifest_value(workspace, key));
+    let fields = [
+        ("version", value("version")),
+        ("description", value("description")),
+        ("authors", value("authors")),
+        ("licenses", value("license")),
+        ("wasmgate:capabilities", Some("[]".to_string())),
+    ];
+    for (section, text) in fields {
+        if let Some(text) = text {
+            bytes.extend(sections::encode(section, text.as_bytes()));
+        }
+    }
+    bytes
 }
 
 /// Install the wasm target when the toolchain lacks it (a fresh machine).

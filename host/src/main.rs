@@ -30,6 +30,7 @@ const EXAMPLES: &str = "Examples:
   wasmgate serve                          # keyless demo on 127.0.0.1:8788 (model `echo`)
   wasmgate config init                    # write a commented wasmgate.toml
   wasmgate serve --config wasmgate.toml
+  wasmgate plugin new my-filter --kind filter   # scaffold a plugin (Rust, wasmgate-sdk)
   curl localhost:8788/v1/chat/completions -d '{\"model\":\"echo\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'
 
 Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=wasmgate=debug) for more.";
@@ -51,7 +52,7 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// Inspect and check plugins.
+    /// Inspect, check and scaffold plugins.
     Plugin {
         #[command(subcommand)]
         command: PluginCommand,
@@ -76,6 +77,24 @@ enum PluginCommand {
         /// The plugin's config, as JSON text.
         #[arg(long, default_value = "{}")]
         config: String,
+    },
+    /// Scaffold a plugin project that builds as generated: a crate using
+    /// `wasmgate-sdk` with a working hook, a native unit test, a README (build,
+    /// check, drop in), `rust-toolchain.toml` with `wasm32-wasip2` and a
+    /// release profile for small components.
+    New {
+        /// The plugin's name (lowercase letters, digits and `-`): the crate
+        /// name, and `NAME.wasm` in the plugins folder.
+        name: String,
+        /// What to write.
+        #[arg(long, value_enum)]
+        kind: plugin_cli::NewKind,
+        /// The language (only `rust` is scaffolded so far).
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: plugin_cli::NewLang,
+        /// Where to create it (default `./NAME`); must be missing or empty.
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -110,6 +129,15 @@ fn main() -> anyhow::Result<()> {
         Command::Plugin {
             command: PluginCommand::Check { file, config },
         } => plugin_cli::check(&file, &config),
+        Command::Plugin {
+            command:
+                PluginCommand::New {
+                    name,
+                    kind,
+                    lang,
+                    dir,
+                },
+        } => plugin_cli::new(&name, kind, lang, dir.as_deref()),
     }
 }
 

@@ -46,6 +46,7 @@ mod tests {
 
     fn upstream(name: &str, models: &[&str]) -> UpstreamConfig {
         UpstreamConfig {
+            grants: Default::default(),
             name: name.into(),
             provider: "openai".into(),
             base_url: None,

@@ -186,6 +186,7 @@ async fn main() -> anyhow::Result<()> {
             name: name.to_string(),
             config: "{}".into(),
             kv: kv.clone(),
+            http_hosts: Vec::new(),
         });
         let limits = runtime.limits();
         match plugin.kind {
@@ -194,6 +195,7 @@ async fn main() -> anyhow::Result<()> {
                     name: name.to_string(),
                     config: filter_config(name).into(),
                     kv: kv.clone(),
+                    http_hosts: Vec::new(),
                 });
                 let t = Instant::now();
                 for _ in 0..N {
@@ -307,6 +309,7 @@ async fn chain(runtime: &Runtime, kv: &Arc<KvStore>, ctx: &RequestContext) -> an
             name: name.to_string(),
             config: filter_config(name).into(),
             kv: kv.clone(),
+            http_hosts: Vec::new(),
         });
         plugins.push((plugin, env));
     }

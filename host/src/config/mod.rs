@@ -106,6 +106,16 @@ impl Default for ServerConfig {
     }
 }
 
+/// Capabilities a plugin entry grants, e.g. `grants = { http = ["oauth2.googleapis.com"] }`.
+/// A grant only takes effect for what the plugin itself declares.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Grants {
+    /// Hosts the plugin may reach with outbound HTTP.
+    #[serde(default)]
+    pub http: Vec<String>,
+}
+
 /// `[plugins]`.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -193,6 +203,9 @@ pub struct UpstreamConfig {
     /// Handed to the provider plugin as its config (JSON).
     #[serde(default)]
     pub config: Option<toml::Table>,
+    /// Capabilities granted to the plugin here, beyond the host imports.
+    #[serde(default)]
+    pub grants: Grants,
 }
 
 /// One `[[filters]]` entry.
@@ -208,6 +221,9 @@ pub struct FilterConfig {
     /// output) does to the request.
     #[serde(default)]
     pub on_error: OnError,
+    /// Capabilities granted to the plugin here, beyond the host imports.
+    #[serde(default)]
+    pub grants: Grants,
 }
 
 /// A filter's failure policy.
@@ -294,6 +310,7 @@ impl Config {
     pub fn demo() -> Self {
         Config {
             upstreams: vec![UpstreamConfig {
+                grants: Default::default(),
                 name: "demo".into(),
                 provider: "echo".into(),
                 base_url: None,

@@ -29,6 +29,11 @@ pub async fn plugins(State(gw): State<Arc<Gateway>>) -> Json<Value> {
             "path": path,
             "sha256": plugin.sha256,
             "contract": CONTRACT,
+            "version": plugin.metadata.version,
+            "description": plugin.metadata.description,
+            "authors": plugin.metadata.authors,
+            "licenses": plugin.metadata.licenses,
+            "capabilities": plugin.metadata.capabilities,
             "state": "active",
             "stats": plugin.stats.snapshot(),
         });

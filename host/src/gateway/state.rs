@@ -9,10 +9,11 @@ use crate::catalog::Catalog;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use crate::config::{Config, HttpConfig, OnError, table_json};
+use crate::config::{Config, Grants, HttpConfig, OnError, table_json};
 use crate::kv::KvStore;
 use crate::runtime::{
     FilterInstance, Limits, Plugin, PluginEnv, PluginKind, ProviderInstance, Runtime, RuntimeError,
+    http_capability,
 };
 use crate::upstream::Upstream;
 
@@ -183,6 +184,7 @@ pub(super) async fn build_live(
             &filter.plugin,
             PluginKind::Filter,
             table_json(filter.config.as_ref()),
+            &filter.grants,
         )
         .map_err(|e| SetupError::Plugin(format!("filters[{i}]: {e}")))?;
         let mut instance = FilterInstance::new(&plugin_use.plugin, plugin_use.env.clone(), limits)
@@ -212,6 +214,7 @@ pub(super) async fn build_live(
             &upstream.provider,
             PluginKind::Provider,
             table_json(upstream.config.as_ref()),
+            &upstream.grants,
         )
         .map_err(context)?;
         let mut instance = ProviderInstance::new(&provider.plugin, provider.env.clone(), limits)
@@ -249,6 +252,7 @@ fn plugin_use(
     name: &str,
     kind: PluginKind,
     config: String,
+    grants: &Grants,
 ) -> Result<PluginUse, String> {
     let Some(plugin) = catalog.get(name) else {
         let known: Vec<_> = catalog
@@ -268,12 +272,23 @@ fn plugin_use(
             plugin.kind
         ));
     }
+    // Only what the plugin declares and the config grants.
+    let declared = &plugin.metadata.capabilities;
+    let (http_hosts, undeclared): (Vec<String>, Vec<String>) = grants
+        .http
+        .iter()
+        .cloned()
+        .partition(|host| declared.contains(&http_capability(host)));
+    if !undeclared.is_empty() {
+        tracing::warn!(plugin = %name, hosts = ?undeclared, "config grants outbound HTTP the plugin does not declare; not granted");
+    }
     Ok(PluginUse {
         plugin: plugin.clone(),
         env: Arc::new(PluginEnv {
             name: name.to_string(),
             config,
             kv: kv.clone(),
+            http_hosts,
         }),
     })
 }

@@ -11,6 +11,7 @@ pub mod provider {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "provider-plugin",
+        imports: { "wasmgate:plugin/http.send": async },
         exports: { default: async },
     });
 }
@@ -27,8 +28,9 @@ pub mod filter {
             "wasmgate:plugin/config": super::provider::wasmgate::plugin::config,
             "wasmgate:plugin/kv": super::provider::wasmgate::plugin::kv,
             "wasmgate:plugin/clock": super::provider::wasmgate::plugin::clock,
+            "wasmgate:plugin/http": super::provider::wasmgate::plugin::http,
         },
     });
 }
 
-pub use provider::wasmgate::plugin::{clock, config, kv, log, types};
+pub use provider::wasmgate::plugin::{clock, config, http, kv, log, types};

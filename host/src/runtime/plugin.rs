@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::RuntimeError;
 use super::bindings::{filter::FilterPluginPre, provider::ProviderPluginPre};
+use super::metadata::PluginMetadata;
 use super::state::StoreState;
 use super::stats::CallStats;
 
@@ -56,6 +57,8 @@ pub struct Plugin {
     pub source: PluginSource,
     /// SHA-256 of the component bytes, hex.
     pub sha256: String,
+    /// What the component says about itself.
+    pub metadata: PluginMetadata,
     /// Call statistics, shared by all its instances.
     pub stats: Arc<CallStats>,
     pub(crate) pre: Pre,
@@ -98,6 +101,7 @@ pub(crate) fn link(
         kind,
         source,
         sha256: hex::encode(Sha256::digest(bytes)),
+        metadata: PluginMetadata::read(bytes),
         stats: Arc::default(),
         pre,
         engine: engine.clone(),

@@ -20,6 +20,9 @@ pub struct PluginEnv {
     pub config: String,
     /// The gateway's kv store.
     pub kv: Arc<KvStore>,
+    /// Hosts it may reach with the `http` capability: declared by the
+    /// plugin and granted by the config (empty: none).
+    pub http_hosts: Vec<String>,
 }
 
 /// The data of one plugin instance's `Store`.
@@ -32,7 +35,8 @@ pub struct StoreState {
     limits: StoreLimits,
     /// Set when the guest asked for more memory than the cap allows.
     pub(crate) memory_denied: bool,
-    /// When the current guest call began, for its wall-clock deadline.
+    /// When the current guest call began, for its wall-clock deadline
+    /// (moved forward by time spent in granted network calls).
     pub(crate) call_started: std::time::Instant,
 }
 
@@ -55,6 +59,13 @@ impl StoreState {
             memory_denied: false,
             call_started: std::time::Instant::now(),
         }
+    }
+}
+
+impl StoreState {
+    /// The plugin use this instance serves.
+    pub(crate) fn env(&self) -> &Arc<PluginEnv> {
+        &self.env
     }
 }
 

@@ -148,3 +148,103 @@ fn plugin_check_passes_good_plugins_and_explains_bad_ones() {
     assert!(!ok);
     assert!(stderr.contains("JSON object"), "{stderr}");
 }
+
+/// `cargo ARGS` in `dir`, with a target folder shared by the scaffold tests.
+fn cargo(dir: &std::path::Path, args: &[&str]) {
+    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("scaffold-target");
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cargo {args:?} in {} failed:\n{}\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn plugin_new_scaffolds_projects_that_build_test_and_pass_check() {
+    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("scaffold-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    for (kind, config, needle) in [
+        ("filter", r#"{"system":"Be brief."}"#, "kind:     filter"),
+        ("provider", "{}", "kind:     provider"),
+    ] {
+        let name = format!("my-{kind}");
+        let dir = root.join(&name);
+        let out = wasmgate()
+            .args([
+                "plugin", "new", &name, "--kind", kind, "--lang", "rust", "--dir",
+            ])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains("wasmgate-sdk = { path ="),
+            "a checkout build depends on its own sdk/: {manifest}"
+        );
+        for file in ["README.md", "rust-toolchain.toml", "src/lib.rs"] {
+            assert!(dir.join(file).is_file(), "{file} missing");
+        }
+        assert!(
+            std::fs::read_to_string(dir.join("rust-toolchain.toml"))
+                .unwrap()
+                .contains("wasm32-wasip2")
+        );
+
+        cargo(&dir, &["test", "--quiet"]);
+        cargo(
+            &dir,
+            &["build", "--quiet", "--release", "--target", "wasm32-wasip2"],
+        );
+        let component = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("scaffold-target/wasm32-wasip2/release")
+            .join(format!("my_{kind}.wasm"));
+        let checked = root.join(format!("{name}.wasm"));
+        std::fs::copy(&component, &checked).unwrap();
+        let (ok, stdout, stderr) = plugin_check(&checked, config);
+        assert!(ok, "{stdout}\n{stderr}");
+        assert!(
+            stdout.contains(needle) && stdout.contains("check:    ok"),
+            "{stdout}"
+        );
+    }
+
+    // A second `plugin new` into a non-empty folder refuses; other languages
+    // explain themselves.
+    let out = wasmgate()
+        .args(["plugin", "new", "my-filter", "--kind", "filter", "--dir"])
+        .arg(root.join("my-filter"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
+    let out = wasmgate()
+        .args(["plugin", "new", "p", "--kind", "filter", "--lang", "python"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not supported yet"));
+    let out = wasmgate()
+        .args(["plugin", "new", "Bad_Name", "--kind", "filter"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let _ = std::fs::remove_dir_all(&root);
+}

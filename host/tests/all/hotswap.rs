@@ -55,7 +55,7 @@ fn install(dir: &Path, name: &str, bytes: &[u8], atomic: bool) {
 }
 
 /// A test config with `plugins.dir = dir`, then `tail`.
-fn with_dir(dir: &Path, tail: &str) -> wasmgate::config::Config {
+pub fn with_dir(dir: &Path, tail: &str) -> wasmgate::config::Config {
     let text = config_text("").replace(
         "[plugins]\n",
         &format!("[plugins]\ndir = {:?}\n", dir.display().to_string()),
@@ -240,7 +240,7 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 /// A fresh empty folder under the test's target tmp dir.
-fn tempdir(name: &str) -> std::path::PathBuf {
+pub fn tempdir(name: &str) -> std::path::PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "{name}-{}-{}",
         std::process::id(),
@@ -319,6 +319,18 @@ async fn admin_plugins_shows_sources_states_and_call_stats() {
     assert_eq!(versioned["stats"]["traps"], 0);
     let openai = entry(&body, "openai");
     assert_eq!(openai["source"], "bundled");
+    // Bundled plugins carry their metadata in custom sections.
+    assert_eq!(openai["version"], "0.1.0");
+    assert_eq!(openai["licenses"], "Apache-2.0");
+    assert!(
+        openai["description"]
+            .as_str()
+            .unwrap()
+            .contains("Chat Completions")
+    );
+    assert_eq!(openai["capabilities"], serde_json::json!([]));
+    // A file without metadata says so.
+    assert_eq!(versioned["version"], Value::Null);
     assert_eq!(openai["kind"], "provider");
     assert!(openai["stats"]["calls"].as_u64().unwrap() >= 6);
 

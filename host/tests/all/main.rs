@@ -5,10 +5,12 @@
 
 mod anthropic;
 mod auth;
+mod capabilities;
 mod chat;
 mod cli;
 mod common;
 mod example_python_filter;
+mod example_sdk_filter;
 mod filters;
 mod gemini;
 mod hotswap;

@@ -44,7 +44,13 @@ async fn assert_still_serving(gw: &TestGateway) {
 }
 
 async fn expect_plugin_failure(mode: &str, hook: &str, needle: &str) {
-    let gw = gateway_with(mode, hook).await;
+    let mut config = misbehave_config(mode, hook, "fail");
+    if mode == "bomb" {
+        // Touching 64 MiB can outlast the 100 ms deadline on a loaded
+        // machine; this test is about the memory cap.
+        config.runtime.call_deadline_ms = 2000;
+    }
+    let gw = start_config(config).await;
     let started = Instant::now();
     let (status, resp) = post(&gw.url, &chat_body("echo", false)).await;
     assert_eq!(status, 502, "{mode}/{hook}: {resp}");

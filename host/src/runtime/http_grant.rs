@@ -1,0 +1,100 @@
+//! The `http` capability: outbound HTTP for plugins that declare a host and
+//! are granted it in config. Everything else gets a typed denial.
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+use super::bindings::http;
+use super::bindings::types::{HttpRequest, HttpResponse};
+use super::state::StoreState;
+use crate::canonical::validate_http_request;
+
+/// Largest response body a plugin may receive.
+const MAX_BODY: usize = 1024 * 1024;
+/// Whole-request timeout.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The capability a plugin declares for outbound HTTP to `host`.
+pub fn capability(host: &str) -> String {
+    format!("http:{host}")
+}
+
+thread_local! {
+    /// One client per worker thread (each runs its own runtime).
+    static CLIENT: RefCell<Option<reqwest::Client>> = const { RefCell::new(None) };
+}
+
+fn client() -> Result<reqwest::Client, String> {
+    CLIENT.with(|cell| {
+        if let Some(client) = cell.borrow().as_ref() {
+            return Ok(client.clone());
+        }
+        let client = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        *cell.borrow_mut() = Some(client.clone());
+        Ok(client)
+    })
+}
+
+impl http::Host for StoreState {
+    async fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, http::HttpError> {
+        let env = self.env().clone();
+        validate_http_request(&req).map_err(http::HttpError::Failed)?;
+        let host = reqwest::Url::parse(&req.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default();
+        if !env.http_hosts.contains(&host) {
+            tracing::warn!(plugin = %env.name, %host, "outbound HTTP denied");
+            return Err(http::HttpError::Denied(format!(
+                "plugin `{}` may not reach `{host}`: outbound HTTP needs the plugin to declare `{}` and the config to grant it (granted: [{}])",
+                env.name,
+                capability(&host),
+                env.http_hosts.join(", ")
+            )));
+        }
+        // Network time is not the plugin's compute time.
+        let waited = Instant::now();
+        let result = send(req).await;
+        self.call_started += waited.elapsed();
+        result.map_err(http::HttpError::Failed)
+    }
+}
+
+async fn send(req: HttpRequest) -> Result<HttpResponse, String> {
+    let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|e| e.to_string())?;
+    let mut builder = client()?.request(method, &req.url);
+    for (name, value) in &req.headers {
+        builder = builder.header(name, value);
+    }
+    let mut response = builder
+        .body(req.body)
+        .send()
+        .await
+        .map_err(|e| format!("request failed: {e}"))?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("reading the body failed: {e}"))?
+    {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(format!("the response body is over {MAX_BODY} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
