@@ -49,10 +49,11 @@ impl StoreState {
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new()
                 .memory_size(memory_limit_bytes)
-                // Core module instances per plugin: a Rust component has 3,
-                // a componentize-qjs (JavaScript) one 8, since its QuickJS
-                // runtime and libc are linked as separate modules.
-                .instances(16)
+                // A component instantiates its core modules inside the
+                // store: one to a few for Rust guests, 8 for componentize-qjs
+                // (JavaScript), 38 for componentize-py (libc, libpython and
+                // each C extension are modules of their own).
+                .instances(64)
                 .build(),
             memory_denied: false,
             call_started: std::time::Instant::now(),

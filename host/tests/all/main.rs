@@ -11,6 +11,7 @@ mod cli;
 mod common;
 mod example_js_filter;
 mod example_ollama_provider;
+mod example_python_filter;
 mod example_sdk_filter;
 mod filters;
 mod gemini;
