@@ -10,11 +10,10 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use notify::{RecursiveMode, Watcher};
-use sha2::{Digest, Sha256};
 
 use super::state::{Gateway, Live, build_live};
 use crate::catalog::{Catalog, wasm_files};
-use crate::runtime::{Limits, Plugin, PluginSource, smoke_filter};
+use crate::runtime::{Limits, Plugin, PluginSource, sha256_hex, smoke_filter};
 
 /// Events closer together than this count as one change (editors and `cp`
 /// write, rename and chmod in bursts).
@@ -149,19 +148,13 @@ impl Gateway {
             {
                 tracing::info!(plugin = %plugin.name, path = %path.display(), "plugin file removed; unloaded");
                 catalog.unload(&plugin.name);
-                self.forget_rejection(&plugin.name);
                 report.unloaded.push(plugin.name.clone());
                 changed = true;
             }
         }
-        let gone: Vec<String> = self
-            .rejected()
-            .into_iter()
-            .filter(|(name, _)| !files.iter().any(|(n, _)| n == name))
-            .map(|(name, _)| name)
-            .collect();
-        for name in gone {
-            self.forget_rejection(&name);
+        // A refusal lasts as long as its file.
+        if let Ok(mut rejected) = self.rejected.lock() {
+            rejected.retain(|name, _| files.iter().any(|(n, _)| n == name));
         }
 
         for (name, path) in files {
@@ -169,14 +162,14 @@ impl Gateway {
                 // Mid-write or gone again; the next event rescans.
                 continue;
             };
-            let sha256 = hex::encode(Sha256::digest(&bytes));
+            let sha256 = sha256_hex(&bytes);
             let running = catalog.get(&name).is_some_and(|p| {
                 p.sha256 == sha256 && p.source == PluginSource::File(path.clone())
             });
             let refused = self
-                .rejected()
-                .get(&name)
-                .is_some_and(|r| r.sha256 == sha256);
+                .rejected
+                .lock()
+                .is_ok_and(|rejected| rejected.get(&name).is_some_and(|r| r.sha256 == sha256));
             if running || refused {
                 continue;
             }

@@ -5,7 +5,6 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -78,7 +77,7 @@ fn artifact_name(engine: &Engine, bytes: &[u8]) -> String {
     engine.precompile_compatibility_hash().hash(&mut hasher);
     format!(
         "{}-{:016x}.cwasm",
-        hex::encode(Sha256::digest(bytes)),
+        super::plugin::sha256_hex(bytes),
         hasher.finish()
     )
 }

@@ -32,7 +32,7 @@ pub use error::PluginError;
 pub use filter::{FilterInstance, RequestAction};
 pub use http_grant::capability as http_capability;
 pub use metadata::{CAPABILITIES_SECTION, PluginMetadata};
-pub use plugin::{CONTRACT, Plugin, PluginKind, PluginSource};
+pub use plugin::{CONTRACT, Plugin, PluginKind, PluginSource, sha256_hex};
 pub use provider::{Outbound, ProviderInstance};
 pub use state::PluginEnv;
 pub use stats::{CallEnd, CallStats, StatsSnapshot};

@@ -12,6 +12,12 @@ use super::metadata::PluginMetadata;
 use super::state::StoreState;
 use super::stats::CallStats;
 
+/// SHA-256 of a plugin's bytes, hex: its identity in the compile cache,
+/// in status output and in the hot loader.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// The contract version this host implements.
 pub const CONTRACT: &str = "0.1.0";
 
@@ -100,7 +106,7 @@ pub(crate) fn link(
         name: name.to_string(),
         kind,
         source,
-        sha256: hex::encode(Sha256::digest(bytes)),
+        sha256: sha256_hex(bytes),
         metadata: PluginMetadata::read(bytes),
         stats: Arc::default(),
         pre,

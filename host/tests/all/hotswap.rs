@@ -235,8 +235,7 @@ async fn deleting_a_file_brings_back_the_bundled_plugin() {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
+    wasmgate::runtime::sha256_hex(bytes)
 }
 
 /// A fresh empty folder under the test's target tmp dir.
