@@ -9,6 +9,7 @@ mod capabilities;
 mod chat;
 mod cli;
 mod common;
+mod example_c_filter;
 mod example_js_filter;
 mod example_ollama_provider;
 mod example_python_filter;
