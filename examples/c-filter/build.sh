@@ -115,7 +115,11 @@ else
   say "no host C compiler ($native): skipping the native tests"
 fi
 
-"$tools/bin/wit-bindgen" c wit --world filter-plugin --out-dir "$work/gen" >/dev/null
+# It names each file it writes on stderr; shown only when it fails.
+if ! "$tools/bin/wit-bindgen" c wit --world filter-plugin --out-dir "$work/gen" >"$work/bindgen.log" 2>&1; then
+  cat "$work/bindgen.log" >&2
+  exit 1
+fi
 # -mexec-model=reactor: a library with exports (and `_initialize`), no main.
 # The generated *_component_type.o carries the world for `component new`.
 clang --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor \
@@ -127,7 +131,7 @@ clang --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor \
 "$tools/bin/wasm-tools" component new "$work/core.wasm" \
   --adapt "wasi_snapshot_preview1=$adapter" -o "$work/component.wasm"
 "$tools/bin/wasm-tools" metadata add "$work/component.wasm" \
-  --version "$VERSION" \
+  --name c-filter --version "$VERSION" \
   --description "Example filter written in C: caps max_tokens, limits prompt bytes, adds a footer." \
   --authors "wasmgate contributors" \
   --licenses Apache-2.0 \

@@ -104,6 +104,10 @@ int main(void) {
   bad("{} x", "expected the end of the text");
   bad("{", "found the end of the text");
   bad("{\"max_tokens\": 5, \"footer\": \"ok\", \"x\": 1}", "unknown key `x`");
+  /* A long unknown key is quoted in part, cut at a character boundary:
+   * 59 ASCII bytes, then a 2-byte character across the 60-byte cut. */
+  bad("{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\u00e9zzz\": 1}",
+      "unknown key `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` (known keys");
 
   if (failures != 0) {
     fprintf(stderr, "c-filter config tests: %d failed\n", failures);

@@ -263,7 +263,10 @@ fn c_filter_passes_plugin_check_and_refuses_a_bad_config() {
             "unknown key `footr` (known keys: max_tokens, max_prompt_bytes, footer)",
         ),
         (r#"{"footer": 3}"#, "`footer` must be a string, not a number"),
-        (r#"["footer"]"#, "must be a JSON object, not an array"),
+        (
+            r#"{"max_prompt_bytes": 1.5}"#,
+            "`max_prompt_bytes` must be a whole number from 1 to 1099511627776, not 1.5",
+        ),
     ] {
         let (ok, _, stderr) = check(config);
         assert!(!ok, "{config} passed");
