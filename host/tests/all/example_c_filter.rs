@@ -20,7 +20,8 @@ const ANSWER: &str = "Hello from fake openai-chat upstream.";
 
 /// The filter's config, as TOML (gateway config) and as JSON (plugin check).
 /// The footer's check mark comes as a JSON `\u` escape in the check.
-const CONFIG_TOML: &str = r#"{ max_tokens = 64, max_prompt_bytes = 200, footer = "\n-- checked by c-filter ✓" }"#;
+const CONFIG_TOML: &str =
+    r#"{ max_tokens = 64, max_prompt_bytes = 200, footer = "\n-- checked by c-filter ✓" }"#;
 const CONFIG_JSON: &str =
     r#"{"max_tokens": 64, "max_prompt_bytes": 200, "footer": "\n-- checked by c-filter \u2713"}"#;
 
@@ -167,10 +168,7 @@ async fn c_filter_caps_max_tokens_limits_prompts_and_adds_the_footer() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["message"], message, "{body}");
     let resp = client()
-        .post(format!(
-            "{}/v1beta/models/gpt-fake:generateContent",
-            gw.url
-        ))
+        .post(format!("{}/v1beta/models/gpt-fake:generateContent", gw.url))
         .json(&json!({"contents": [{"role": "user", "parts": [{"text": long}]}]}))
         .send()
         .await
@@ -262,7 +260,10 @@ fn c_filter_passes_plugin_check_and_refuses_a_bad_config() {
             r#"{"footr": "x"}"#,
             "unknown key `footr` (known keys: max_tokens, max_prompt_bytes, footer)",
         ),
-        (r#"{"footer": 3}"#, "`footer` must be a string, not a number"),
+        (
+            r#"{"footer": 3}"#,
+            "`footer` must be a string, not a number",
+        ),
         (
             r#"{"max_prompt_bytes": 1.5}"#,
             "`max_prompt_bytes` must be a whole number from 1 to 1099511627776, not 1.5",

@@ -14,7 +14,10 @@ fn main() -> ExitCode {
     match std::fs::write(&path, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("c-filter-adapter: cannot write {}: {e}", path.to_string_lossy());
+            eprintln!(
+                "c-filter-adapter: cannot write {}: {e}",
+                path.to_string_lossy()
+            );
             ExitCode::FAILURE
         }
     }
