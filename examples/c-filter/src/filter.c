@@ -276,7 +276,7 @@ bool exports_wasmgate_plugin_filter_on_response(
 
 /* One per streamed answer. */
 struct exports_wasmgate_plugin_filter_stream_filter_t {
-  /* A text delta went by: the answer gets the footer. */
+  /* A non-empty text delta went by: the answer gets the footer. */
   bool text_seen;
   /* The footer went out, or the stream failed: nothing more to add. */
   bool footer_done;
@@ -326,7 +326,10 @@ bool exports_wasmgate_plugin_filter_method_stream_filter_on_events(
     event *e = &events->ptr[i];
     switch (e->tag) {
       case WASMGATE_PLUGIN_TYPES_STREAM_EVENT_TEXT_DELTA:
-        self->text_seen = true;
+        /* An empty delta (some upstreams open with one) is not text. */
+        if (e->val.text_delta.len > 0) {
+          self->text_seen = true;
+        }
         break;
       case WASMGATE_PLUGIN_TYPES_STREAM_EVENT_USAGE:
       case WASMGATE_PLUGIN_TYPES_STREAM_EVENT_FINISH:
