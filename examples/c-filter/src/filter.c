@@ -377,3 +377,12 @@ bool exports_wasmgate_plugin_filter_method_stream_filter_finish(
   }
   return true;
 }
+
+#ifdef C_FILTER_NATIVE_TEST
+/* For tests/test_filter.c: forget the config read so far. */
+void c_filter_test_reset(void);
+void c_filter_test_reset(void) {
+  c_filter_config_free(&settings);
+  settings_loaded = false;
+}
+#endif
