@@ -107,6 +107,11 @@ static error_t_ make_error_text(wasmgate_plugin_types_error_kind_t kind, uint16_
   e.retryable = false;
   e.message.ptr = (uint8_t *)message;
   e.message.len = len;
+  if (len == 0) {
+    /* Post-return frees only non-empty strings. */
+    free(message);
+    e.message.ptr = NULL;
+  }
   return e;
 }
 
@@ -123,10 +128,10 @@ static bool load_settings(char **error) {
   if (settings_loaded) {
     return true;
   }
-  filter_plugin_string_t text;
-  wasmgate_plugin_config_get(&text);
-  bool ok = c_filter_config_parse((const char *)text.ptr, text.len, &settings, error);
-  string_free(&text);
+  filter_plugin_string_t json;
+  wasmgate_plugin_config_get(&json);
+  bool ok = c_filter_config_parse((const char *)json.ptr, json.len, &settings, error);
+  string_free(&json);
   settings_loaded = ok;
   return ok;
 }
