@@ -20,8 +20,8 @@ const EXAMPLE_LICENSE: &str = "\"license\": \"MIT OR Apache-2.0\"";
 
 /// The componentize-qjs version [`EXAMPLE_LOCK`] pins.
 fn componentize_qjs_version() -> anyhow::Result<String> {
-    let lock: serde_json::Value = serde_json::from_str(EXAMPLE_LOCK)
-        .context("the embedded package-lock.json is not JSON")?;
+    let lock: serde_json::Value =
+        serde_json::from_str(EXAMPLE_LOCK).context("the embedded package-lock.json is not JSON")?;
     lock["packages"]["node_modules/componentize-qjs"]["version"]
         .as_str()
         .map(str::to_string)
@@ -59,11 +59,20 @@ pub fn project(plugin: Plugin<'_>) -> anyhow::Result<Project> {
         ProjectFile::new("src/logic.js", fill(logic)),
         ProjectFile::new("src/plugin.js", fill(glue)),
         ProjectFile::new("test/logic.test.js", fill(test)),
-        ProjectFile::new("package.json", fill(include_str!("../scaffold/js/package.json.in"))),
+        ProjectFile::new(
+            "package.json",
+            fill(include_str!("../scaffold/js/package.json.in")),
+        ),
         ProjectFile::new("package-lock.json", lock_for(plugin.name)),
         ProjectFile::script("build.sh", fill(include_str!("../scaffold/js/build.sh.in"))),
-        ProjectFile::new("README.md", fill(include_str!("../scaffold/js/README.md.in"))),
-        ProjectFile::new(".gitignore", fill(include_str!("../scaffold/js/gitignore.in"))),
+        ProjectFile::new(
+            "README.md",
+            fill(include_str!("../scaffold/js/README.md.in")),
+        ),
+        ProjectFile::new(
+            ".gitignore",
+            fill(include_str!("../scaffold/js/gitignore.in")),
+        ),
     ]);
     Ok(Project {
         files,
@@ -109,7 +118,10 @@ mod tests {
         assert_eq!(root["version"], package["version"]);
         assert_eq!(root["dependencies"], package["dependencies"]);
         let version = componentize_qjs_version()?;
-        assert_eq!(package["dependencies"]["componentize-qjs"], version.as_str());
+        assert_eq!(
+            package["dependencies"]["componentize-qjs"],
+            version.as_str()
+        );
         assert_eq!(
             lock["packages"]["node_modules/componentize-qjs"]["version"],
             version.as_str()

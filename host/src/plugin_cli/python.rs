@@ -27,7 +27,8 @@ pub fn project(plugin: Plugin<'_>) -> Project {
             include_str!("../scaffold/python/provider_test.py.in"),
         ),
     };
-    let fill = |template: &str| plugin.fill(template, &[("componentize_py", COMPONENTIZE_PY_VERSION)]);
+    let fill =
+        |template: &str| plugin.fill(template, &[("componentize_py", COMPONENTIZE_PY_VERSION)]);
     let mut files = wit_files();
     files.extend([
         ProjectFile::new("src/logic.py", fill(logic)),
@@ -37,9 +38,18 @@ pub fn project(plugin: Plugin<'_>) -> Project {
         ProjectFile::new(format!("src/{}.py", plugin.kind_name()), fill(resource)),
         ProjectFile::new("tests/__init__.py", ""),
         ProjectFile::new("tests/test_logic.py", fill(test)),
-        ProjectFile::script("build.sh", fill(include_str!("../scaffold/python/build.sh.in"))),
-        ProjectFile::new("README.md", fill(include_str!("../scaffold/python/README.md.in"))),
-        ProjectFile::new(".gitignore", fill(include_str!("../scaffold/python/gitignore.in"))),
+        ProjectFile::script(
+            "build.sh",
+            fill(include_str!("../scaffold/python/build.sh.in")),
+        ),
+        ProjectFile::new(
+            "README.md",
+            fill(include_str!("../scaffold/python/README.md.in")),
+        ),
+        ProjectFile::new(
+            ".gitignore",
+            fill(include_str!("../scaffold/python/gitignore.in")),
+        ),
     ]);
     Project {
         files,
@@ -68,7 +78,9 @@ mod tests {
             .join("../examples/python-filter/build.sh");
         let text = std::fs::read_to_string(script)?;
         assert!(
-            text.contains(&format!("COMPONENTIZE_PY_VERSION={COMPONENTIZE_PY_VERSION}\n")),
+            text.contains(&format!(
+                "COMPONENTIZE_PY_VERSION={COMPONENTIZE_PY_VERSION}\n"
+            )),
             "examples/python-filter/build.sh pins another componentize-py"
         );
         Ok(())

@@ -35,7 +35,10 @@ pub fn project(plugin: Plugin<'_>) -> Project {
     let fill = |template: &str| plugin.fill(template, &extra);
     Project {
         files: vec![
-            ProjectFile::new("Cargo.toml", fill(include_str!("../scaffold/Cargo.toml.in"))),
+            ProjectFile::new(
+                "Cargo.toml",
+                fill(include_str!("../scaffold/Cargo.toml.in")),
+            ),
             ProjectFile::new(
                 "rust-toolchain.toml",
                 fill(include_str!("../scaffold/rust-toolchain.toml.in")),

@@ -12,7 +12,10 @@ use super::NewKind;
 /// copy in `wit/` and stands alone.
 pub const WIT_FILES: [(&str, &str); 3] = [
     ("wit/host.wit", include_str!("../../../wit/host.wit")),
-    ("wit/provider.wit", include_str!("../../../wit/provider.wit")),
+    (
+        "wit/provider.wit",
+        include_str!("../../../wit/provider.wit"),
+    ),
     ("wit/types.wit", include_str!("../../../wit/types.wit")),
 ];
 

@@ -229,14 +229,25 @@ fn plugin_new_scaffolds_projects_that_build_test_and_pass_check() {
     // projects).
     for lang in ["rust", "python", "js"] {
         let out = wasmgate()
-            .args(["plugin", "new", "my-filter", "--kind", "filter", "--lang", lang, "--dir"])
+            .args([
+                "plugin",
+                "new",
+                "my-filter",
+                "--kind",
+                "filter",
+                "--lang",
+                lang,
+                "--dir",
+            ])
             .arg(root.join("my-filter"))
             .output()
             .unwrap();
         assert!(!out.status.success());
         assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
         let out = wasmgate()
-            .args(["plugin", "new", "Bad_Name", "--kind", "filter", "--lang", lang])
+            .args([
+                "plugin", "new", "Bad_Name", "--kind", "filter", "--lang", lang,
+            ])
             .current_dir(&root)
             .output()
             .unwrap();

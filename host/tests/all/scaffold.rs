@@ -104,7 +104,16 @@ fn scaffold(lang: Lang, kind: &str) -> (String, PathBuf) {
         .join(&name);
     let _ = std::fs::remove_dir_all(&dir);
     let (stdout, _) = run(wasmgate()
-        .args(["plugin", "new", &name, "--kind", kind, "--lang", lang.arg(), "--dir"])
+        .args([
+            "plugin",
+            "new",
+            &name,
+            "--kind",
+            kind,
+            "--lang",
+            lang.arg(),
+            "--dir",
+        ])
         .arg(&dir));
     assert!(stdout.contains("./build.sh"), "{stdout}");
     for file in ["README.md", ".gitignore", "build.sh"] {
@@ -132,7 +141,16 @@ fn scaffold(lang: Lang, kind: &str) -> (String, PathBuf) {
     }
     // A second `plugin new` into the same folder refuses.
     let again = wasmgate()
-        .args(["plugin", "new", &name, "--kind", kind, "--lang", lang.arg(), "--dir"])
+        .args([
+            "plugin",
+            "new",
+            &name,
+            "--kind",
+            kind,
+            "--lang",
+            lang.arg(),
+            "--dir",
+        ])
         .arg(&dir)
         .output()
         .unwrap();
@@ -152,7 +170,9 @@ fn unit_tests(lang: Lang, dir: &Path) {
     let all = format!("{stdout}{stderr}");
     let ran = match lang {
         Lang::Python => all.contains("OK") && !all.contains("Ran 0 tests"),
-        Lang::Js => all.contains("# pass ") && all.contains("# fail 0") && !all.contains("# pass 0"),
+        Lang::Js => {
+            all.contains("# pass ") && all.contains("# fail 0") && !all.contains("# pass 0")
+        }
     };
     assert!(ran, "no unit test ran:\n{all}");
 }
@@ -207,7 +227,10 @@ async fn gateway(name: &str, wasm: &Path, tail: &str) -> TestGateway {
     let text = format!(
         "[plugins]\ndir = {dir:?}\ncache_dir = {cache:?}\n[runtime]\nmax_instances = 200\n{tail}",
         dir = dir.display().to_string(),
-        cache = cache_home().join("wasmgate/components").display().to_string(),
+        cache = cache_home()
+            .join("wasmgate/components")
+            .display()
+            .to_string(),
     );
     start_config(wasmgate::config::Config::parse(&text).expect("config")).await
 }
@@ -218,7 +241,11 @@ async fn filter_case(lang: Lang) {
     let (name, dir) = scaffold(lang, "filter");
     unit_tests(lang, &dir);
     let wasm = build(lang, &name, &dir);
-    check(&wasm, r#"{"system":"Be brief.","max_prompt_chars":20}"#, "filter");
+    check(
+        &wasm,
+        r#"{"system":"Be brief.","max_prompt_chars":20}"#,
+        "filter",
+    );
     let refused = wasmgate()
         .args(["plugin", "check"])
         .arg(&wasm)
@@ -266,7 +293,10 @@ async fn filter_case(lang: Lang) {
 
     // An over-long prompt: a 400 in OpenAI's and Anthropic's error shapes,
     // nothing sent upstream.
-    let calls = upstream.state.calls.load(std::sync::atomic::Ordering::SeqCst);
+    let calls = upstream
+        .state
+        .calls
+        .load(std::sync::atomic::Ordering::SeqCst);
     let long = "a prompt of thirty characters";
     for stream in [false, true] {
         let mut body = chat_body("gpt-fake", stream);
@@ -292,7 +322,10 @@ async fn filter_case(lang: Lang) {
     assert_eq!(body["type"], "error", "{body}");
     assert_eq!(body["error"]["type"], "invalid_request_error", "{body}");
     assert_eq!(
-        upstream.state.calls.load(std::sync::atomic::Ordering::SeqCst),
+        upstream
+            .state
+            .calls
+            .load(std::sync::atomic::Ordering::SeqCst),
         calls,
         "a rejected prompt reached the upstream"
     );
