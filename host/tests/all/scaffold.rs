@@ -347,8 +347,11 @@ async fn js_filter_scaffold_builds_tests_checks_and_filters() {
 /// answer or newline-delimited JSON pieces; the model `slow-down` gets a 429.
 struct Generate {
     url: String,
-    seen: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
+    seen: Seen,
 }
+
+/// Every request the generate mock received: headers and JSON body.
+type Seen = Arc<Mutex<Vec<(HeaderMap, Value)>>>;
 
 impl Generate {
     async fn start() -> Generate {
@@ -377,11 +380,7 @@ impl Generate {
     }
 }
 
-async fn generate(
-    State(seen): State<Arc<Mutex<Vec<(HeaderMap, Value)>>>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn generate(State(seen): State<Seen>, headers: HeaderMap, body: Bytes) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     seen.lock().unwrap().push((headers, body.clone()));
     if body["model"] == "slow-down" {
