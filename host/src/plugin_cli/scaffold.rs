@@ -117,7 +117,8 @@ impl Plugin<'_> {
             }
             NewKind::Provider => {
                 "It speaks a small JSON API; change the translations in the logic\n\
-                 module to your upstream's wire format (the host does all network I/O):\n\n\
+                 module (`src/logic.*`) to your upstream's wire format (the host does\n\
+                 all network I/O):\n\n\
                  - request: `POST {base_url}/generate` with\n  \
                  `{\"model\", \"messages\": [{\"role\", \"content\"}], \"stream\"}` and\n  \
                  `authorization: Bearer KEY`;\n\
