@@ -89,7 +89,7 @@ enum PluginCommand {
     /// (componentize-py in `.venv`, componentize-qjs with `npm ci`) and
     /// writes `NAME.wasm`.
     New {
-        /// The plugin's name (lowercase letters, digits and `-`): the crate
+        /// The plugin's name (lowercase letters, digits and `-`): the package
         /// name, and `NAME.wasm` in the plugins folder.
         name: String,
         /// What to write.
