@@ -329,6 +329,10 @@ async fn filter_case(lang: Lang) {
         calls,
         "a rejected prompt reached the upstream"
     );
+    drop(gw);
+    let _ = std::fs::remove_dir_all(&dir);
+    // The run's folder goes with its last project.
+    let _ = std::fs::remove_dir(dir.parent().unwrap());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -483,6 +487,10 @@ async fn provider_case(lang: Lang) {
             .contains("slow down"),
         "{body}"
     );
+    drop(gw);
+    let _ = std::fs::remove_dir_all(&dir);
+    // The run's folder goes with its last project.
+    let _ = std::fs::remove_dir(dir.parent().unwrap());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
