@@ -31,6 +31,7 @@ const EXAMPLES: &str = "Examples:
   wasmgate config init                    # write a commented wasmgate.toml
   wasmgate serve --config wasmgate.toml
   wasmgate plugin new my-filter --kind filter   # scaffold a plugin (Rust, wasmgate-sdk)
+  wasmgate plugin new my-filter --kind filter --lang python   # or --lang js
   curl localhost:8788/v1/chat/completions -d '{\"model\":\"echo\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'
 
 Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=wasmgate=debug) for more.";
@@ -78,18 +79,24 @@ enum PluginCommand {
         #[arg(long, default_value = "{}")]
         config: String,
     },
-    /// Scaffold a plugin project that builds as generated: a crate using
-    /// `wasmgate-sdk` with a working hook, a native unit test, a README (build,
-    /// check, drop in), `rust-toolchain.toml` with `wasm32-wasip2` and a
-    /// release profile for small components.
+    /// Scaffold a plugin project that builds as generated, with a working
+    /// template of its kind, a unit test and a README (build, test, check,
+    /// drop in). Rust: a crate on `wasmgate-sdk` with `rust-toolchain.toml`
+    /// (`wasm32-wasip2`) and a release profile for small components. Python
+    /// and JS: the WIT contract in `wit/`, the logic in a plain module
+    /// (`python3 -m unittest` / `node --test`) behind a thin glue module, and
+    /// a `build.sh` that installs its pinned toolchain in the project
+    /// (componentize-py in `.venv`, componentize-qjs with `npm ci`) and
+    /// writes `NAME.wasm`.
     New {
-        /// The plugin's name (lowercase letters, digits and `-`): the crate
+        /// The plugin's name (lowercase letters, digits and `-`): the package
         /// name, and `NAME.wasm` in the plugins folder.
         name: String,
         /// What to write.
         #[arg(long, value_enum)]
         kind: plugin_cli::NewKind,
-        /// The language (only `rust` is scaffolded so far).
+        /// The language: `rust`, `python` (componentize-py) or `js`
+        /// (componentize-qjs).
         #[arg(long, value_enum, default_value = "rust")]
         lang: plugin_cli::NewLang,
         /// Where to create it (default `./NAME`); must be missing or empty.

@@ -1,4 +1,10 @@
-//! `wasmgate plugin list` and `wasmgate plugin check`.
+//! `wasmgate plugin list`, `wasmgate plugin check` and `wasmgate plugin new`
+//! (each language's project in its own module).
+
+mod js;
+mod python;
+mod rust;
+mod scaffold;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -124,32 +130,19 @@ pub enum NewKind {
     Filter,
 }
 
-/// The language of a scaffolded plugin.
+/// The language of a scaffolded plugin. Every project builds as generated
+/// and has a README, a unit test and a working template of its kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum NewLang {
-    /// Rust with `wasmgate-sdk`.
+    /// Rust with `wasmgate-sdk`: `cargo test`, `cargo build --target wasm32-wasip2`.
     Rust,
-    /// Python (componentize-py): not scaffolded yet.
+    /// Python with componentize-py (pinned; `build.sh` installs it into a
+    /// project venv): logic in plain Python tested with `python3 -m unittest`.
     Python,
-    /// JavaScript (jco componentize): not scaffolded yet.
+    /// JavaScript with componentize-qjs (pinned by `package-lock.json`;
+    /// `build.sh` runs `npm ci`): logic in a plain ES module tested with
+    /// `node --test`.
     Js,
-}
-
-/// The SDK folder of the checkout this binary was built from.
-const SDK_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk");
-
-/// The version of `wasmgate-sdk` used when the checkout is not around.
-const SDK_VERSION: &str = "0.1";
-
-/// The `wasmgate-sdk` dependency line: a path dependency on the checkout's
-/// `sdk/` when it exists (the binary was built from a checkout still on this
-/// machine), else a registry version.
-fn sdk_dependency() -> String {
-    let dir = Path::new(SDK_DIR);
-    match dir.join("Cargo.toml").is_file().then(|| dir.canonicalize()) {
-        Some(Ok(dir)) => format!("{{ path = {:?} }}", dir.display().to_string()),
-        _ => format!("{SDK_VERSION:?}"),
-    }
 }
 
 /// True for a plugin name the gateway and cargo both accept: lowercase ASCII
@@ -164,21 +157,10 @@ fn valid_name(name: &str) -> bool {
 
 /// Scaffold a plugin project named `name` in `dir` (default `./NAME`).
 pub fn new(name: &str, kind: NewKind, lang: NewLang, dir: Option<&Path>) -> anyhow::Result<()> {
-    if lang != NewLang::Rust {
-        bail!(
-            "`plugin new --lang {}` is not supported yet: see examples/ and docs/plugins.md \
-             (\"Building in each language\") for how to build a component in that language, \
-             or use --lang rust",
-            match lang {
-                NewLang::Python => "python",
-                _ => "js",
-            }
-        );
-    }
     if !valid_name(name) {
         bail!(
             "`{name}` is not a usable plugin name: use lowercase letters, digits and `-`, \
-             starting with a letter (it becomes the crate name and NAME.wasm)"
+             starting with a letter (it becomes the package name and NAME.wasm)"
         );
     }
     let dir = dir.map_or_else(|| Path::new(name).to_path_buf(), Path::to_path_buf);
@@ -190,64 +172,22 @@ pub fn new(name: &str, kind: NewKind, lang: NewLang, dir: Option<&Path>) -> anyh
     {
         bail!("{} already exists and is not empty", dir.display());
     }
-    let (kind_name, description, source, config, usage) = match kind {
-        NewKind::Filter => (
-            "filter",
-            "Adds a system message and rejects over-long prompts.",
-            include_str!("scaffold/filter.rs.in"),
-            r#"{"system":"Be brief.","max_prompt_chars":20000}"#,
-            format!(
-                "[[filters]]\nplugin = \"{name}\"\nconfig = {{ system = \"Be brief.\", max_prompt_chars = 20000 }}"
-            ),
-        ),
-        NewKind::Provider => (
-            "provider",
-            "Adapter for a small JSON generate API.",
-            include_str!("scaffold/provider.rs.in"),
-            "{}",
-            format!(
-                "[[upstreams]]\nname = \"{name}\"\nprovider = \"{name}\"\nbase_url = \"http://127.0.0.1:9000\"\napi_keys = [\"${{{upper}_KEY}}\"]\nmodels = [\"*\"]",
-                upper = name.to_uppercase().replace('-', "_")
-            ),
-        ),
+    let plugin = scaffold::Plugin { name, kind };
+    let (project, lang_name) = match lang {
+        NewLang::Rust => (rust::project(plugin), "Rust"),
+        NewLang::Python => (python::project(plugin), "Python"),
+        NewLang::Js => (js::project(plugin)?, "JavaScript"),
     };
-    let fill = |template: &str| {
-        template
-            .replace("{{name}}", name)
-            .replace("{{crate}}", &name.replace('-', "_"))
-            .replace("{{kind}}", kind_name)
-            .replace("{{description}}", description)
-            .replace("{{config}}", config)
-            .replace("{{usage}}", &usage)
-            .replace("{{sdk}}", &sdk_dependency())
-    };
-    let files = [
-        ("Cargo.toml", fill(include_str!("scaffold/Cargo.toml.in"))),
-        (
-            "rust-toolchain.toml",
-            fill(include_str!("scaffold/rust-toolchain.toml.in")),
-        ),
-        (".gitignore", fill(include_str!("scaffold/gitignore.in"))),
-        ("README.md", fill(include_str!("scaffold/README.md.in"))),
-        ("src/lib.rs", fill(source)),
-    ];
-    std::fs::create_dir_all(dir.join("src"))
-        .with_context(|| format!("cannot create {}", dir.display()))?;
-    for (file, text) in files {
-        let path = dir.join(file);
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    }
+    scaffold::write(&dir, &project)?;
     println!(
-        "created the {kind_name} plugin `{name}` in {}",
+        "created the {lang_name} {} plugin `{name}` in {}",
+        plugin.kind_name(),
         dir.display()
     );
     println!("  cd {}", dir.display());
-    println!("  cargo test                                        # unit tests, natively");
-    println!("  cargo build --release --target wasm32-wasip2      # the component");
-    println!(
-        "  wasmgate plugin check target/wasm32-wasip2/release/{}.wasm",
-        name.replace('-', "_")
-    );
+    for step in &project.next_steps {
+        println!("  {step}");
+    }
     Ok(())
 }
 

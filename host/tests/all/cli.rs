@@ -224,27 +224,35 @@ fn plugin_new_scaffolds_projects_that_build_test_and_pass_check() {
         );
     }
 
-    // A second `plugin new` into a non-empty folder refuses; other languages
-    // explain themselves.
-    let out = wasmgate()
-        .args(["plugin", "new", "my-filter", "--kind", "filter", "--dir"])
-        .arg(root.join("my-filter"))
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
-    let out = wasmgate()
-        .args(["plugin", "new", "p", "--kind", "filter", "--lang", "python"])
-        .current_dir(&root)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not supported yet"));
-    let out = wasmgate()
-        .args(["plugin", "new", "Bad_Name", "--kind", "filter"])
-        .current_dir(&root)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
+    // A second `plugin new` into a non-empty folder refuses, and so does a
+    // bad name, in every language (`scaffold.rs` builds the Python and JS
+    // projects).
+    for lang in ["rust", "python", "js"] {
+        let out = wasmgate()
+            .args([
+                "plugin",
+                "new",
+                "my-filter",
+                "--kind",
+                "filter",
+                "--lang",
+                lang,
+                "--dir",
+            ])
+            .arg(root.join("my-filter"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
+        let out = wasmgate()
+            .args([
+                "plugin", "new", "Bad_Name", "--kind", "filter", "--lang", lang,
+            ])
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not a usable plugin name"));
+    }
     let _ = std::fs::remove_dir_all(&root);
 }

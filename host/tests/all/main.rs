@@ -21,6 +21,7 @@ mod limits;
 mod misbehave;
 mod mock;
 mod responses;
+mod scaffold;
 mod streaming;
 mod transcripts;
 mod workers;
