@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use wasmtime::component::ResourceAny;
 
-use super::bindings::filter::FilterPlugin;
+use super::exports::FilterFuncs;
 use super::instance::Instance;
 use super::plugin::{Plugin, Pre};
 use super::{Limits, PluginEnv, PluginError};
@@ -14,7 +14,7 @@ pub use super::bindings::filter::exports::wasmgate::plugin::filter::RequestActio
 
 /// One filter instance, living as long as one request.
 pub struct FilterInstance {
-    inner: Instance<FilterPlugin>,
+    inner: Instance<FilterFuncs>,
     stream: Option<ResourceAny>,
 }
 
@@ -25,7 +25,7 @@ impl FilterInstance {
         env: Arc<PluginEnv>,
         limits: Limits,
     ) -> Result<Self, PluginError> {
-        let Pre::Filter(pre) = &plugin.pre else {
+        let Pre::Filter(pre, exports) = &plugin.pre else {
             return Err(PluginError::Instantiate {
                 plugin: plugin.name.clone(),
                 detail: "not a filter plugin".into(),
@@ -36,7 +36,10 @@ impl FilterInstance {
             plugin.stats.clone(),
             env,
             limits,
-            async |store| pre.instantiate_async(store).await,
+            async |store| {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                exports.load(store, instance)
+            },
         )
         .await?;
         Ok(Self {
@@ -54,9 +57,7 @@ impl FilterInstance {
     pub async fn init(&mut self) -> Result<Result<(), Error>, PluginError> {
         let result = self
             .inner
-            .call("init", async |b, s| {
-                b.wasmgate_plugin_filter().call_init(s).await
-            })
+            .call("init", async |b, s| b.init(s).await)
             .await?;
         self.inner.checked_error(result)
     }
@@ -69,11 +70,7 @@ impl FilterInstance {
     ) -> Result<RequestAction, PluginError> {
         let action = self
             .inner
-            .call("on-request", async |b, s| {
-                b.wasmgate_plugin_filter()
-                    .call_on_request(s, ctx, req)
-                    .await
-            })
+            .call("on-request", async |b, s| b.on_request(s, ctx, req).await)
             .await?;
         let verdict = match &action {
             RequestAction::Continue(req) => canonical::validate_request(req),
@@ -95,9 +92,7 @@ impl FilterInstance {
         let result = self
             .inner
             .call("on-response", async |b, s| {
-                b.wasmgate_plugin_filter()
-                    .call_on_response(s, ctx, resp)
-                    .await
+                b.on_response(s, ctx, resp).await
             })
             .await?;
         if let Ok(response) = &result
@@ -118,10 +113,7 @@ impl FilterInstance {
         let result = self
             .inner
             .call("stream-filter.on-events", async |b, s| {
-                b.wasmgate_plugin_filter()
-                    .stream_filter()
-                    .call_on_events(s, stream, events)
-                    .await
+                b.stream_on_events(s, stream, events).await
             })
             .await?;
         self.inner.checked_events(result)
@@ -136,10 +128,7 @@ impl FilterInstance {
         let result = self
             .inner
             .call("stream-filter.finish", async |b, s| {
-                b.wasmgate_plugin_filter()
-                    .stream_filter()
-                    .call_finish(s, stream)
-                    .await
+                b.stream_finish(s, stream).await
             })
             .await?;
         self.inner.checked_events(result)
@@ -152,10 +141,7 @@ impl FilterInstance {
         let stream = self
             .inner
             .call("stream-filter.constructor", async |b, s| {
-                b.wasmgate_plugin_filter()
-                    .stream_filter()
-                    .call_constructor(s, ctx)
-                    .await
+                b.stream_new(s, ctx).await
             })
             .await?;
         self.stream = Some(stream);

@@ -7,6 +7,7 @@ mod cache;
 mod check;
 mod engine;
 mod error;
+mod exports;
 mod filter;
 mod http_grant;
 mod instance;

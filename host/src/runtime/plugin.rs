@@ -2,12 +2,12 @@
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
-use wasmtime::component::{Component, Linker, types::ComponentItem};
+use wasmtime::component::{Component, InstancePre, Linker, types::ComponentItem};
 
 use std::sync::Arc;
 
 use super::RuntimeError;
-use super::bindings::{filter::FilterPluginPre, provider::ProviderPluginPre};
+use super::exports::{FilterIndices, ProviderIndices};
 use super::metadata::PluginMetadata;
 use super::state::StoreState;
 use super::stats::CallStats;
@@ -48,9 +48,10 @@ pub enum PluginSource {
     File(std::path::PathBuf),
 }
 
+/// A pre-linked component and where the exports of its world are.
 pub(crate) enum Pre {
-    Provider(ProviderPluginPre<StoreState>),
-    Filter(FilterPluginPre<StoreState>),
+    Provider(InstancePre<StoreState>, Arc<ProviderIndices>),
+    Filter(InstancePre<StoreState>, Arc<FilterIndices>),
 }
 
 /// A plugin ready to instantiate.
@@ -95,12 +96,14 @@ pub(crate) fn link(
         .instantiate_pre(&component)
         .map_err(|e| RuntimeError::Link(format!("{e:#}")))?;
     let pre = match kind {
-        PluginKind::Provider => Pre::Provider(
-            ProviderPluginPre::new(pre).map_err(|e| RuntimeError::NotAPlugin(format!("{e:#}")))?,
-        ),
-        PluginKind::Filter => Pre::Filter(
-            FilterPluginPre::new(pre).map_err(|e| RuntimeError::NotAPlugin(format!("{e:#}")))?,
-        ),
+        PluginKind::Provider => {
+            let exports = ProviderIndices::new(&component).map_err(RuntimeError::NotAPlugin)?;
+            Pre::Provider(pre, Arc::new(exports))
+        }
+        PluginKind::Filter => {
+            let exports = FilterIndices::new(&component).map_err(RuntimeError::NotAPlugin)?;
+            Pre::Filter(pre, Arc::new(exports))
+        }
     };
     Ok(Plugin {
         name: name.to_string(),

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use wasmtime::component::ResourceAny;
 
-use super::bindings::provider::ProviderPlugin;
+use super::exports::ProviderFuncs;
 use super::instance::Instance;
 use super::plugin::{Plugin, Pre};
 use super::{Limits, PluginEnv, PluginError};
@@ -16,7 +16,7 @@ pub use super::bindings::provider::exports::wasmgate::plugin::provider::Outbound
 
 /// One provider instance, living as long as one request.
 pub struct ProviderInstance {
-    inner: Instance<ProviderPlugin>,
+    inner: Instance<ProviderFuncs>,
     decoder: Option<ResourceAny>,
 }
 
@@ -27,7 +27,7 @@ impl ProviderInstance {
         env: Arc<PluginEnv>,
         limits: Limits,
     ) -> Result<Self, PluginError> {
-        let Pre::Provider(pre) = &plugin.pre else {
+        let Pre::Provider(pre, exports) = &plugin.pre else {
             return Err(PluginError::Instantiate {
                 plugin: plugin.name.clone(),
                 detail: "not a provider plugin".into(),
@@ -38,7 +38,10 @@ impl ProviderInstance {
             plugin.stats.clone(),
             env,
             limits,
-            async |store| pre.instantiate_async(store).await,
+            async |store| {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                exports.load(store, instance)
+            },
         )
         .await?;
         Ok(Self {
@@ -54,20 +57,14 @@ impl ProviderInstance {
 
     /// `info()`.
     pub async fn info(&mut self) -> Result<ProviderInfo, PluginError> {
-        self.inner
-            .call("info", async |b, s| {
-                b.wasmgate_plugin_provider().call_info(s).await
-            })
-            .await
+        self.inner.call("info", async |b, s| b.info(s).await).await
     }
 
     /// `init()`: does the plugin accept its config?
     pub async fn init(&mut self) -> Result<Result<(), Error>, PluginError> {
         let result = self
             .inner
-            .call("init", async |b, s| {
-                b.wasmgate_plugin_provider().call_init(s).await
-            })
+            .call("init", async |b, s| b.init(s).await)
             .await?;
         self.inner.checked_error(result)
     }
@@ -81,9 +78,7 @@ impl ProviderInstance {
         let result = self
             .inner
             .call("build-request", async |b, s| {
-                b.wasmgate_plugin_provider()
-                    .call_build_request(s, req, target)
-                    .await
+                b.build_request(s, req, target).await
             })
             .await?;
         if let Ok(Outbound::Send(http)) = &result
@@ -102,9 +97,7 @@ impl ProviderInstance {
         let result = self
             .inner
             .call("parse-response", async |b, s| {
-                b.wasmgate_plugin_provider()
-                    .call_parse_response(s, resp)
-                    .await
+                b.parse_response(s, resp).await
             })
             .await?;
         if let Ok(response) = &result
@@ -124,10 +117,7 @@ impl ProviderInstance {
         let result = self
             .inner
             .call("stream-decoder.feed", async |b, s| {
-                b.wasmgate_plugin_provider()
-                    .stream_decoder()
-                    .call_feed(s, decoder, chunk)
-                    .await
+                b.decoder_feed(s, decoder, chunk).await
             })
             .await?;
         self.inner.checked_events(result)
@@ -139,10 +129,7 @@ impl ProviderInstance {
         let result = self
             .inner
             .call("stream-decoder.finish", async |b, s| {
-                b.wasmgate_plugin_provider()
-                    .stream_decoder()
-                    .call_finish(s, decoder)
-                    .await
+                b.decoder_finish(s, decoder).await
             })
             .await?;
         self.inner.checked_events(result)
@@ -155,10 +142,7 @@ impl ProviderInstance {
         let decoder = self
             .inner
             .call("stream-decoder.constructor", async |b, s| {
-                b.wasmgate_plugin_provider()
-                    .stream_decoder()
-                    .call_constructor(s)
-                    .await
+                b.decoder_new(s).await
             })
             .await?;
         self.decoder = Some(decoder);
