@@ -12,6 +12,14 @@ src=examples/python-filter/src
 out=target/examples/python-filter.wasm
 stamp=target/examples/python-filter.stamp
 
+mkdir -p target/examples
+# Tests running side by side may all ask for the component (or the
+# toolchain) at once.
+if command -v flock >/dev/null; then
+  exec 9>"target/examples/.python-filter.lock"
+  flock 9
+fi
+
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
