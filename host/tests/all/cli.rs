@@ -171,8 +171,10 @@ fn cargo(dir: &std::path::Path, args: &[&str]) {
 
 #[test]
 fn plugin_new_scaffolds_projects_that_build_test_and_pass_check() {
+    // Its own folder: `scaffold.rs` builds its projects under
+    // `scaffold-<pid>` at the same time, and this test removes its root.
     let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("scaffold-{}", std::process::id()));
+        .join(format!("scaffold-rust-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     for (kind, config, needle) in [
         ("filter", r#"{"system":"Be brief."}"#, "kind:     filter"),
