@@ -14,6 +14,7 @@ mod example_js_filter;
 mod example_ollama_provider;
 mod example_python_filter;
 mod example_sdk_filter;
+mod exports;
 mod filters;
 mod gemini;
 mod hotswap;
