@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+use crate::common::plugin_check;
+
 fn wasmgate() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wasmgate"))
 }
@@ -89,24 +91,6 @@ fn a_missing_variable_is_named_with_line_and_key() {
         "{err}"
     );
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// `wasmgate plugin check FILE [--config JSON]`, with a fresh compile cache.
-fn plugin_check(file: &std::path::Path, config: &str) -> (bool, String, String) {
-    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-home");
-    let out = wasmgate()
-        .args(["plugin", "check"])
-        .arg(file)
-        .args(["--config", config])
-        .env("HOME", &cache)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

@@ -155,3 +155,21 @@ pub fn example_artifact(name: &str) -> std::path::PathBuf {
     assert!(artifact.exists(), "{} was not built", artifact.display());
     artifact
 }
+
+/// `wasmgate plugin check FILE --config JSON`: (passed, stdout, stderr).
+pub fn plugin_check(file: &std::path::Path, config: &str) -> (bool, String, String) {
+    let home = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-home");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasmgate"))
+        .args(["plugin", "check"])
+        .arg(file)
+        .args(["--config", config])
+        .env("HOME", &home)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -220,24 +220,7 @@ async fn c_filter_caps_max_tokens_limits_prompts_and_adds_the_footer() {
 #[test]
 fn c_filter_passes_plugin_check_and_refuses_a_bad_config() {
     let wasm = example_artifact("c-filter");
-    let check = |config: &str| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasmgate"))
-            .args(["plugin", "check"])
-            .arg(&wasm)
-            .args(["--config", config])
-            .env(
-                "HOME",
-                Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-home"),
-            )
-            .env_remove("RUST_BACKTRACE")
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let check = |config: &str| plugin_check(&wasm, config);
     let (ok, stdout, stderr) = check(CONFIG_JSON);
     assert!(ok, "{stdout}{stderr}");
     for needle in [

@@ -132,24 +132,6 @@ async fn gateway(dir: &std::path::Path, mock_url: &str, chain: Chain) -> TestGat
     start_config(wasmgate::config::Config::parse(&text).expect("config")).await
 }
 
-/// `wasmgate plugin check FILE --config JSON`: (passed, stdout, stderr).
-fn plugin_check(file: &std::path::Path, config: &str) -> (bool, String, String) {
-    let home = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-home");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasmgate"))
-        .args(["plugin", "check"])
-        .arg(file)
-        .args(["--config", config])
-        .env("HOME", &home)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn js_filter_passes_plugin_check_and_refuses_a_bad_config() {
     let file = example_artifact("js-filter");

@@ -204,24 +204,7 @@ async fn overhead(python: &TestGateway, mock: &mock::Mock, dir: &Path) {
 #[test]
 fn python_house_rules_filter_passes_plugin_check() {
     let wasm = example_artifact("python-filter");
-    let check = |config: &str| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasmgate"))
-            .args(["plugin", "check"])
-            .arg(&wasm)
-            .args(["--config", config])
-            .env(
-                "HOME",
-                Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-home"),
-            )
-            .env_remove("RUST_BACKTRACE")
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let check = |config: &str| plugin_check(&wasm, config);
     let (ok, stdout, stderr) = check(CONFIG_JSON);
     assert!(ok, "{stdout}{stderr}");
     for needle in ["kind:     filter", "wasmgate:plugin@0.1.0", "check:    ok"] {
