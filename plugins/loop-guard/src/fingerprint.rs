@@ -103,25 +103,6 @@ pub fn describe(name: &str, arguments: &str) -> String {
     )
 }
 
-/// One tool call, identified by name and canonical arguments.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallKey {
-    /// Hash of name and canonical arguments.
-    pub hash: u64,
-    /// `name {arguments}`, shortened, for messages.
-    pub description: String,
-}
-
-impl CallKey {
-    /// The key of a call to `name` with `arguments` (raw JSON text).
-    pub fn new(name: &str, arguments: &str) -> Self {
-        CallKey {
-            hash: call_hash(name, arguments),
-            description: describe(name, arguments),
-        }
-    }
-}
-
 /// `text` cut to at most `max` characters, with `…` when cut.
 pub fn shorten(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
@@ -201,8 +182,32 @@ pub fn looks_like_error(text: &str) -> bool {
         .map(|s| s.trim_start_matches(|c: char| c == '"' || c.is_whitespace()))
         .unwrap_or(start);
     ERROR_PREFIXES.iter().any(|p| start.starts_with(p))
-        || ERROR_PHRASES.iter().any(|p| lower.contains(p))
-        || nonzero_exit(&lower)
+        || contains_phrase(lower.as_bytes())
+        || (lower.contains("exit") && nonzero_exit(&lower))
+}
+
+/// The first bytes of [`ERROR_PHRASES`].
+static PHRASE_STARTS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < ERROR_PHRASES.len() {
+        t[ERROR_PHRASES[i].as_bytes()[0] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// True when one of [`ERROR_PHRASES`] occurs in `lower`: one pass, trying
+/// the phrases only where one can start.
+fn contains_phrase(lower: &[u8]) -> bool {
+    (0..lower.len()).any(|i| {
+        let c = lower[i];
+        PHRASE_STARTS[usize::from(c)]
+            && ERROR_PHRASES.iter().any(|p| {
+                let p = p.as_bytes();
+                p[0] == c && lower[i..].starts_with(p)
+            })
+    })
 }
 
 /// `exit code 2`, `exit status: 1`, `exited with code 127`, …
@@ -248,19 +253,20 @@ mod tests {
         assert_eq!(canonical_arguments(""), "{}");
         assert_eq!(canonical_arguments("  not json "), "not json");
         assert_eq!(
-            CallKey::new("Bash", r#"{"command":"ls","cwd":"/"}"#),
-            CallKey::new("Bash", "{\"cwd\": \"/\",\n \"command\": \"ls\"}")
-        );
-        assert_ne!(
-            CallKey::new("Bash", r#"{"command":"ls"}"#).hash,
-            CallKey::new("Bash", r#"{"command":"ls -a"}"#).hash
-        );
-        assert_ne!(
-            CallKey::new("Bash", "{}").hash,
-            CallKey::new("Shell", "{}").hash
+            call_hash("Bash", r#"{"command":"ls","cwd":"/"}"#),
+            call_hash("Bash", "{\"cwd\": \"/\",\n \"command\": \"ls\"}")
         );
         assert_eq!(
-            CallKey::new("Bash", r#"{"command":"ls"}"#).description,
+            describe("Bash", r#"{"command":"ls","cwd":"/"}"#),
+            describe("Bash", "{\"cwd\": \"/\",\n \"command\": \"ls\"}")
+        );
+        assert_ne!(
+            call_hash("Bash", r#"{"command":"ls"}"#),
+            call_hash("Bash", r#"{"command":"ls -a"}"#)
+        );
+        assert_ne!(call_hash("Bash", "{}"), call_hash("Shell", "{}"));
+        assert_eq!(
+            describe("Bash", r#"{"command":"ls"}"#),
             r#"Bash {"command":"ls"}"#
         );
     }

@@ -4,7 +4,7 @@
 
 use crate::bindings::exports::wasmgate::plugin::filter::RequestAction;
 use crate::config::{Action, Config, SteerRole};
-use crate::fingerprint::CallKey;
+use crate::fingerprint::{call_hash, describe};
 use crate::history::{agent_calls, conversation_id, error_streak};
 use crate::repeats::{Floor, encode_counter, next_count, trailing_cycle};
 use crate::report::{Loop, abort_error, steer_call, steer_request, steer_text};
@@ -35,8 +35,9 @@ pub struct Session {
     pub config: Config,
     /// Hashes of the calls since the last user prompt, then the answer's.
     calls: Vec<u64>,
-    /// Their descriptions.
-    descriptions: Vec<String>,
+    /// Their names and arguments, described only when a loop is told (only
+    /// the last `max_period` are kept; earlier ones are empty).
+    made: Vec<(String, String)>,
     /// How many of `calls` came with the request.
     history: usize,
     /// The key-value counter for the request's last call (0: none).
@@ -49,7 +50,7 @@ impl Session {
         Session {
             config,
             calls: Vec::new(),
-            descriptions: Vec::new(),
+            made: Vec::new(),
             history: 0,
             counter: 0,
         }
@@ -69,14 +70,14 @@ impl Session {
         let told = calls
             .len()
             .saturating_sub(session.config.max_period as usize);
-        session.descriptions = calls
+        session.made = calls
             .iter()
             .enumerate()
             .map(|(i, c)| {
                 if i < told {
-                    String::new()
+                    (String::new(), String::new())
                 } else {
-                    c.description()
+                    (c.call.name.clone(), c.call.arguments.clone())
                 }
             })
             .collect();
@@ -133,7 +134,10 @@ impl Session {
         };
         let cycle = trailing_cycle(&self.calls, config.max_period as usize, Some(floor));
         (cycle.repeats >= config.max_repeats as usize).then(|| Loop::Calls {
-            round: self.descriptions[self.descriptions.len() - cycle.period..].to_vec(),
+            round: self.made[self.made.len() - cycle.period..]
+                .iter()
+                .map(|(name, arguments)| describe(name, arguments))
+                .collect(),
             repeats: cycle.repeats,
         })
     }
@@ -144,13 +148,12 @@ impl Session {
         if self.config.max_repeats == 0 {
             return None;
         }
-        let key = CallKey::new(name, arguments);
-        self.calls.push(key.hash);
-        self.descriptions.push(key.description);
+        self.calls.push(call_hash(name, arguments));
+        self.made.push((name.to_string(), arguments.to_string()));
         let found = self.call_loop();
         if found.is_some() {
             self.calls.pop();
-            self.descriptions.pop();
+            self.made.pop();
         }
         found
     }

@@ -17,20 +17,30 @@ impl Outcome {
     /// Judge a tool result: hashing and error-sniffing its text costs a
     /// scan of it, so this runs only for the results a check looks at.
     pub fn of(result: &ToolResult) -> Self {
-        let texts: Vec<&str> = result
-            .content
-            .iter()
-            .map(|p| match p {
-                ToolResultPart::Text(t) => t.as_str(),
-                ToolResultPart::Image(_) => "[image]",
-            })
-            .collect();
+        let texts = texts(result);
         let error = result.is_error || texts.iter().any(|t| looks_like_error(t));
         Outcome {
             hash: result_hash(&texts, error),
             error,
         }
     }
+
+    /// Whether a tool result failed, without hashing it.
+    pub fn failed(result: &ToolResult) -> bool {
+        result.is_error || texts(result).iter().any(|t| looks_like_error(t))
+    }
+}
+
+/// A tool result's parts as text (an image as `[image]`).
+fn texts(result: &ToolResult) -> Vec<&str> {
+    result
+        .content
+        .iter()
+        .map(|p| match p {
+            ToolResultPart::Text(t) => t.as_str(),
+            ToolResultPart::Image(_) => "[image]",
+        })
+        .collect()
 }
 
 /// One tool call of the history.
@@ -144,7 +154,11 @@ pub fn error_streak(calls: &[Call]) -> usize {
     let Some(last) = calls.last() else {
         return 0;
     };
-    let Some(outcome) = last.outcome().filter(|o| o.error) else {
+    // Only a failure starts a streak; most results are not, and are not hashed.
+    if !last.result.is_some_and(Outcome::failed) {
+        return 0;
+    }
+    let Some(outcome) = last.outcome() else {
         return 0;
     };
     // Only the trailing run of the same call is judged.

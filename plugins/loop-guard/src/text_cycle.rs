@@ -5,9 +5,15 @@
 //! passage looked for, how many characters in a row matched the character
 //! `q` before them. When the last `repeats × q` characters are `q`-periodic
 //! for the smallest such `q`, and `q` is at least the shortest passage
-//! that counts, the text is looping. The work is `O(max_chars)` per
-//! character and does not depend on how the text is split into pieces, so
-//! streamed and whole answers give the same verdict at the same place.
+//! that counts, the text is looping. Only the periods at which the new
+//! character occurred before can grow a run (the others restart at zero,
+//! which a stamp records without touching them), so the work per character
+//! is the number of earlier occurrences of that character within
+//! `max_chars`: a few dozen in prose, `max_chars` at worst. The verdict does
+//! not depend on how the text is split into pieces, so streamed and whole
+//! answers give the same verdict at the same place.
+
+use std::collections::HashMap;
 
 use crate::fingerprint::shorten;
 
@@ -33,8 +39,17 @@ pub struct TextCycle {
     repeats: usize,
     /// The latest normalised characters (at least `max` of them once known).
     recent: Vec<char>,
-    /// `runs[q]`: how many characters in a row equalled the one `q` before.
+    /// How many normalised characters were fed: the next one's position.
+    seen: usize,
+    /// Positions of each ASCII character, oldest first.
+    ascii: Vec<Vec<usize>>,
+    /// Positions of every other character, oldest first.
+    other: HashMap<char, Vec<usize>>,
+    /// `runs[q]`: how many characters in a row equalled the one `q` before,
+    /// as of position `stamps[q]`; any later position broke the run.
     runs: Vec<u32>,
+    /// `stamps[q]`: the position at which `runs[q]` last grew.
+    stamps: Vec<usize>,
     /// The last character fed was a (collapsed) space.
     after_space: bool,
 }
@@ -48,7 +63,11 @@ impl TextCycle {
             max,
             repeats,
             recent: Vec::with_capacity(4 * max),
+            seen: 0,
+            ascii: vec![Vec::new(); 128],
+            other: HashMap::new(),
             runs: vec![0; max + 1],
+            stamps: vec![usize::MAX; max + 1],
             after_space: true,
         })
     }
@@ -86,21 +105,38 @@ impl TextCycle {
             let keep = self.recent.len() - self.max;
             self.recent.drain(..keep);
         }
-        let known = self.recent.len();
+        self.recent.push(c);
+        let now = self.seen;
+        self.seen += 1;
+        let positions = match usize::try_from(u32::from(c)) {
+            Ok(i) if i < self.ascii.len() => &mut self.ascii[i],
+            _ => self.other.entry(c).or_default(),
+        };
+        // Positions older than `max` are never read again.
+        if positions.len() >= 2 * self.max {
+            let old = positions.partition_point(|&p| now - p > self.max);
+            positions.drain(..old);
+        }
         let need = self.repeats - 1;
         let mut smallest = None;
-        for q in 1..=self.max.min(known) {
-            let run = &mut self.runs[q];
-            if self.recent[known - q] == c {
-                *run = run.saturating_add(1);
-                if smallest.is_none() && *run as usize >= need * q {
-                    smallest = Some(q);
-                }
+        // Newest first: periods in increasing order.
+        for &p in positions.iter().rev() {
+            let q = now - p;
+            if q > self.max {
+                break;
+            }
+            let run = if now > 0 && self.stamps[q] == now - 1 {
+                self.runs[q].saturating_add(1)
             } else {
-                *run = 0;
+                1
+            };
+            self.runs[q] = run;
+            self.stamps[q] = now;
+            if smallest.is_none() && run as usize >= need * q {
+                smallest = Some(q);
             }
         }
-        self.recent.push(c);
+        positions.push(now);
         smallest.filter(|&q| q >= self.min)
     }
 }
@@ -220,6 +256,88 @@ mod tests {
         // Longer passages than text_max_chars are not looked for.
         let mut d = TextCycle::new(5, 10, 3).unwrap_or_else(|| panic!("enabled"));
         assert!(d.feed(&"abcdefghijklmnop".repeat(5)).is_none());
+    }
+
+    /// The detector as first written (every period, every character): the
+    /// oracle for the indexed one.
+    fn reference_loop(text: &str, min: usize, max: usize, repeats: usize) -> Option<usize> {
+        let mut recent: Vec<char> = Vec::new();
+        let mut runs = vec![0u32; max + 1];
+        let mut after_space = true;
+        for (at, c) in text.char_indices() {
+            let c = if c.is_whitespace() {
+                if after_space {
+                    continue;
+                }
+                after_space = true;
+                ' '
+            } else {
+                after_space = false;
+                c
+            };
+            let known = recent.len();
+            let mut smallest = None;
+            for q in 1..=max.min(known) {
+                if recent[known - q] == c {
+                    runs[q] = runs[q].saturating_add(1);
+                    if smallest.is_none() && runs[q] as usize >= (repeats - 1) * q {
+                        smallest = Some(q);
+                    }
+                } else {
+                    runs[q] = 0;
+                }
+            }
+            recent.push(c);
+            if smallest.is_some_and(|q| q >= min) {
+                return Some(at);
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn same_verdicts_as_the_reference() {
+        // Random texts over small alphabets repeat at every scale.
+        let mut x: u64 = 7;
+        let mut next = |n: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % n
+        };
+        let mut looped = 0;
+        for case in 0..400 {
+            let alphabet = ["ab", "ab ", "abc", "aé b", "xyz \n"][case % 5];
+            let chars: Vec<char> = alphabet.chars().collect();
+            let unit: String = (0..1 + next(12))
+                .map(|_| chars[next(chars.len() as u64) as usize])
+                .collect();
+            let mut text = String::new();
+            for _ in 0..next(400) {
+                if next(3) == 0 {
+                    text.push_str(&unit);
+                } else {
+                    text.push(chars[next(chars.len() as u64) as usize]);
+                }
+            }
+            let (min, max, repeats) = (
+                1 + next(6) as usize,
+                4 + next(40) as usize,
+                2 + next(3) as usize,
+            );
+            let mut d = TextCycle::new(min.min(max), max, repeats).unwrap_or_else(|| panic!("on"));
+            let got = d
+                .feed(&text)
+                .map(|f| f.end - text[..f.end].chars().last().map_or(0, char::len_utf8));
+            let want = reference_loop(&text, min.min(max), max, repeats);
+            looped += usize::from(want.is_some());
+            assert_eq!(
+                got, want,
+                "case {case}: {text:?} min {min} max {max} repeats {repeats}"
+            );
+        }
+        // The cases exercise both verdicts.
+        assert!(looped > 50 && looped < 350, "{looped}");
     }
 
     #[test]
