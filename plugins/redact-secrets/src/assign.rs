@@ -134,10 +134,23 @@ pub fn key_class(key: &[u8]) -> Option<KeyClass> {
         buf[buf.len() - n] = c.to_ascii_lowercase();
     }
     let tail = &buf[buf.len() - n..];
-    let found = KEY_ENDINGS
-        .iter()
-        .find(|(ending, _)| tail.ends_with(ending))
-        .map(|(_, class)| *class);
+    // Every ending is at least 5 long and ends in one of these pairs; most
+    // words are turned away here, before any comparison of whole endings.
+    let candidate = matches!(
+        tail,
+        [.., _, _, _, b'e', b'y']
+            | [.., _, _, _, b'r' | b'w', b'd']
+            | [.., _, _, _, b's', b'e']
+            | [.., _, _, _, b'e', b't' | b'n']
+    );
+    let found = candidate
+        .then(|| {
+            KEY_ENDINGS
+                .iter()
+                .find(|(ending, _)| tail.ends_with(ending))
+                .map(|(_, class)| *class)
+        })
+        .flatten();
     found.or_else(|| ends_with_pass_word(key).then_some(KeyClass::Password))
 }
 

@@ -396,7 +396,21 @@ fn jwt_at(b: &[u8], i: usize) -> Option<usize> {
 
 /// First index of `needle` in `text` at or after `from` (a char boundary).
 pub fn find(text: &str, from: usize, needle: &str) -> Option<usize> {
-    text.get(from..)?.find(needle).map(|p| p + from)
+    let (b, n) = (text.as_bytes(), needle.as_bytes());
+    let Some(&first) = n.first() else {
+        return text.get(from..).map(|_| from);
+    };
+    // A scan for the first byte, then a compare: the needles here are short
+    // and rare, so this beats building a two-way searcher per call.
+    let mut i = from;
+    while let Some(p) = b.get(i..)?.iter().position(|&c| c == first) {
+        let at = i + p;
+        if b[at..].starts_with(n) {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
 }
 
 /// Passwords in URLs: `scheme://user:password@host`.

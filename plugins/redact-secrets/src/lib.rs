@@ -21,6 +21,7 @@ mod assign;
 mod config;
 mod detect;
 mod json;
+mod memo;
 mod redact;
 mod restore;
 
@@ -41,6 +42,7 @@ mod bindings {
 use std::cell::RefCell;
 
 use bindings::exports::wasmgate::plugin::filter::{Guest, GuestStreamFilter, RequestAction};
+use bindings::wasmgate::plugin::kv;
 use bindings::wasmgate::plugin::log::{Level, write};
 use bindings::wasmgate::plugin::types;
 use restore::{Restorer, StreamRestorer};
@@ -56,12 +58,33 @@ struct RedactSecrets;
 
 /// The plugin's config, read through the host's `config` import.
 fn load_config() -> Result<config::Config, Error> {
-    config::parse(&bindings::wasmgate::plugin::config::get()).map_err(|message| Error {
+    parse_config(&bindings::wasmgate::plugin::config::get())
+}
+
+/// Parse the config JSON `text`.
+fn parse_config(text: &str) -> Result<config::Config, Error> {
+    config::parse(text).map_err(|message| Error {
         kind: ErrorKind::InvalidRequest,
         message,
         status: 400,
         retryable: false,
     })
+}
+
+/// The memo key of `req`'s conversation under the config `text`: the first
+/// text of each of its first two messages (the system prompt and the
+/// opening user turn, in an agent's conversation).
+fn memo_key(text: &str, req: &Request) -> String {
+    let opening: Vec<&str> = req
+        .messages
+        .iter()
+        .take(2)
+        .filter_map(|m| match m.content.first() {
+            Some(types::ContentPart::Text(t)) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    memo::key(text, &opening)
 }
 
 /// A config that passed `init` but no longer parses is the host's fault.
@@ -86,11 +109,18 @@ impl Guest for RedactSecrets {
     }
 
     fn on_request(_ctx: RequestContext, mut req: Request) -> RequestAction {
-        let config = match load_config() {
+        let text = bindings::wasmgate::plugin::config::get();
+        let config = match parse_config(&text) {
             Ok(config) => config,
             Err(e) => return RequestAction::Reject(broken_config(e)),
         };
-        let redaction = redact::redact_request(&config, &mut req);
+        let key = memo_key(&text, &req);
+        let mut memo = memo::Memo::decode(&kv::get(&key).unwrap_or_default());
+        let redaction = redact::redact_request(&config, &mut req, &mut memo);
+        // Best effort: a full store only costs the next turn a full scan.
+        if memo.changed() && kv::set(&key, &memo.encode(), Some(memo::TTL_MS)).is_err() {
+            write(Level::Debug, "clean-text memo not stored");
+        }
         if !redaction.counts.is_empty() {
             // Kinds and counts only: never a value.
             let kinds: Vec<String> = redaction

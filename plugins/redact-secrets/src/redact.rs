@@ -15,6 +15,7 @@ use crate::assign;
 use crate::config::Config;
 use crate::detect::{self, Span, find, run};
 use crate::json::redact_json;
+use crate::memo::{self, Digest, Memo};
 use crate::types::{ContentPart, Request, ToolResultPart};
 
 /// The opening of every placeholder.
@@ -240,46 +241,88 @@ fn thinking_editable(signature: Option<&String>, redacted: bool) -> bool {
     signature.is_none_or(String::is_empty) && !redacted
 }
 
-/// Replace the secrets in every message's text, tool-call arguments, tool
-/// results and (unsigned) reasoning. Images are left alone.
-pub fn redact_request(config: &Config, req: &mut Request) -> Redaction {
-    let mut red = Redactor::new(config);
-    for message in &req.messages {
-        for part in &message.content {
-            match part {
-                ContentPart::Text(t) => red.reserve_existing(t),
-                ContentPart::Thinking(t) => red.reserve_existing(&t.text),
-                ContentPart::ToolCall(c) => red.reserve_existing(&c.arguments),
-                ContentPart::ToolResult(r) => {
-                    for p in &r.content {
-                        if let ToolResultPart::Text(t) = p {
-                            red.reserve_existing(t);
-                        }
+/// How a text of a request is scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Message text and unsigned reasoning: as plain text.
+    Plain,
+    /// Tool-call arguments: as JSON.
+    Json,
+    /// Tool results: as JSON when they parse, else as plain text.
+    Result,
+    /// Signed or redacted reasoning: never changed.
+    Frozen,
+}
+
+/// Every text of the request, in order, with how it is scanned. Images are
+/// left out.
+fn texts(req: &mut Request) -> Vec<(Shape, &mut String)> {
+    let mut out = Vec::new();
+    for part in req.messages.iter_mut().flat_map(|m| m.content.iter_mut()) {
+        match part {
+            ContentPart::Text(t) => out.push((Shape::Plain, t)),
+            ContentPart::Thinking(t) => {
+                let shape = if thinking_editable(t.signature.as_ref(), t.redacted) {
+                    Shape::Plain
+                } else {
+                    Shape::Frozen
+                };
+                out.push((shape, &mut t.text));
+            }
+            ContentPart::ToolCall(c) => out.push((Shape::Json, &mut c.arguments)),
+            ContentPart::ToolResult(r) => {
+                for p in &mut r.content {
+                    if let ToolResultPart::Text(t) = p {
+                        out.push((Shape::Result, t));
                     }
                 }
-                ContentPart::Image(_) => {}
             }
+            ContentPart::Image(_) => {}
         }
     }
-    for message in &mut req.messages {
-        for part in &mut message.content {
-            match part {
-                ContentPart::Text(t) => replace(t, |t| red.redact_text(t)),
-                ContentPart::Thinking(t) => {
-                    if thinking_editable(t.signature.as_ref(), t.redacted) {
-                        replace(&mut t.text, |t| red.redact_text(t));
-                    }
-                }
-                ContentPart::ToolCall(c) => replace(&mut c.arguments, |t| redact_json(&mut red, t)),
-                ContentPart::ToolResult(r) => {
-                    for p in &mut r.content {
-                        if let ToolResultPart::Text(t) = p {
-                            replace(t, |t| redact_result(&mut red, t));
-                        }
-                    }
-                }
-                ContentPart::Image(_) => {}
-            }
+    out
+}
+
+/// A text's digest for the memo, bound to how it is scanned: a text clean
+/// as JSON says nothing about the same bytes as plain text.
+fn memo_digest(shape: Shape, text: &str) -> Digest {
+    let d = memo::digest(text);
+    [d[0] ^ (shape as u64 + 1), d[1]]
+}
+
+/// Replace the secrets in every message's text, tool-call arguments, tool
+/// results and (unsigned) reasoning. Images are left alone. Texts `memo`
+/// knows to be clean are skipped; texts found clean now are added to it.
+pub fn redact_request(config: &Config, req: &mut Request, memo: &mut Memo) -> Redaction {
+    let mut red = Redactor::new(config);
+    let mut texts: Vec<_> = texts(req)
+        .into_iter()
+        .map(|(shape, text)| {
+            let digest = memo_digest(shape, text);
+            let known = shape != Shape::Frozen && memo.contains(&digest);
+            (shape, text, digest, known)
+        })
+        .collect();
+    for (_, text, _, known) in &texts {
+        if !known {
+            red.reserve_existing(text);
+        }
+    }
+    for (shape, text, digest, known) in &mut texts {
+        if *known {
+            continue;
+        }
+        let new = match shape {
+            Shape::Plain => red.redact_text(text),
+            Shape::Json => redact_json(&mut red, text),
+            Shape::Result => redact_result(&mut red, text),
+            Shape::Frozen => continue,
+        };
+        match new {
+            Some(new) => **text = new,
+            // Clean, and no placeholder to reserve: skippable next turn.
+            None if !text.contains(PLACEHOLDER_OPEN) => memo.insert(*digest),
+            None => {}
         }
     }
     let counts = red.counts().clone();
@@ -299,13 +342,6 @@ fn redact_result(red: &mut Redactor<'_>, text: &str) -> Option<String> {
         redact_json(red, text)
     } else {
         red.redact_text(text)
-    }
-}
-
-/// Replace `text` by `f(text)` when that is `Some`.
-fn replace(text: &mut String, f: impl FnOnce(&str) -> Option<String>) {
-    if let Some(new) = f(text) {
-        *text = new;
     }
 }
 
@@ -434,6 +470,80 @@ mod tests {
         }
     }
 
+    fn request(messages: Vec<Message>) -> Request {
+        Request {
+            model: "m".into(),
+            messages,
+            tools: vec![],
+            tool_choice: None,
+            parallel_tool_calls: None,
+            sampling: Sampling {
+                max_tokens: None,
+                temperature: None,
+                top_p: None,
+                stop: vec![],
+                seed: None,
+            },
+            stream: false,
+            reasoning: None,
+            extra: None,
+        }
+    }
+
+    #[test]
+    fn memo_skips_only_texts_found_clean_before() {
+        let conversation = || {
+            request(vec![
+                msg(Role::System, vec![ContentPart::Text("be brief".into())]),
+                msg(Role::User, vec![ContentPart::Text(format!("key {GH}"))]),
+                msg(
+                    Role::User,
+                    vec![ContentPart::Text("was [[REDACTED:github_token:1]]".into())],
+                ),
+                msg(
+                    Role::Assistant,
+                    vec![ContentPart::ToolCall(ToolCall {
+                        id: "c".into(),
+                        name: "Bash".into(),
+                        arguments: r#"{"command":"ls"}"#.into(),
+                    })],
+                ),
+            ])
+        };
+        let config = Config::default();
+        let mut memo = Memo::default();
+        let mut first = conversation();
+        let r1 = redact_request(&config, &mut first, &mut memo);
+        // The system text and the arguments are remembered; the text with
+        // a secret and the one with a placeholder are not.
+        let memo = Memo::decode(&memo.encode());
+        let clean = |shape, text: &str| memo.contains(&memo_digest(shape, text));
+        assert!(clean(Shape::Plain, "be brief"));
+        assert!(clean(Shape::Json, r#"{"command":"ls"}"#));
+        assert!(!clean(Shape::Plain, r#"{"command":"ls"}"#));
+        assert!(!clean(Shape::Plain, &format!("key {GH}")));
+        assert!(!clean(Shape::Plain, "was [[REDACTED:github_token:1]]"));
+        // The next turn, with the memo, comes out the same.
+        let mut memo = memo;
+        let mut second = conversation();
+        let r2 = redact_request(&config, &mut second, &mut memo);
+        assert_eq!(first, second);
+        assert_eq!(r1.mapping, r2.mapping);
+        assert_eq!(
+            r2.mapping,
+            vec![("[[REDACTED:github_token:2]]".to_string(), GH.to_string())]
+        );
+        assert!(!memo.changed());
+        // A text the memo vouches for is not scanned at all.
+        memo.insert(memo_digest(Shape::Plain, &format!("key {GH}")));
+        let mut third = conversation();
+        redact_request(&config, &mut third, &mut memo);
+        assert_eq!(
+            third.messages[1].content[0],
+            ContentPart::Text(format!("key {GH}"))
+        );
+    }
+
     fn msg(role: Role, content: Vec<ContentPart>) -> Message {
         Message {
             role,
@@ -505,7 +615,7 @@ mod tests {
             reasoning: None,
             extra: None,
         };
-        let r = redact_request(&Config::default(), &mut req);
+        let r = redact_request(&Config::default(), &mut req, &mut Memo::default());
         let m = &req.messages;
         assert_eq!(
             m[0].content[0],

@@ -279,7 +279,7 @@ fn transcript_cases_hold() {
         let expect = &case["expect"];
         for gemini in [false, true] {
             let mut req = request(case, gemini);
-            let redaction = redact_request(&config, &mut req);
+            let redaction = redact_request(&config, &mut req, &mut crate::memo::Memo::default());
             let sent = body(&req);
             for needle in strings(expect, "upstream_contains") {
                 if !sent.contains(&needle) {
