@@ -69,7 +69,13 @@ impl KvStore {
             return Err(KvError::QuotaExceeded);
         };
         let now = Instant::now();
-        let ns = map.entry(namespace.to_string()).or_default();
+        // The namespace's name is copied only the first time it is written.
+        if !map.contains_key(namespace) {
+            map.insert(namespace.to_string(), HashMap::new());
+        }
+        let Some(ns) = map.get_mut(namespace) else {
+            return Err(KvError::QuotaExceeded);
+        };
         if ns.len() >= MAX_ENTRIES_PER_NAMESPACE && !ns.contains_key(key) {
             ns.retain(|_, e| e.live(now));
             if ns.len() >= MAX_ENTRIES_PER_NAMESPACE {

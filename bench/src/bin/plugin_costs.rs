@@ -180,7 +180,12 @@ async fn main() -> anyhow::Result<()> {
     };
     println!("| plugin           | operation                          | µs/op    |");
     println!("|------------------|------------------------------------|----------|");
+    // `plugin_costs NAME…` measures only those plugins (and skips the chain).
+    let only: Vec<String> = std::env::args().skip(1).collect();
     for (name, bytes) in BUNDLED {
+        if !only.is_empty() && !only.iter().any(|o| o == name) {
+            continue;
+        }
         let plugin = runtime.load(name, bytes, PluginSource::Bundled)?;
         let env = Arc::new(PluginEnv {
             name: name.to_string(),
@@ -225,11 +230,16 @@ async fn main() -> anyhow::Result<()> {
                 report(name, "on-response (text + tool call)", t.elapsed(), N);
                 // The whole per-request cost of a filter on the path (issue
                 // 4's figure for a Rust plugin is the 1-message row).
-                for (what, req) in [
-                    ("request, 1 message (p50)", &req),
-                    ("request, 20 messages (p50)", &agent),
+                // The last row starts every request with an empty key-value
+                // store: the first turn of a conversation, for filters that
+                // remember earlier turns.
+                for (what, req, first_turn) in [
+                    ("request, 1 message (p50)", &req, false),
+                    ("request, 20 messages (p50)", &agent, false),
+                    ("request, 20 msgs, 1st turn (p50)", &agent, true),
                 ] {
-                    let p50 = request_p50(&plugin, &env, limits, &ctx, req, &whole).await?;
+                    let p50 =
+                        request_p50(&plugin, &env, limits, &ctx, req, &whole, first_turn).await?;
                     report(name, what, p50, 1);
                 }
                 // Per streamed chunk: one text delta through on-events.
@@ -246,12 +256,10 @@ async fn main() -> anyhow::Result<()> {
                         })],
                     )
                     .await?;
-                let chunk = [StreamEvent::TextDelta(
-                    "Looking at the build output now. ".into(),
-                )];
+                let chunks = stream_chunks();
                 let t = Instant::now();
-                for _ in 0..N {
-                    let _ = filter.on_events(&ctx, &chunk).await?;
+                for chunk in &chunks {
+                    let _ = filter.on_events(&ctx, chunk).await?;
                 }
                 report(name, "stream chunk (1 text delta)", t.elapsed(), N);
             }
@@ -284,11 +292,27 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
+    if !only.is_empty() {
+        return Ok(());
+    }
     chain(&runtime, &kv, &ctx).await
 }
 
+/// `N` streamed chunks of one text delta each, all different (an answer
+/// that never repeats itself, so no filter cuts the stream short).
+fn stream_chunks() -> Vec<Vec<StreamEvent>> {
+    (0..N)
+        .map(|i| {
+            vec![StreamEvent::TextDelta(format!(
+                "Line {i} of the build log says: "
+            ))]
+        })
+        .collect()
+}
+
 /// Median time of one request through `plugin` as the gateway runs it: a
-/// fresh instance, `on-request`, then `on-response`.
+/// fresh instance, `on-request`, then `on-response`; with `first_turn`, each
+/// against an empty key-value store.
 async fn request_p50(
     plugin: &Plugin,
     env: &Arc<PluginEnv>,
@@ -296,11 +320,22 @@ async fn request_p50(
     ctx: &RequestContext,
     req: &Request,
     resp: &Response,
+    first_turn: bool,
 ) -> anyhow::Result<Duration> {
     let mut samples = Vec::with_capacity(N as usize);
     for _ in 0..N {
+        let env = if first_turn {
+            Arc::new(PluginEnv {
+                name: env.name.clone(),
+                config: env.config.clone(),
+                kv: Arc::new(KvStore::default()),
+                http_hosts: env.http_hosts.clone(),
+            })
+        } else {
+            env.clone()
+        };
         let t = Instant::now();
-        let mut filter = FilterInstance::new(plugin, env.clone(), limits).await?;
+        let mut filter = FilterInstance::new(plugin, env, limits).await?;
         filter.on_request(ctx, req).await?;
         let _ = filter.on_response(ctx, resp).await?;
         samples.push(t.elapsed());
@@ -379,13 +414,11 @@ async fn chain(runtime: &Runtime, kv: &Arc<KvStore>, ctx: &RequestContext) -> an
     for filter in instances.iter_mut().rev() {
         let _ = filter.on_events(ctx, &open).await?;
     }
-    let chunk = [StreamEvent::TextDelta(
-        "Looking at the build output now. ".into(),
-    )];
+    let chunks = stream_chunks();
     let mut samples = Vec::with_capacity(N as usize);
-    for _ in 0..N {
+    for chunk in chunks {
         let t = Instant::now();
-        let mut events = chunk.to_vec();
+        let mut events = chunk;
         for filter in instances.iter_mut().rev() {
             if let Ok(next) = filter.on_events(ctx, &events).await? {
                 events = next;

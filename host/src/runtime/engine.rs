@@ -37,6 +37,10 @@ pub fn build(max_instances: u32, memory_limit_bytes: usize) -> Result<Engine, Ru
     config
         .epoch_interruption(true)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    // For profiling plugins with `perf`: names JIT code in /tmp/perf-PID.map.
+    if std::env::var_os("WASMGATE_PERF_MAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     let engine = Engine::new(&config).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
     start_ticker(&engine);
     Ok(engine)
