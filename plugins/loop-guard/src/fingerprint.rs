@@ -167,10 +167,7 @@ const ERROR_PHRASES: &[&str] = &[
 /// error word, contains a typical error phrase, or reports a non-zero exit
 /// code. Only the first 2000 bytes are looked at.
 pub fn looks_like_error(text: &str) -> bool {
-    let head = match text.char_indices().nth(2000) {
-        Some((end, _)) => &text[..end],
-        None => text,
-    };
+    let head = &text[..text.floor_char_boundary(2000)];
     // The phrases are ASCII, so ASCII case folding is enough (and cheap).
     let lower = head.to_ascii_lowercase();
     // A JSON-wrapped result (Gemini's `{"output": …}`) starts after the key.
@@ -181,14 +178,30 @@ pub fn looks_like_error(text: &str) -> bool {
         .strip_prefix("output\":")
         .map(|s| s.trim_start_matches(|c: char| c == '"' || c.is_whitespace()))
         .unwrap_or(start);
-    ERROR_PREFIXES.iter().any(|p| start.starts_with(p))
-        || contains_phrase(lower.as_bytes())
-        || (lower.contains("exit") && nonzero_exit(&lower))
+    if ERROR_PREFIXES.iter().any(|p| start.starts_with(p)) {
+        return true;
+    }
+    match scan_phrases(lower.as_bytes()) {
+        Phrases::Error => true,
+        Phrases::Exit => nonzero_exit(&lower),
+        Phrases::None => false,
+    }
 }
 
-/// The first bytes of [`ERROR_PHRASES`].
+/// What one pass over a result's text found.
+enum Phrases {
+    /// One of [`ERROR_PHRASES`].
+    Error,
+    /// No error phrase, but `exit`: the exit code decides.
+    Exit,
+    /// Neither.
+    None,
+}
+
+/// The first bytes of [`ERROR_PHRASES`] (and `e` of `exit`).
 static PHRASE_STARTS: [bool; 256] = {
     let mut t = [false; 256];
+    t[b'e' as usize] = true;
     let mut i = 0;
     while i < ERROR_PHRASES.len() {
         t[ERROR_PHRASES[i].as_bytes()[0] as usize] = true;
@@ -197,17 +210,25 @@ static PHRASE_STARTS: [bool; 256] = {
     t
 };
 
-/// True when one of [`ERROR_PHRASES`] occurs in `lower`: one pass, trying
-/// the phrases only where one can start.
-fn contains_phrase(lower: &[u8]) -> bool {
-    (0..lower.len()).any(|i| {
+/// Look for [`ERROR_PHRASES`] and `exit` in `lower` in one pass, trying
+/// them only where one can start.
+fn scan_phrases(lower: &[u8]) -> Phrases {
+    let mut exit = false;
+    for i in 0..lower.len() {
         let c = lower[i];
-        PHRASE_STARTS[usize::from(c)]
-            && ERROR_PHRASES.iter().any(|p| {
-                let p = p.as_bytes();
-                p[0] == c && lower[i..].starts_with(p)
-            })
-    })
+        if !PHRASE_STARTS[usize::from(c)] {
+            continue;
+        }
+        let rest = &lower[i..];
+        if ERROR_PHRASES.iter().any(|p| {
+            let p = p.as_bytes();
+            p[0] == c && rest.starts_with(p)
+        }) {
+            return Phrases::Error;
+        }
+        exit |= rest.starts_with(b"exit");
+    }
+    if exit { Phrases::Exit } else { Phrases::None }
 }
 
 /// `exit code 2`, `exit status: 1`, `exited with code 127`, …
@@ -288,6 +309,23 @@ mod tests {
             result_hash(&["no such file"], true),
             result_hash(&["permission denied"], true)
         );
+    }
+
+    #[test]
+    fn only_the_first_2000_bytes_are_read() {
+        assert!(looks_like_error(&format!(
+            "{}permission denied",
+            "x".repeat(1900)
+        )));
+        assert!(!looks_like_error(&format!(
+            "{}permission denied",
+            "x".repeat(2000)
+        )));
+        // The cut falls inside a two-byte character without splitting it.
+        assert!(!looks_like_error(&format!(
+            "x{}exit code 1",
+            "é".repeat(1000)
+        )));
     }
 
     #[test]
