@@ -20,6 +20,7 @@
 // Tests may panic to report a failure; shipped code may not.
 #![cfg_attr(not(test), deny(clippy::panic))]
 
+mod canonical_json;
 mod config;
 mod fingerprint;
 mod guard;
