@@ -565,56 +565,40 @@ mod tests {
             signature: Some("sig".into()),
             redacted: false,
         });
-        let mut req = Request {
-            model: "m".into(),
-            messages: vec![
-                msg(
-                    Role::System,
-                    vec![ContentPart::Text(format!("deploy key {GH}"))],
-                ),
-                msg(
-                    Role::User,
-                    vec![ContentPart::Text(format!("use {OA}")), image.clone()],
-                ),
-                msg(
-                    Role::Assistant,
-                    vec![
-                        signed.clone(),
-                        ContentPart::Thinking(Thinking {
-                            text: format!("note {GH}"),
-                            signature: None,
-                            redacted: false,
-                        }),
-                        ContentPart::ToolCall(ToolCall {
-                            id: "c1".into(),
-                            name: "Bash".into(),
-                            arguments: format!(r#"{{"command":"echo {OA}"}}"#),
-                        }),
-                    ],
-                ),
-                msg(
-                    Role::Tool,
-                    vec![ContentPart::ToolResult(ToolResult {
-                        call_id: "c1".into(),
-                        content: vec![ToolResultPart::Text(OA.into())],
-                        is_error: false,
-                    })],
-                ),
-            ],
-            tools: vec![],
-            tool_choice: None,
-            parallel_tool_calls: None,
-            sampling: Sampling {
-                max_tokens: None,
-                temperature: None,
-                top_p: None,
-                stop: vec![],
-                seed: None,
-            },
-            stream: false,
-            reasoning: None,
-            extra: None,
-        };
+        let mut req = request(vec![
+            msg(
+                Role::System,
+                vec![ContentPart::Text(format!("deploy key {GH}"))],
+            ),
+            msg(
+                Role::User,
+                vec![ContentPart::Text(format!("use {OA}")), image.clone()],
+            ),
+            msg(
+                Role::Assistant,
+                vec![
+                    signed.clone(),
+                    ContentPart::Thinking(Thinking {
+                        text: format!("note {GH}"),
+                        signature: None,
+                        redacted: false,
+                    }),
+                    ContentPart::ToolCall(ToolCall {
+                        id: "c1".into(),
+                        name: "Bash".into(),
+                        arguments: format!(r#"{{"command":"echo {OA}"}}"#),
+                    }),
+                ],
+            ),
+            msg(
+                Role::Tool,
+                vec![ContentPart::ToolResult(ToolResult {
+                    call_id: "c1".into(),
+                    content: vec![ToolResultPart::Text(OA.into())],
+                    is_error: false,
+                })],
+            ),
+        ]);
         let r = redact_request(&Config::default(), &mut req, &mut Memo::default());
         let m = &req.messages;
         assert_eq!(
