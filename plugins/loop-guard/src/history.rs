@@ -18,7 +18,7 @@ impl Outcome {
     /// scan of it, so this runs only for the results a check looks at.
     pub fn of(result: &ToolResult) -> Self {
         let texts = texts(result);
-        let error = result.is_error || texts.iter().any(|t| looks_like_error(t));
+        let error = failed(result, &texts);
         Outcome {
             hash: result_hash(&texts, error),
             error,
@@ -27,8 +27,13 @@ impl Outcome {
 
     /// Whether a tool result failed, without hashing it.
     pub fn failed(result: &ToolResult) -> bool {
-        result.is_error || texts(result).iter().any(|t| looks_like_error(t))
+        failed(result, &texts(result))
     }
+}
+
+/// The result is flagged as an error, or one of its `texts` reads like one.
+fn failed(result: &ToolResult, texts: &[&str]) -> bool {
+    result.is_error || texts.iter().any(|t| looks_like_error(t))
 }
 
 /// A tool result's parts as text (an image as `[image]`).
