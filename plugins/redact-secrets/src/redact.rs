@@ -349,9 +349,8 @@ fn redact_result(red: &mut Redactor<'_>, text: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::config::parse;
-    use crate::types::{
-        Image, ImageSource, Message, Role, Sampling, Thinking, ToolCall, ToolResult,
-    };
+    use crate::transcript::conversation;
+    use crate::types::{Image, ImageSource, Message, Role, Thinking, ToolCall, ToolResult};
 
     const OA: &str = "sk-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7dEf0hIj3kLm6n";
     const GH: &str = "ghp_aB1cD2eF3gH4iJ5kL6mN7oP8qR9sT0uV1wX2";
@@ -470,30 +469,10 @@ mod tests {
         }
     }
 
-    fn request(messages: Vec<Message>) -> Request {
-        Request {
-            model: "m".into(),
-            messages,
-            tools: vec![],
-            tool_choice: None,
-            parallel_tool_calls: None,
-            sampling: Sampling {
-                max_tokens: None,
-                temperature: None,
-                top_p: None,
-                stop: vec![],
-                seed: None,
-            },
-            stream: false,
-            reasoning: None,
-            extra: None,
-        }
-    }
-
     #[test]
     fn memo_skips_only_texts_found_clean_before() {
         let conversation = || {
-            request(vec![
+            conversation(vec![
                 msg(Role::System, vec![ContentPart::Text("be brief".into())]),
                 msg(Role::User, vec![ContentPart::Text(format!("key {GH}"))]),
                 msg(
@@ -565,7 +544,7 @@ mod tests {
             signature: Some("sig".into()),
             redacted: false,
         });
-        let mut req = request(vec![
+        let mut req = conversation(vec![
             msg(
                 Role::System,
                 vec![ContentPart::Text(format!("deploy key {GH}"))],

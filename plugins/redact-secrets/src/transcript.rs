@@ -79,6 +79,11 @@ fn request(case: &Value, gemini: bool) -> Request {
         };
         messages.push(msg);
     }
+    conversation(messages)
+}
+
+/// A request of `messages` with nothing else set.
+pub fn conversation(messages: Vec<Message>) -> Request {
     Request {
         model: "m".into(),
         messages,
