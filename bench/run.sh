@@ -119,6 +119,9 @@ for port in "$GATE" "$AGENT"; do
   curl -sf "http://127.0.0.1:$port/health" >/dev/null || { cat "$work"/*.log; exit 1; }
 done
 
+rss() { awk '/VmRSS/ {print $2, $3}' /proc/"$(cat "$work/gate.pid")"/status; }
+rss_start=$(rss)
+
 cat > "$work/json.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["content-type"] = "application/json"
@@ -177,4 +180,4 @@ for mode in json sse; do
 done
 
 echo
-echo "wasmgate RSS after load: $(awk '/VmRSS/ {print $2, $3}' /proc/"$(cat "$work/gate.pid")"/status)"
+echo "wasmgate RSS: at start $rss_start, after load $(rss), after 5 s idle $(sleep 5; rss)"

@@ -10,6 +10,7 @@ use wasmgate::gateway::Gateway;
 use wasmgate::gateway::WatchError;
 use wasmgate::server;
 
+mod memory_trim;
 mod plugin_cli;
 
 /// mimalloc: the gateway allocates many short-lived buffers per request.
@@ -182,6 +183,8 @@ fn serve(path: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::Result<()
         .enable_all()
         .build()?
         .block_on(Gateway::new(config))?;
+    // Compiling the plugins freed tens of MB on this thread.
+    memory_trim::now();
     // Hot swap: kept alive for as long as the gateway serves.
     let _watcher = match gateway.watch_plugins() {
         Ok(watcher) => Some(watcher),
@@ -193,6 +196,7 @@ fn serve(path: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::Result<()
     };
     server::Workers::bind(addr, workers)
         .with_context(|| format!("cannot listen on {addr}"))?
+        .housekeeping(memory_trim::PERIOD, memory_trim::now)
         .run(gateway, async {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down");

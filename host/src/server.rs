@@ -3,10 +3,12 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::serve::ListenerExt;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::TcpListener;
+use tokio::time::MissedTickBehavior;
 
 use crate::config::Config;
 use crate::gateway::{Gateway, router};
@@ -62,6 +64,7 @@ pub async fn serve(
 pub struct Workers {
     listeners: Vec<std::net::TcpListener>,
     addr: SocketAddr,
+    housekeeping: Option<(Duration, fn())>,
 }
 
 impl Workers {
@@ -83,7 +86,19 @@ impl Workers {
             addr = listener.local_addr()?;
             listeners.push(listener);
         }
-        Ok(Self { listeners, addr })
+        Ok(Self {
+            listeners,
+            addr,
+            housekeeping: None,
+        })
+    }
+
+    /// Run `task` on every worker thread every `period`, for work that must
+    /// happen on the thread itself (such as giving back what its allocator
+    /// heap holds).
+    pub fn housekeeping(mut self, period: Duration, task: fn()) -> Self {
+        self.housekeeping = Some((period, task));
+        self
     }
 
     /// The address every worker listens on.
@@ -101,6 +116,7 @@ impl Workers {
         tracing::info!(addr = %self.addr, workers = self.listeners.len(), "wasmgate listening");
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut threads = Vec::new();
+        let housekeeping = self.housekeeping;
         for (i, listener) in self.listeners.into_iter().enumerate() {
             let gw = gw.clone();
             let mut stopped = stopped.clone();
@@ -111,6 +127,16 @@ impl Workers {
                         .enable_all()
                         .build()?;
                     runtime.block_on(async move {
+                        if let Some((period, task)) = housekeeping {
+                            tokio::spawn(async move {
+                                let mut ticks = tokio::time::interval(period);
+                                ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                                loop {
+                                    ticks.tick().await;
+                                    task();
+                                }
+                            });
+                        }
                         let listener = TcpListener::from_std(listener)?;
                         serve(listener, gw, async move {
                             let _ = stopped.wait_for(|stop| *stop).await;

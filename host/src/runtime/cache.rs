@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use super::RuntimeError;
+use super::{RuntimeError, engine};
 
 /// The on-disk cache of precompiled components.
 #[derive(Debug, Clone)]
@@ -38,37 +38,72 @@ impl ComponentCache {
 
     /// Compile `bytes`, or load the artifact a previous run produced.
     pub fn load(&self, engine: &Engine, bytes: &[u8]) -> Result<Component, RuntimeError> {
-        let Some(dir) = &self.dir else {
-            return compile(engine, bytes);
-        };
-        let path = dir.join(artifact_name(engine, bytes));
-        if path.exists() {
-            match deserialize(engine, &path) {
+        let path = self
+            .dir
+            .as_ref()
+            .map(|dir| dir.join(artifact_name(engine, bytes)));
+        if let Some(path) = &path
+            && path.exists()
+        {
+            match deserialize(engine, path) {
                 Ok(component) => return Ok(component),
                 Err(error) => {
                     tracing::warn!(path = %path.display(), %error, "stale cached component; recompiling");
                 }
             }
         }
-        let serialized = engine
-            .precompile_component(bytes)
-            .map_err(|e| RuntimeError::Compile(format!("{e:#}")))?;
-        // A unique temporary name, then an atomic rename: concurrent loaders
-        // (threads or processes) never see a partly written artifact.
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let unique = NEXT.fetch_add(1, Ordering::Relaxed);
-        let tmp = path.with_extension(format!("tmp-{}-{unique}", std::process::id()));
-        let written = std::fs::write(&tmp, &serialized).and_then(|()| std::fs::rename(&tmp, &path));
-        if let Err(error) = written {
-            tracing::warn!(path = %path.display(), %error, "cannot write component cache");
-            let _ = std::fs::remove_file(&tmp);
+        let serialized = precompile(bytes)?;
+        if let Some(path) = &path {
+            match write_atomically(path, &serialized) {
+                // Mapped from the file, as on a warm start: the code is then
+                // page cache shared with other processes, not private memory.
+                Ok(()) => return deserialize(engine, path),
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "cannot write component cache");
+                }
+            }
         }
         deserialize_bytes(engine, &serialized)
     }
 }
 
-fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component, RuntimeError> {
-    Component::new(engine, bytes).map_err(|e| RuntimeError::Compile(format!("{e:#}")))
+/// Compile `bytes` on an engine of their own (see [`engine::compiler`]).
+fn precompile(bytes: &[u8]) -> Result<Vec<u8>, RuntimeError> {
+    let compiler = engine::compiler()?;
+    on_own_threads(|| compiler.precompile_component(bytes))
+        .map_err(|e| RuntimeError::Compile(format!("{e:#}")))
+}
+
+/// Write under a unique temporary name, then rename: concurrent loaders
+/// (threads or processes) never see a partly written artifact.
+fn write_atomically(path: &Path, serialized: &[u8]) -> std::io::Result<()> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let unique = NEXT.fetch_add(1, Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp-{}-{unique}", std::process::id()));
+    let written = std::fs::write(&tmp, serialized).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// Run a compilation on a thread pool of its own that ends with it.
+///
+/// What the compiler threads freed stays in their allocator heaps. Idle
+/// threads of rayon's global pool would hold it (about 35 MB after the
+/// bundled plugins) for the life of the process; threads that exit give it
+/// back.
+fn on_own_threads<R: Send>(compile: impl FnOnce() -> R + Send) -> R {
+    match rayon::ThreadPoolBuilder::new()
+        .thread_name(|i| format!("wasmgate-compile-{i}"))
+        .build()
+    {
+        Ok(pool) => pool.install(compile),
+        Err(error) => {
+            tracing::warn!(%error, "cannot start compiler threads; compiling on the global pool");
+            compile()
+        }
+    }
 }
 
 /// `<sha256 of the wasm>-<engine compatibility hash>.cwasm`
@@ -85,8 +120,8 @@ fn artifact_name(engine: &Engine, bytes: &[u8]) -> String {
 #[allow(unsafe_code)]
 fn deserialize(engine: &Engine, path: &Path) -> Result<Component, RuntimeError> {
     // SAFETY: the file is an artifact this host wrote itself with
-    // `precompile_component` for an engine with the same compatibility hash
-    // (that hash is part of the file name).
+    // `precompile_component` on [`engine::compiler`], whose compatibility
+    // hash is the serving engine's (that hash is part of the file name).
     unsafe { Component::deserialize_file(engine, path) }
         .map_err(|e| RuntimeError::Compile(format!("{e:#}")))
 }
@@ -94,7 +129,7 @@ fn deserialize(engine: &Engine, path: &Path) -> Result<Component, RuntimeError> 
 #[allow(unsafe_code)]
 fn deserialize_bytes(engine: &Engine, serialized: &[u8]) -> Result<Component, RuntimeError> {
     // SAFETY: `serialized` was produced just now by `precompile_component`
-    // on this same engine.
+    // on [`engine::compiler`], which compiles for this engine's settings.
     unsafe { Component::deserialize(engine, serialized) }
         .map_err(|e| RuntimeError::Compile(format!("{e:#}")))
 }
@@ -103,14 +138,36 @@ fn deserialize_bytes(engine: &Engine, serialized: &[u8]) -> Result<Component, Ru
 mod tests {
     use super::*;
 
+    fn serving_engine() -> Result<Engine, RuntimeError> {
+        engine::build(8, 64 << 20)
+    }
+
+    fn compatibility(engine: &Engine) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// The throwaway compiler builds code the serving engine accepts, with
+    /// or without a cache folder.
+    #[test]
+    fn the_compiler_engine_builds_for_the_serving_engine() -> Result<(), RuntimeError> {
+        let engine = serving_engine()?;
+        let compiler = engine::compiler()?;
+        assert_eq!(compatibility(&compiler), compatibility(&engine));
+        let bytes = crate::catalog::BUNDLED[0].1;
+        ComponentCache::new(None).load(&engine, bytes)?;
+        Ok(())
+    }
+
     /// Many threads filling an empty cache at once all get a working
     /// component, and a later load comes from the file.
     #[test]
-    fn concurrent_first_loads_are_safe() {
+    fn concurrent_first_loads_are_safe() -> Result<(), RuntimeError> {
         let dir = std::env::temp_dir().join(format!("wasmgate-cache-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let cache = ComponentCache::new(Some(dir.clone()));
-        let engine = Engine::default();
+        let engine = serving_engine()?;
         let bytes = crate::catalog::BUNDLED[0].1;
         std::thread::scope(|scope| {
             for _ in 0..4 {
@@ -121,5 +178,6 @@ mod tests {
         let files = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
         assert_eq!(files, 1, "one artifact, no temporary files left");
         let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
     }
 }

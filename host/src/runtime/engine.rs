@@ -30,20 +30,33 @@ pub fn build(max_instances: u32, memory_limit_bytes: usize) -> Result<Engine, Ru
         .table_keep_resident(KEEP_RESIDENT)
         .decommit_batch_size(32);
 
+    let mut config = base_config();
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    let engine = Engine::new(&config).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+    start_ticker(&engine);
+    Ok(engine)
+}
+
+/// An engine that only compiles, to be dropped once it has: wasmtime's
+/// compiler keeps its scratch buffers (tens of MB after the bundled plugins)
+/// for as long as its engine lives. Its artifacts load into [`build`]'s
+/// engine, which shares every setting that shapes compiled code.
+pub fn compiler() -> Result<Engine, RuntimeError> {
+    Engine::new(&base_config()).map_err(|e| RuntimeError::Engine(format!("{e:#}")))
+}
+
+/// The settings of every engine: the serving one and the compiler.
+fn base_config() -> Config {
     let mut config = Config::new();
     // Guests are called with `call_async` (on fibers), so WASI's async host
     // functions (streams) work inside the tokio runtime. Component-model
     // concurrency stays off: the contract uses no WIT async.
-    config
-        .epoch_interruption(true)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    config.epoch_interruption(true);
     // For profiling plugins with `perf`: names JIT code in /tmp/perf-PID.map.
     if std::env::var_os("WASMGATE_PERF_MAP").is_some() {
         config.profiler(wasmtime::ProfilingStrategy::PerfMap);
     }
-    let engine = Engine::new(&config).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
-    start_ticker(&engine);
-    Ok(engine)
+    config
 }
 
 /// Advance the engine's epoch every [`EPOCH_TICK`] until the engine is dropped.

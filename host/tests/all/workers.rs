@@ -53,3 +53,44 @@ async fn workers_share_a_port_and_stop_on_shutdown() {
         .await;
     assert!(after.is_err(), "nothing listens after shutdown");
 }
+
+/// The worker threads that ran the housekeeping task.
+static HOUSEKEEPERS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn note_housekeeper() {
+    let name = std::thread::current().name().unwrap_or("?").to_string();
+    HOUSEKEEPERS.lock().unwrap().push(name);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn housekeeping_runs_on_every_worker_thread() {
+    let config = Config::parse(&config_text(
+        "[[upstreams]]\nname = \"demo\"\nprovider = \"echo\"\nmodels = [\"echo\"]\n",
+    ))
+    .unwrap();
+    let gw = Gateway::new(config).await.unwrap();
+    let workers = Workers::bind("127.0.0.1:0".parse().unwrap(), 2)
+        .unwrap()
+        .housekeeping(Duration::from_millis(20), note_housekeeper);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let running = std::thread::spawn(move || {
+        workers.run(gw, async {
+            let _ = rx.await;
+        })
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tx.send(()).unwrap();
+    let joined = tokio::task::spawn_blocking(move || running.join())
+        .await
+        .unwrap();
+    assert!(matches!(joined, Ok(Ok(()))));
+    let ran = HOUSEKEEPERS.lock().unwrap().clone();
+    for worker in ["wasmgate-worker-0", "wasmgate-worker-1"] {
+        let times = ran.iter().filter(|name| *name == worker).count();
+        assert!(times >= 3, "{worker} ran the task {times} times: {ran:?}");
+    }
+    assert!(
+        ran.iter().all(|name| name.starts_with("wasmgate-worker-")),
+        "{ran:?}"
+    );
+}
