@@ -8,13 +8,18 @@ use wasmgate::server::Workers;
 
 use crate::common::*;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn workers_share_a_port_and_stop_on_shutdown() {
+/// A gateway serving the local `echo` provider.
+async fn echo_gateway() -> std::sync::Arc<Gateway> {
     let config = Config::parse(&config_text(
         "[[upstreams]]\nname = \"demo\"\nprovider = \"echo\"\nmodels = [\"echo\"]\n",
     ))
     .unwrap();
-    let gw = Gateway::new(config).await.unwrap();
+    Gateway::new(config).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workers_share_a_port_and_stop_on_shutdown() {
+    let gw = echo_gateway().await;
     let workers = Workers::bind("127.0.0.1:0".parse().unwrap(), 2).unwrap();
     let url = format!("http://{}", workers.local_addr());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -64,11 +69,7 @@ fn note_housekeeper() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn housekeeping_runs_on_every_worker_thread() {
-    let config = Config::parse(&config_text(
-        "[[upstreams]]\nname = \"demo\"\nprovider = \"echo\"\nmodels = [\"echo\"]\n",
-    ))
-    .unwrap();
-    let gw = Gateway::new(config).await.unwrap();
+    let gw = echo_gateway().await;
     let workers = Workers::bind("127.0.0.1:0".parse().unwrap(), 2)
         .unwrap()
         .housekeeping(Duration::from_millis(20), note_housekeeper);
