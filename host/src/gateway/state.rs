@@ -102,6 +102,8 @@ pub struct Gateway {
     pub live: ArcSwap<Live>,
     kv: Arc<KvStore>,
     requests: AtomicU64,
+    /// This process's id, read once (a system call per request otherwise).
+    pid: u32,
     /// Held while the plugins folder is rescanned (one reload at a time).
     pub(super) reloading: tokio::sync::Mutex<()>,
     /// Plugin files refused by the hot loader, by plugin name.
@@ -132,6 +134,7 @@ impl Gateway {
             live: ArcSwap::from_pointee(live),
             kv,
             requests: AtomicU64::new(0),
+            pid: std::process::id(),
             reloading: tokio::sync::Mutex::new(()),
             rejected: std::sync::Mutex::new(HashMap::new()),
         }))
@@ -158,7 +161,7 @@ impl Gateway {
     /// A new request id.
     pub fn next_request_id(&self) -> String {
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
-        format!("wg-{:x}-{n}", std::process::id())
+        format!("wg-{:x}-{n}", self.pid)
     }
 
     /// The kv store shared by plugins.
