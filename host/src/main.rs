@@ -183,7 +183,7 @@ fn serve(path: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::Result<()
         .enable_all()
         .build()?
         .block_on(Gateway::new(config))?;
-    // Compiling the plugins freed tens of MB on this thread.
+    // Loading the plugins freed memory on this thread: give it back now.
     memory_trim::now();
     // Hot swap: kept alive for as long as the gateway serves.
     let _watcher = match gateway.watch_plugins() {

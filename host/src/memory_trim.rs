@@ -4,9 +4,9 @@
 //! mimalloc keeps freed pages committed for reuse and purges them only when
 //! the thread that holds them allocates again. An idle gateway would then
 //! keep its peak footprint: compiling the plugins at start-up leaves about
-//! 70 MB behind, a load spike leaves its buffers. So the thread that
-//! compiled collects once, and every worker collects every [`PERIOD`]; with
-//! nothing to give back that costs microseconds.
+//! 70 MB behind, a load spike leaves its buffers. So the thread that loaded
+//! the plugins collects once, and every worker collects every [`PERIOD`];
+//! with nothing to give back that costs microseconds.
 
 use std::time::Duration;
 

@@ -108,13 +108,18 @@ fn on_own_threads<R: Send>(compile: impl FnOnce() -> R + Send) -> R {
 
 /// `<sha256 of the wasm>-<engine compatibility hash>.cwasm`
 fn artifact_name(engine: &Engine, bytes: &[u8]) -> String {
-    let mut hasher = DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut hasher);
     format!(
         "{}-{:016x}.cwasm",
         super::plugin::sha256_hex(bytes),
-        hasher.finish()
+        compatibility(engine)
     )
+}
+
+/// What an artifact must have been compiled for to load into `engine`.
+fn compatibility(engine: &Engine) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    hasher.finish()
 }
 
 #[allow(unsafe_code)]
@@ -140,12 +145,6 @@ mod tests {
 
     fn serving_engine() -> Result<Engine, RuntimeError> {
         engine::build(8, 64 << 20)
-    }
-
-    fn compatibility(engine: &Engine) -> u64 {
-        let mut hasher = DefaultHasher::new();
-        engine.precompile_compatibility_hash().hash(&mut hasher);
-        hasher.finish()
     }
 
     /// The throwaway compiler builds code the serving engine accepts, with
