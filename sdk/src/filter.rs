@@ -24,10 +24,11 @@ pub trait Filter: 'static {
     }
 
     /// Called in config order before the request goes upstream: go on with
-    /// the (possibly changed) request, reject it, or answer it locally.
+    /// it as it is (`Pass`: nothing is copied back to the gateway) or changed
+    /// (`Continue`), reject it, or answer it locally.
     fn on_request(ctx: &RequestContext, req: Request) -> RequestAction {
-        let _ = ctx;
-        RequestAction::Continue(req)
+        let _ = (ctx, req);
+        RequestAction::Pass
     }
 
     /// Called in reverse config order on a whole (non-streamed) answer.

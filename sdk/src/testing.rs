@@ -200,10 +200,11 @@ impl<F: Filter> FilterHarness<F> {
         F::on_request(&self.ctx, req)
     }
 
-    /// Call `on-request` and expect `continue`: the request, or the other
-    /// action the filter took.
+    /// Call `on-request` and expect it to go on (`pass` or `continue`): the
+    /// request that goes upstream, or the other action the filter took.
     pub fn expect_continue(&self, req: Request) -> Result<Request, Box<RequestAction>> {
-        match self.on_request(req) {
+        match self.on_request(req.clone()) {
+            RequestAction::Pass => Ok(req),
             RequestAction::Continue(req) => Ok(req),
             other => Err(Box::new(other)),
         }

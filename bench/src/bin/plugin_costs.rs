@@ -18,7 +18,19 @@ use wasmgate::runtime::{
     RequestAction, Runtime,
 };
 
-const N: u32 = 5000;
+/// The gateway's allocator (see `host/src/main.rs`), so guest calls are
+/// measured as the gateway makes them.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Calls per measurement: `PLUGIN_COSTS_N` (default 5000); raise it to
+/// profile one plugin with `perf`.
+static N: std::sync::LazyLock<u32> = std::sync::LazyLock::new(|| {
+    std::env::var("PLUGIN_COSTS_N")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5000)
+});
 /// The agent filters the chain case runs, in a sensible config order.
 const CHAIN: &[&str] = &[
     "chat-commands",
@@ -115,6 +127,26 @@ fn conversation() -> Request {
     req
 }
 
+/// The same conversation with another last tool call: requests alternate
+/// between the two, as an agent's turns do (the same request over and over
+/// is a loop, which `loop-guard` catches and answers differently).
+fn other_turn() -> Request {
+    let mut req = conversation();
+    let call = req
+        .messages
+        .iter_mut()
+        .rev()
+        .flat_map(|m| m.content.iter_mut())
+        .find_map(|p| match p {
+            ContentPart::ToolCall(call) => Some(call),
+            _ => None,
+        });
+    if let Some(call) = call {
+        call.arguments = r#"{"command":"cargo test --workspace 2>&1 | tail -40"}"#.into();
+    }
+    req
+}
+
 /// A whole answer with text and one tool call.
 fn answer() -> Response {
     Response {
@@ -203,43 +235,45 @@ async fn main() -> anyhow::Result<()> {
                     http_hosts: Vec::new(),
                 });
                 let t = Instant::now();
-                for _ in 0..N {
+                for _ in 0..*N {
                     FilterInstance::new(&plugin, env.clone(), limits).await?;
                 }
-                report(name, "fresh instance", t.elapsed(), N);
+                report(name, "fresh instance", t.elapsed(), *N);
                 let mut filter = FilterInstance::new(&plugin, env.clone(), limits).await?;
                 let t = Instant::now();
-                for _ in 0..N {
+                for _ in 0..*N {
                     filter.on_request(&ctx, &req).await?;
                 }
-                report(name, "on-request (1 message)", t.elapsed(), N);
+                report(name, "on-request (1 message)", t.elapsed(), *N);
                 // Per request, as the gateway runs it: a fresh instance, the
                 // request hook on a 20-message agent conversation, the
                 // response hook on an answer with a tool call.
                 let agent = conversation();
                 let whole = answer();
                 let t = Instant::now();
-                for _ in 0..N {
+                for _ in 0..*N {
                     filter.on_request(&ctx, &agent).await?;
                 }
-                report(name, "on-request (20 messages)", t.elapsed(), N);
+                report(name, "on-request (20 messages)", t.elapsed(), *N);
                 let t = Instant::now();
-                for _ in 0..N {
+                for _ in 0..*N {
                     let _ = filter.on_response(&ctx, &whole).await?;
                 }
-                report(name, "on-response (text + tool call)", t.elapsed(), N);
+                report(name, "on-response (text + tool call)", t.elapsed(), *N);
                 // The whole per-request cost of a filter on the path (issue
                 // 4's figure for a Rust plugin is the 1-message row).
                 // The last row starts every request with an empty key-value
                 // store: the first turn of a conversation, for filters that
                 // remember earlier turns.
-                for (what, req, first_turn) in [
-                    ("request, 1 message (p50)", &req, false),
-                    ("request, 20 messages (p50)", &agent, false),
-                    ("request, 20 msgs, 1st turn (p50)", &agent, true),
+                let one = [req.clone()];
+                let turns = [agent.clone(), other_turn()];
+                for (what, reqs, first_turn) in [
+                    ("request, 1 message (p50)", &one[..], false),
+                    ("request, 20 messages (p50)", &turns[..], false),
+                    ("request, 20 msgs, 1st turn (p50)", &turns[..1], true),
                 ] {
                     let p50 =
-                        request_p50(&plugin, &env, limits, &ctx, req, &whole, first_turn).await?;
+                        request_p50(&plugin, &env, limits, &ctx, reqs, &whole, first_turn).await?;
                     report(name, what, p50, 1);
                 }
                 // Per streamed chunk: one text delta through on-events.
@@ -261,33 +295,33 @@ async fn main() -> anyhow::Result<()> {
                 for chunk in &chunks {
                     let _ = filter.on_events(&ctx, chunk).await?;
                 }
-                report(name, "stream chunk (1 text delta)", t.elapsed(), N);
+                report(name, "stream chunk (1 text delta)", t.elapsed(), *N);
             }
             PluginKind::Provider => {
                 let t = Instant::now();
-                for _ in 0..N {
+                for _ in 0..*N {
                     ProviderInstance::new(&plugin, env.clone(), limits).await?;
                 }
-                report(name, "fresh instance", t.elapsed(), N);
+                report(name, "fresh instance", t.elapsed(), *N);
                 let mut provider = ProviderInstance::new(&plugin, env.clone(), limits).await?;
                 let t = Instant::now();
-                for _ in 0..N {
+                for _ in 0..*N {
                     let _ = provider.build_request(&req, &target).await?;
                 }
-                report(name, "build-request", t.elapsed(), N);
+                report(name, "build-request", t.elapsed(), *N);
                 if *name == "openai" {
                     let t = Instant::now();
-                    for _ in 0..N {
+                    for _ in 0..*N {
                         let _ = provider.parse_response(&ok).await?;
                     }
-                    report(name, "parse-response (fixture)", t.elapsed(), N);
+                    report(name, "parse-response (fixture)", t.elapsed(), *N);
                     let t = Instant::now();
-                    for _ in 0..N / 10 {
+                    for _ in 0..*N / 10 {
                         let mut p = ProviderInstance::new(&plugin, env.clone(), limits).await?;
                         let _ = p.feed(CHAT_SSE).await?;
                         let _ = p.finish().await?;
                     }
-                    report(name, "instance + decode 7-chunk SSE", t.elapsed(), N / 10);
+                    report(name, "instance + decode 7-chunk SSE", t.elapsed(), *N / 10);
                 }
             }
         }
@@ -301,7 +335,7 @@ async fn main() -> anyhow::Result<()> {
 /// `N` streamed chunks of one text delta each, all different (an answer
 /// that never repeats itself, so no filter cuts the stream short).
 fn stream_chunks() -> Vec<Vec<StreamEvent>> {
-    (0..N)
+    (0..*N)
         .map(|i| {
             vec![StreamEvent::TextDelta(format!(
                 "Line {i} of the build log says: "
@@ -311,19 +345,19 @@ fn stream_chunks() -> Vec<Vec<StreamEvent>> {
 }
 
 /// Median time of one request through `plugin` as the gateway runs it: a
-/// fresh instance, `on-request`, then `on-response`; with `first_turn`, each
-/// against an empty key-value store.
+/// fresh instance, `on-request`, then `on-response`; the requests take turns;
+/// with `first_turn`, each against an empty key-value store.
 async fn request_p50(
     plugin: &Plugin,
     env: &Arc<PluginEnv>,
     limits: Limits,
     ctx: &RequestContext,
-    req: &Request,
+    reqs: &[Request],
     resp: &Response,
     first_turn: bool,
 ) -> anyhow::Result<Duration> {
-    let mut samples = Vec::with_capacity(N as usize);
-    for _ in 0..N {
+    let mut samples = Vec::with_capacity(*N as usize);
+    for req in reqs.iter().cycle().take(*N as usize) {
         let env = if first_turn {
             Arc::new(PluginEnv {
                 name: env.name.clone(),
@@ -366,15 +400,13 @@ async fn chain(runtime: &Runtime, kv: &Arc<KvStore>, ctx: &RequestContext) -> an
     }
     let label = format!("chain of {}", plugins.len());
     let limits = runtime.limits();
-    let agent = conversation();
+    let turns = [conversation(), other_turn()];
     let whole = answer();
-    let start = |plugins: &[(Arc<Plugin>, Arc<PluginEnv>)]| {
+    let start = |plugins: &[(Arc<Plugin>, Arc<PluginEnv>)], mut req: Request| {
         let plugins = plugins.to_vec();
-        let agent = agent.clone();
         let ctx = ctx.clone();
         async move {
             let mut instances = Vec::with_capacity(plugins.len());
-            let mut req = agent;
             for (plugin, env) in &plugins {
                 let mut filter = FilterInstance::new(plugin, env.clone(), limits).await?;
                 if let RequestAction::Continue(next) = filter.on_request(&ctx, &req).await? {
@@ -385,11 +417,11 @@ async fn chain(runtime: &Runtime, kv: &Arc<KvStore>, ctx: &RequestContext) -> an
             anyhow::Ok(instances)
         }
     };
-    let mut samples = Vec::with_capacity(N as usize);
-    for _ in 0..N {
+    let mut samples = Vec::with_capacity(*N as usize);
+    for req in turns.iter().cycle().take(*N as usize) {
+        let (req, mut resp) = (req.clone(), whole.clone());
         let t = Instant::now();
-        let mut instances = start(&plugins).await?;
-        let mut resp = whole.clone();
+        let mut instances = start(&plugins, req).await?;
         for filter in instances.iter_mut().rev() {
             if let Ok(next) = filter.on_response(ctx, &resp).await? {
                 resp = next;
@@ -404,7 +436,7 @@ async fn chain(runtime: &Runtime, kv: &Arc<KvStore>, ctx: &RequestContext) -> an
         samples[samples.len() / 2],
         1,
     );
-    let mut instances = start(&plugins).await?;
+    let mut instances = start(&plugins, turns[0].clone()).await?;
     let open = [StreamEvent::Start(StreamStart {
         id: "s".into(),
         model: "gpt-bench".into(),
@@ -415,7 +447,7 @@ async fn chain(runtime: &Runtime, kv: &Arc<KvStore>, ctx: &RequestContext) -> an
         let _ = filter.on_events(ctx, &open).await?;
     }
     let chunks = stream_chunks();
-    let mut samples = Vec::with_capacity(N as usize);
+    let mut samples = Vec::with_capacity(*N as usize);
     for chunk in chunks {
         let t = Instant::now();
         let mut events = chunk;

@@ -57,7 +57,8 @@ impl Filter for SdkFilter {
                 "blocked by sdk-filter: the prompt contains a blocked word",
             ));
         }
-        RequestAction::Continue(req)
+        // Unchanged: `Pass` spares copying the request back to the gateway.
+        RequestAction::Pass
     }
 
     fn on_response(_ctx: &RequestContext, mut resp: Response) -> Result<Response, Error> {

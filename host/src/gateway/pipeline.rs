@@ -50,6 +50,7 @@ pub async fn run(
         };
         filters.push((instance, filter.on_error));
         match action {
+            RequestAction::Pass => {}
             RequestAction::Continue(changed) => req = changed,
             RequestAction::Reject(error) => return Err(error.into()),
             RequestAction::Respond(response) => {

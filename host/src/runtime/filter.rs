@@ -73,6 +73,7 @@ impl FilterInstance {
             .call("on-request", async |b, s| b.on_request(s, ctx, req).await)
             .await?;
         let verdict = match &action {
+            RequestAction::Pass => Ok(()),
             RequestAction::Continue(req) => canonical::validate_request(req),
             RequestAction::Reject(error) => canonical::validate_error(error),
             RequestAction::Respond(resp) => canonical::validate_response(resp),

@@ -21,10 +21,15 @@ async fn filters_change_requests_and_answers_in_order() {
         resp["choices"][0]["message"]["content"], "Hello from fake openai-chat upstream.[B][A]",
         "answers pass the last filter first"
     );
+    // The second filter changes nothing and answers `pass`: what goes on
+    // is the first filter's changed request, whole.
     let (_, sent) = mock.last_request();
     assert_eq!(
-        sent["messages"][0],
-        serde_json::json!({"role": "system", "content": "Be brief."})
+        sent["messages"],
+        serde_json::json!([
+            {"role": "system", "content": "Be brief."},
+            chat_body("gpt-fake", false)["messages"][0],
+        ])
     );
 
     let (status, events) = post_sse(&gw.url, &chat_body("gpt-fake", true)).await;

@@ -40,9 +40,13 @@ pub fn on_request(
         if host.get(ACTIVE_KEY).is_some()
             && let Some(stored) = host.get(&state_key(conversation_id(&req.messages)))
         {
-            req.model = route(&Sticky::decode(&stored), None, &req.model, &config.backends);
+            let model = route(&Sticky::decode(&stored), None, &req.model, &config.backends);
+            if model != req.model {
+                req.model = model;
+                return (RequestAction::Continue(req), None);
+            }
         }
-        return (RequestAction::Continue(req), None);
+        return (RequestAction::Pass, None);
     }
 
     // Identity before stripping: clients resend the text as typed.
@@ -269,8 +273,14 @@ mod tests {
         m
     }
 
+    /// `on_request` on a conversation; `pass` comes back as `continue`
+    /// with the request as sent, so tests read what goes upstream.
     fn go(config: &Config, host: &mut MemHost, turns: &[&str]) -> (RequestAction, Option<String>) {
-        on_request(config, "r1", request(convo(turns)), host)
+        let req = request(convo(turns));
+        match on_request(config, "r1", req.clone(), host) {
+            (RequestAction::Pass, confirm) => (RequestAction::Continue(req), confirm),
+            other => other,
+        }
     }
 
     /// The request sent on, or a failure.
@@ -312,8 +322,8 @@ mod tests {
     fn fast_path_reads_one_key() {
         let mut host = MemHost::default();
         let req = request(convo(&["hello"]));
-        let (action, confirm) = on_request(&Config::default(), "r1", req.clone(), &mut host);
-        assert_eq!(action, RequestAction::Continue(req));
+        let (action, confirm) = on_request(&Config::default(), "r1", req, &mut host);
+        assert_eq!(action, RequestAction::Pass);
         assert_eq!(confirm, None);
         assert_eq!(host.gets, 1);
     }
@@ -350,7 +360,7 @@ mod tests {
         messages.push(text(Role::User, "Still there?"));
         messages.remove(1);
         let (action, _) = on_request(&c, "r1", request(messages), &mut host);
-        assert_eq!(sent(action).model, "gpt");
+        assert_eq!(action, RequestAction::Pass, "the client's model, unchanged");
     }
 
     #[test]

@@ -108,8 +108,8 @@ impl Guest for CommandGuard {
             })
     }
 
-    fn on_request(_ctx: RequestContext, req: Request) -> RequestAction {
-        RequestAction::Continue(req)
+    fn on_request(_ctx: RequestContext, _req: Request) -> RequestAction {
+        RequestAction::Pass
     }
 
     fn on_response(_ctx: RequestContext, resp: Response) -> Result<Response, Error> {

@@ -19,17 +19,18 @@ pub fn on_request(config: &Config, mut req: Request) -> RequestAction {
             retryable: false,
         });
     }
-    if let Some(prefix) = &config.system_prefix {
-        req.messages.insert(
-            0,
-            Message {
-                role: Role::System,
-                content: vec![ContentPart::Text(prefix.clone())],
-                name: None,
-                extra: None,
-            },
-        );
-    }
+    let Some(prefix) = &config.system_prefix else {
+        return RequestAction::Pass;
+    };
+    req.messages.insert(
+        0,
+        Message {
+            role: Role::System,
+            content: vec![ContentPart::Text(prefix.clone())],
+            name: None,
+            extra: None,
+        },
+    );
     RequestAction::Continue(req)
 }
 
@@ -121,10 +122,9 @@ mod tests {
 
     #[test]
     fn passes_unchanged_without_config() {
-        let req = request("hello");
         assert_eq!(
-            on_request(&Config::default(), req.clone()),
-            RequestAction::Continue(req)
+            on_request(&Config::default(), request("hello")),
+            RequestAction::Pass
         );
     }
 

@@ -177,7 +177,7 @@ pub fn on_request(
 ) -> (RequestAction, Session) {
     let (session, found) = Session::from_request(config, &req, host);
     let Some(found) = found else {
-        return (RequestAction::Continue(req), session);
+        return (RequestAction::Pass, session);
     };
     let config = &session.config;
     host.log(
@@ -445,7 +445,7 @@ pub mod tests {
         ] {
             let req = request(history);
             let (action, _) = on_request(abort(), req.clone(), &mut MemHost::default());
-            assert_eq!(action, RequestAction::Continue(req));
+            assert_eq!(action, RequestAction::Pass);
         }
         // The user asking again is no loop.
         let mut m = bash_history(&["ls", "ls"]);
@@ -454,7 +454,7 @@ pub mod tests {
         m.push(result(Role::Tool, "c9", "ok", false));
         let req = request(m);
         let (action, _) = on_request(abort(), req.clone(), &mut MemHost::default());
-        assert_eq!(action, RequestAction::Continue(req));
+        assert_eq!(action, RequestAction::Pass);
     }
 
     #[test]
@@ -476,7 +476,7 @@ pub mod tests {
             ..abort()
         };
         let (action, _) = on_request(period_one, req.clone(), &mut MemHost::default());
-        assert_eq!(action, RequestAction::Continue(req));
+        assert_eq!(action, RequestAction::Pass);
     }
 
     #[test]
@@ -507,11 +507,11 @@ pub mod tests {
         };
         let req = request(m);
         let (action, _) = on_request(off, req.clone(), &mut MemHost::default());
-        assert_eq!(action, RequestAction::Continue(req));
+        assert_eq!(action, RequestAction::Pass);
         // The same call succeeding twice is no error loop.
         let req = request(bash_history(&["ls", "ls"]));
         let (action, _) = on_request(abort(), req.clone(), &mut MemHost::default());
-        assert_eq!(action, RequestAction::Continue(req));
+        assert_eq!(action, RequestAction::Pass);
     }
 
     #[test]
@@ -520,7 +520,7 @@ pub mod tests {
         let req = request(bash_history(&["ls"]));
         for _ in 0..2 {
             let (action, _) = on_request(abort(), req.clone(), &mut host);
-            assert_eq!(action, RequestAction::Continue(req.clone()));
+            assert_eq!(action, RequestAction::Pass);
         }
         let (action, _) = on_request(abort(), req.clone(), &mut host);
         assert!(matches!(action, RequestAction::Reject(_)));
@@ -536,7 +536,7 @@ pub mod tests {
         // Another last call resets it; a user prompt deletes it.
         let other = request(bash_history(&["pwd"]));
         let (action, _) = on_request(abort(), other, &mut host);
-        assert!(matches!(action, RequestAction::Continue(_)));
+        assert_eq!(action, RequestAction::Pass);
         let mut m = bash_history(&["pwd"]);
         m.push(text(Role::User, "thanks"));
         on_request(abort(), request(m), &mut host);
@@ -549,7 +549,7 @@ pub mod tests {
         };
         for _ in 0..3 {
             let (action, _) = on_request(abort(), req.clone(), &mut full);
-            assert!(matches!(action, RequestAction::Continue(_)));
+            assert_eq!(action, RequestAction::Pass);
         }
         assert!(full.logs.iter().all(|l| l.contains("cannot store")));
     }

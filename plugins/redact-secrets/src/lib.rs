@@ -140,7 +140,11 @@ impl Guest for RedactSecrets {
             Restorer::default()
         };
         MAPPING.with(|m| *m.borrow_mut() = restorer);
-        RequestAction::Continue(req)
+        if redaction.changed {
+            RequestAction::Continue(req)
+        } else {
+            RequestAction::Pass
+        }
     }
 
     fn on_response(_ctx: RequestContext, resp: Response) -> Result<Response, Error> {

@@ -233,6 +233,8 @@ pub struct Redaction {
     pub mapping: Vec<(String, String)>,
     /// Replacements per kind, for the log (never the values).
     pub counts: BTreeMap<String, usize>,
+    /// Whether any text of the request changed.
+    pub changed: bool,
 }
 
 /// Whether a thinking part may be changed: signed or redacted reasoning must
@@ -308,6 +310,7 @@ pub fn redact_request(config: &Config, req: &mut Request, memo: &mut Memo) -> Re
             red.reserve_existing(text);
         }
     }
+    let mut changed = false;
     for (shape, text, digest, known) in &mut texts {
         if *known {
             continue;
@@ -319,7 +322,10 @@ pub fn redact_request(config: &Config, req: &mut Request, memo: &mut Memo) -> Re
             Shape::Frozen => continue,
         };
         match new {
-            Some(new) => **text = new,
+            Some(new) => {
+                **text = new;
+                changed = true;
+            }
             // Clean, and no placeholder to reserve: skippable next turn.
             None if !text.contains(PLACEHOLDER_OPEN) => memo.insert(*digest),
             None => {}
@@ -329,6 +335,7 @@ pub fn redact_request(config: &Config, req: &mut Request, memo: &mut Memo) -> Re
     Redaction {
         mapping: red.into_mapping(),
         counts,
+        changed,
     }
 }
 
@@ -507,6 +514,7 @@ mod tests {
         let mut second = conversation();
         let r2 = redact_request(&config, &mut second, &mut memo);
         assert_eq!(first, second);
+        assert!(r1.changed && r2.changed);
         assert_eq!(r1.mapping, r2.mapping);
         assert_eq!(
             r2.mapping,
@@ -516,7 +524,9 @@ mod tests {
         // A text the memo vouches for is not scanned at all.
         memo.insert(memo_digest(Shape::Plain, &format!("key {GH}")));
         let mut third = conversation();
-        redact_request(&config, &mut third, &mut memo);
+        let r3 = redact_request(&config, &mut third, &mut memo);
+        // Nothing replaced: the filter answers `pass`.
+        assert!(!r3.changed);
         assert_eq!(
             third.messages[1].content[0],
             ContentPart::Text(format!("key {GH}"))

@@ -10,17 +10,25 @@ use crate::scan::{contains, replace_all};
 /// - `prepend`/`append` act on the message's whole text: they need some
 ///   non-empty text and, when the rule has a pattern, a match in some piece;
 ///   the text goes before the first non-empty piece or after the last.
-pub fn apply_rule(rule: &Rule, pieces: &mut [&mut String]) {
+///
+/// True when some piece changed.
+pub fn apply_rule(rule: &Rule, pieces: &mut [&mut String]) -> bool {
     match rule.action {
         Action::Replace => {
             let Some(pattern) = &rule.pattern else {
-                return;
+                return false;
             };
+            let mut changed = false;
             for piece in pieces.iter_mut() {
                 if !piece.is_empty() {
-                    **piece = replace_all(pattern, &rule.text, piece);
+                    let replaced = replace_all(pattern, &rule.text, piece);
+                    if replaced != **piece {
+                        **piece = replaced;
+                        changed = true;
+                    }
                 }
             }
+            changed
         }
         Action::Prepend | Action::Append => {
             let matched = match &rule.pattern {
@@ -28,7 +36,7 @@ pub fn apply_rule(rule: &Rule, pieces: &mut [&mut String]) {
                 None => true,
             };
             if !matched {
-                return;
+                return false;
             }
             let mut non_empty = pieces.iter_mut().filter(|p| !p.is_empty());
             let target = if rule.action == Action::Prepend {
@@ -36,13 +44,15 @@ pub fn apply_rule(rule: &Rule, pieces: &mut [&mut String]) {
             } else {
                 non_empty.next_back()
             };
-            if let Some(piece) = target {
-                if rule.action == Action::Prepend {
-                    piece.insert_str(0, &rule.text);
-                } else {
-                    piece.push_str(&rule.text);
-                }
+            let Some(piece) = target else {
+                return false;
+            };
+            if rule.action == Action::Prepend {
+                piece.insert_str(0, &rule.text);
+            } else {
+                piece.push_str(&rule.text);
             }
+            !rule.text.is_empty()
         }
     }
 }

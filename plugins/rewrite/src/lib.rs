@@ -123,8 +123,11 @@ impl Guest for Rewrite {
         };
         MODEL.with(|m| *m.borrow_mut() = Some(req.model.clone()));
         let model = req.model.clone();
-        request::rewrite_request(&config, &model, &mut req);
-        RequestAction::Continue(req)
+        if request::rewrite_request(&config, &model, &mut req) {
+            RequestAction::Continue(req)
+        } else {
+            RequestAction::Pass
+        }
     }
 
     fn on_response(ctx: RequestContext, mut resp: Response) -> Result<Response, Error> {

@@ -4,20 +4,25 @@ use crate::apply::apply_rule;
 use crate::config::{Config, Rule, SystemEntry, SystemMode};
 use crate::types::{ContentPart, Message, Request, Role, ToolResultPart};
 
-/// Apply every rule and system entry that covers `model` to `req`.
-pub fn rewrite_request(config: &Config, model: &str, req: &mut Request) {
+/// Apply every rule and system entry that covers `model` to `req`; true
+/// when `req` changed (false lets the filter answer `pass`).
+pub fn rewrite_request(config: &Config, model: &str, req: &mut Request) -> bool {
+    let mut changed = false;
     for rule in config.rules.iter().filter(|r| r.scope.covers(model)) {
         for message in &mut req.messages {
-            apply_to_message(rule, message);
+            changed |= apply_to_message(rule, message);
         }
     }
     for entry in config.system.iter().filter(|e| e.scope.covers(model)) {
         apply_system(entry, &mut req.messages);
+        changed = true;
     }
+    changed
 }
 
-/// Apply `rule` to every text it targets in `message`.
-fn apply_to_message(rule: &Rule, message: &mut Message) {
+/// Apply `rule` to every text it targets in `message`; true when one changed.
+fn apply_to_message(rule: &Rule, message: &mut Message) -> bool {
+    let mut changed = false;
     let t = rule.targets;
     let by_role = match message.role {
         Role::System => t.system,
@@ -36,7 +41,7 @@ fn apply_to_message(rule: &Rule, message: &mut Message) {
                 _ => None,
             })
             .collect();
-        apply_rule(rule, &mut pieces);
+        changed |= apply_rule(rule, &mut pieces);
     }
     if t.thinking && message.role == Role::Assistant {
         let mut pieces: Vec<&mut String> = message
@@ -47,7 +52,7 @@ fn apply_to_message(rule: &Rule, message: &mut Message) {
                 _ => None,
             })
             .collect();
-        apply_rule(rule, &mut pieces);
+        changed |= apply_rule(rule, &mut pieces);
     }
     if t.tool {
         // Each tool result is a message of its own for prepend/append.
@@ -61,10 +66,11 @@ fn apply_to_message(rule: &Rule, message: &mut Message) {
                         ToolResultPart::Image(_) => None,
                     })
                     .collect();
-                apply_rule(rule, &mut pieces);
+                changed |= apply_rule(rule, &mut pieces);
             }
         }
     }
+    changed
 }
 
 /// Is this message part of the system prompt?
@@ -179,6 +185,20 @@ pub(crate) mod tests {
         let mut req = request(messages);
         rewrite_request(&config, model, &mut req);
         req.messages
+    }
+
+    #[test]
+    fn says_whether_the_request_changed() {
+        let config =
+            parse(r#"{"rules":[{"match":"colour","target":"user","text":"color"}]}"#).unwrap();
+        let mut req = request(vec![msg(Role::User, vec![text("a red car")])]);
+        assert!(!rewrite_request(&config, "m", &mut req));
+        req.messages
+            .push(msg(Role::User, vec![text("what colour?")]));
+        assert!(rewrite_request(&config, "m", &mut req));
+        assert_eq!(req.messages[1].content, vec![text("what color?")]);
+        let system = parse(r#"{"system":[{"text":"Be brief."}]}"#).unwrap();
+        assert!(rewrite_request(&system, "m", &mut req));
     }
 
     fn thinking(s: &str, redacted: bool) -> ContentPart {

@@ -137,7 +137,7 @@ impl Guest for ToolCallRepair {
         }
         let tools = request_tools(&req);
         REQUEST.with(|r| *r.borrow_mut() = Some(tools));
-        RequestAction::Continue(req)
+        RequestAction::Pass
     }
 
     fn on_response(ctx: RequestContext, resp: Response) -> Result<Response, Error> {
