@@ -327,7 +327,7 @@ pub fn redact_request(config: &Config, req: &mut Request, memo: &mut Memo) -> Re
                 changed = true;
             }
             // Clean, and no placeholder to reserve: skippable next turn.
-            None if !text.contains(PLACEHOLDER_OPEN) => memo.insert(*digest),
+            None if find(text, 0, PLACEHOLDER_OPEN).is_none() => memo.insert(*digest),
             None => {}
         }
     }
