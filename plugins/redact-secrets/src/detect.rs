@@ -478,6 +478,8 @@ fn url_passwords(text: &str, out: &mut Vec<Span<'static>>) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn position_of_finds_the_first_match() {
         let text: Vec<u8> = (0..200u32).map(|i| (i * 7 % 251) as u8).collect();
@@ -499,8 +501,6 @@ mod tests {
         assert_eq!(position_of(b'[', b"abcdefgh[[REDACTED:x:1]]"), Some(8));
         assert_eq!(position_of(b'x', b""), None);
     }
-
-    use super::*;
 
     /// The secrets `specific` finds in `text`, as (kind, text).
     fn found(text: &str) -> Vec<(&'static str, String)> {

@@ -63,11 +63,14 @@ impl<'c> Redactor<'c> {
         }
     }
 
-    /// Note the placeholders already in `text`, so new ones avoid them.
-    pub fn reserve_existing(&mut self, text: &str) {
+    /// Note the placeholders already in `text`, so new ones avoid them;
+    /// true when `text` holds a placeholder's opening, whole or not.
+    pub fn reserve_existing(&mut self, text: &str) -> bool {
         let b = text.as_bytes();
         let mut from = 0;
+        let mut opened = false;
         while let Some(at) = find(text, from, PLACEHOLDER_OPEN) {
+            opened = true;
             match placeholder_end(b, at) {
                 Some(end) => {
                     self.reserved.insert(text[at..end].to_string());
@@ -76,6 +79,7 @@ impl<'c> Redactor<'c> {
                 None => from = at + 1,
             }
         }
+        opened
     }
 
     /// The placeholder for `secret`, making one when it is new.
@@ -302,16 +306,16 @@ pub fn redact_request(config: &Config, req: &mut Request, memo: &mut Memo) -> Re
         .map(|(shape, text)| {
             let digest = memo_digest(shape, text);
             let known = shape != Shape::Frozen && memo.contains(&digest);
-            (shape, text, digest, known)
+            (shape, text, digest, known, false)
         })
         .collect();
-    for (_, text, _, known) in &texts {
-        if !known {
-            red.reserve_existing(text);
+    for (_, text, _, known, opened) in &mut texts {
+        if !*known {
+            *opened = red.reserve_existing(text);
         }
     }
     let mut changed = false;
-    for (shape, text, digest, known) in &mut texts {
+    for (shape, text, digest, known, opened) in &mut texts {
         if *known {
             continue;
         }
@@ -327,7 +331,7 @@ pub fn redact_request(config: &Config, req: &mut Request, memo: &mut Memo) -> Re
                 changed = true;
             }
             // Clean, and no placeholder to reserve: skippable next turn.
-            None if find(text, 0, PLACEHOLDER_OPEN).is_none() => memo.insert(*digest),
+            None if !*opened => memo.insert(*digest),
             None => {}
         }
     }
