@@ -414,26 +414,11 @@ async fn chain(runtime: &Runtime, kv: &Arc<KvStore>, ctx: &RequestContext) -> an
     let limits = runtime.limits();
     let turns = [conversation(), other_turn()];
     let whole = answer();
-    let start = |plugins: &[(Arc<Plugin>, Arc<PluginEnv>)], mut req: Request| {
-        let plugins = plugins.to_vec();
-        let ctx = ctx.clone();
-        async move {
-            let mut instances = Vec::with_capacity(plugins.len());
-            for (plugin, env) in &plugins {
-                let mut filter = FilterInstance::new(plugin, env.clone(), limits).await?;
-                if let RequestAction::Continue(next) = filter.on_request(&ctx, &req).await? {
-                    req = next;
-                }
-                instances.push(filter);
-            }
-            anyhow::Ok(instances)
-        }
-    };
     let mut samples = Vec::with_capacity(*N as usize);
     for req in turns.iter().cycle().take(*N as usize) {
         let (req, mut resp) = (req.clone(), whole.clone());
         let t = Instant::now();
-        let mut instances = start(&plugins, req).await?;
+        let mut instances = start(&plugins, limits, ctx, req).await?;
         for filter in instances.iter_mut().rev() {
             if let Ok(next) = filter.on_response(ctx, &resp).await? {
                 resp = next;
@@ -448,7 +433,7 @@ async fn chain(runtime: &Runtime, kv: &Arc<KvStore>, ctx: &RequestContext) -> an
         samples[samples.len() / 2],
         1,
     );
-    let mut instances = start(&plugins, turns[0].clone()).await?;
+    let mut instances = start(&plugins, limits, ctx, turns[0].clone()).await?;
     let open = [StreamEvent::Start(StreamStart {
         id: "s".into(),
         model: "gpt-bench".into(),
@@ -478,4 +463,23 @@ async fn chain(runtime: &Runtime, kv: &Arc<KvStore>, ctx: &RequestContext) -> an
         1,
     );
     Ok(())
+}
+
+/// Fresh instances of the chain's filters, `on-request` run through them in
+/// order, as the gateway starts a request.
+async fn start(
+    plugins: &[(Arc<Plugin>, Arc<PluginEnv>)],
+    limits: Limits,
+    ctx: &RequestContext,
+    mut req: Request,
+) -> anyhow::Result<Vec<FilterInstance>> {
+    let mut instances = Vec::with_capacity(plugins.len());
+    for (plugin, env) in plugins {
+        let mut filter = FilterInstance::new(plugin, env.clone(), limits).await?;
+        if let RequestAction::Continue(next) = filter.on_request(ctx, &req).await? {
+            req = next;
+        }
+        instances.push(filter);
+    }
+    Ok(instances)
 }
