@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 
 pub use crate::__filter_world::exports::wasmgate::plugin::filter::{
-    Guest, GuestStreamFilter, RequestAction,
+    Guest, GuestStreamFilter, MessageEdit, RequestAction,
 };
 use crate::types::{Error, Request, RequestContext, Response, StreamEvent};
 
@@ -24,8 +24,9 @@ pub trait Filter: 'static {
     }
 
     /// Called in config order before the request goes upstream: go on with
-    /// it as it is (`Pass`: nothing is copied back to the gateway) or changed
-    /// (`Continue`), reject it, or answer it locally.
+    /// it as it is (`Pass`: nothing is copied back to the gateway), with some
+    /// messages replaced (`Edit`: only those are copied back) or changed in
+    /// any other way (`Continue`), reject it, or answer it locally.
     fn on_request(ctx: &RequestContext, req: Request) -> RequestAction {
         let _ = (ctx, req);
         RequestAction::Pass

@@ -85,7 +85,7 @@ pub mod __provider_world {
 /// event and error a plugin sees. Builders live in [`ext`].
 pub mod types {
     pub use crate::__filter_world::wasmgate::plugin::types::*;
-    pub use crate::filter::RequestAction;
+    pub use crate::filter::{MessageEdit, RequestAction};
     pub use crate::provider::Outbound;
 }
 

@@ -33,7 +33,7 @@ use std::marker::PhantomData;
 
 use crate::log::Level;
 use crate::types::{
-    Error, HttpResponse, Request, RequestAction, RequestContext, Response, StreamEvent,
+    Error, HttpResponse, MessageEdit, Request, RequestAction, RequestContext, Response, StreamEvent,
 };
 use crate::{Filter, Provider};
 
@@ -200,11 +200,14 @@ impl<F: Filter> FilterHarness<F> {
         F::on_request(&self.ctx, req)
     }
 
-    /// Call `on-request` and expect it to go on (`pass` or `continue`): the
-    /// request that goes upstream, or the other action the filter took.
+    /// Call `on-request` and expect it to go on (`pass`, `edit` or
+    /// `continue`): the request that goes upstream, or the other action the
+    /// filter took. An `edit` the gateway would refuse (an index out of
+    /// range or out of order) is returned as the other action.
     pub fn expect_continue(&self, req: Request) -> Result<Request, Box<RequestAction>> {
         match self.on_request(req.clone()) {
             RequestAction::Pass => Ok(req),
+            RequestAction::Edit(edits) => apply_edits(req, edits),
             RequestAction::Continue(req) => Ok(req),
             other => Err(Box::new(other)),
         }
@@ -232,6 +235,24 @@ impl<F: Filter> FilterHarness<F> {
     pub fn stream_events(&self, events: Vec<StreamEvent>) -> Result<Vec<StreamEvent>, Error> {
         self.stream(events.into_iter().map(|e| vec![e]).collect())
     }
+}
+
+/// `req` with `edits` applied, as the gateway applies them; the edits back
+/// when the gateway would refuse them.
+fn apply_edits(mut req: Request, edits: Vec<MessageEdit>) -> Result<Request, Box<RequestAction>> {
+    let in_order = edits.windows(2).all(|w| w[0].index < w[1].index);
+    let in_range = edits
+        .last()
+        .is_none_or(|e| (e.index as usize) < req.messages.len());
+    if !(in_order && in_range) {
+        return Err(Box::new(RequestAction::Edit(edits)));
+    }
+    for edit in edits {
+        if let Some(message) = req.messages.get_mut(edit.index as usize) {
+            *message = edit.message;
+        }
+    }
+    Ok(req)
 }
 
 /// Runs a [`Provider`]'s hooks natively.

@@ -149,6 +149,24 @@ impl Filter for Gather {
         config::get::<serde_json::Map<String, serde_json::Value>>().map(|_| ())
     }
 
+    /// With `{"edit": [i, …]}`, replaces those messages with `edited i`.
+    fn on_request(_ctx: &RequestContext, _req: Request) -> RequestAction {
+        let settings = config::get::<serde_json::Map<String, serde_json::Value>>();
+        match settings.ok().and_then(|s| s.get("edit").cloned()) {
+            Some(serde_json::Value::Array(indexes)) => RequestAction::Edit(
+                indexes
+                    .iter()
+                    .filter_map(serde_json::Value::as_u64)
+                    .map(|i| MessageEdit {
+                        index: i as u32,
+                        message: Message::user(format!("edited {i}")),
+                    })
+                    .collect(),
+            ),
+            _ => RequestAction::Pass,
+        }
+    }
+
     fn on_stream(_ctx: &RequestContext) -> Box<dyn StreamFilter> {
         Box::new(Gathering(String::new()))
     }
@@ -162,6 +180,23 @@ fn the_filter_harness() {
     let h = FilterHarness::<Gather>::with_config(json!({})).unwrap();
     let req = Request::builder().user("hi").build();
     assert_eq!(h.expect_continue(req.clone()), Ok(req));
+
+    // An edit replaces just the messages it names, as the gateway does.
+    let conversation = Request::builder().system("s").user("a").user("b").build();
+    let h = FilterHarness::<Gather>::with_config(json!({ "edit": [0, 2] })).unwrap();
+    let edited = h.expect_continue(conversation.clone()).unwrap();
+    let texts: Vec<String> = edited.messages.iter().map(Message::text).collect();
+    assert_eq!(texts, ["edited 0", "a", "edited 2"]);
+    assert_eq!(edited.messages[2].role, Role::User);
+    // Edits the gateway would refuse come back as the action.
+    for bad in [json!([3]), json!([1, 1]), json!([2, 0])] {
+        let h = FilterHarness::<Gather>::with_config(json!({ "edit": bad })).unwrap();
+        assert!(
+            matches!(h.expect_continue(conversation.clone()), Err(a) if matches!(*a, RequestAction::Edit(_))),
+            "{bad}"
+        );
+    }
+    let h = FilterHarness::<Gather>::with_config(json!({})).unwrap();
     assert_eq!(
         h.on_response(Response::text("a")).unwrap(),
         Response::text("a")

@@ -15,7 +15,7 @@ use wasmgate::catalog::BUNDLED;
 use wasmgate::kv::KvStore;
 use wasmgate::runtime::{
     FilterInstance, Limits, Plugin, PluginEnv, PluginKind, PluginSource, ProviderInstance,
-    RequestAction, Runtime,
+    RequestAction, Runtime, apply_edits,
 };
 
 /// The gateway's allocator (see `host/src/main.rs`), so guest calls are
@@ -476,8 +476,10 @@ async fn start(
     let mut instances = Vec::with_capacity(plugins.len());
     for (plugin, env) in plugins {
         let mut filter = FilterInstance::new(plugin, env.clone(), limits).await?;
-        if let RequestAction::Continue(next) = filter.on_request(ctx, &req).await? {
-            req = next;
+        match filter.on_request(ctx, &req).await? {
+            RequestAction::Continue(next) => req = next,
+            RequestAction::Edit(edits) => apply_edits(&mut req, edits),
+            _ => {}
         }
         instances.push(filter);
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use axum::http::{HeaderName, HeaderValue, Method};
 
 use super::{ContentPart, Error, HttpRequest, Request, Response, StreamEvent};
+use crate::runtime::bindings::filter::exports::wasmgate::plugin::filter::MessageEdit;
 
 /// A request a filter returns must still be a request.
 pub fn validate_request(req: &Request) -> Result<(), String> {
@@ -27,6 +28,32 @@ pub fn validate_request(req: &Request) -> Result<(), String> {
             return Err(format!("tools[{i}].parameters is not JSON"));
         }
         json_object(&format!("tools[{i}].extra"), tool.extra.as_deref())?;
+    }
+    Ok(())
+}
+
+/// An `edit` a filter returns must replace messages the request has, each
+/// once, in order, with messages that are themselves well formed.
+pub fn validate_edits(req: &Request, edits: &[MessageEdit]) -> Result<(), String> {
+    let mut next = 0usize;
+    for (i, edit) in edits.iter().enumerate() {
+        let index = edit.index as usize;
+        if index >= req.messages.len() {
+            return Err(format!(
+                "edit[{i}] replaces message {index} of {}",
+                req.messages.len()
+            ));
+        }
+        if index < next {
+            return Err(format!(
+                "edit[{i}] replaces message {index} out of order (indexes must increase)"
+            ));
+        }
+        next = index + 1;
+        json_object(
+            &format!("messages[{index}].extra"),
+            edit.message.extra.as_deref(),
+        )?;
     }
     Ok(())
 }
@@ -138,6 +165,54 @@ mod tests {
         assert!(checker.check(&delta).is_ok());
         assert!(checker.check(&StreamEvent::ToolCallEnd(3)).is_ok());
         assert!(checker.check(&StreamEvent::ToolCallEnd(3)).is_err());
+    }
+
+    fn message(text: &str, extra: Option<&str>) -> crate::canonical::Message {
+        crate::canonical::Message {
+            role: crate::canonical::Role::User,
+            content: vec![ContentPart::Text(text.into())],
+            name: None,
+            extra: extra.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn edits_must_name_messages_in_range_and_in_order() {
+        let req = Request {
+            model: "m".into(),
+            messages: vec![message("a", None), message("b", None), message("c", None)],
+            tools: Vec::new(),
+            tool_choice: None,
+            parallel_tool_calls: None,
+            sampling: crate::canonical::Sampling {
+                max_tokens: None,
+                temperature: None,
+                top_p: None,
+                stop: Vec::new(),
+                seed: None,
+            },
+            stream: false,
+            reasoning: None,
+            extra: None,
+        };
+        let edit = |index, extra| MessageEdit {
+            index,
+            message: message("x", extra),
+        };
+        let refused = |edits: &[MessageEdit]| validate_edits(&req, edits).err().unwrap_or_default();
+        assert_eq!(validate_edits(&req, &[]), Ok(()));
+        assert_eq!(
+            validate_edits(&req, &[edit(0, None), edit(2, None)]),
+            Ok(())
+        );
+        let past = refused(&[edit(3, None)]);
+        assert!(past.contains("message 3 of 3"), "{past}");
+        let backwards = refused(&[edit(2, None), edit(1, None)]);
+        assert!(backwards.contains("out of order"), "{backwards}");
+        let twice = refused(&[edit(1, None), edit(1, None)]);
+        assert!(twice.contains("out of order"), "{twice}");
+        let extra = refused(&[edit(1, Some("[1]"))]);
+        assert!(extra.contains("messages[1].extra"), "{extra}");
     }
 
     #[test]

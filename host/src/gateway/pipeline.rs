@@ -11,7 +11,7 @@ use crate::api_error::ApiError;
 use crate::canonical::{ErrorKind, HttpResponse, Request, RequestContext, Response, Target};
 use crate::config::OnError;
 use crate::runtime::{
-    FilterInstance, Limits, Outbound, PluginError, ProviderInstance, RequestAction,
+    FilterInstance, Limits, Outbound, PluginError, ProviderInstance, RequestAction, apply_edits,
 };
 use crate::{frontend::Format, routing};
 
@@ -51,6 +51,7 @@ pub async fn run(
         filters.push((instance, filter.on_error));
         match action {
             RequestAction::Pass => {}
+            RequestAction::Edit(edits) => apply_edits(&mut req, edits),
             RequestAction::Continue(changed) => req = changed,
             RequestAction::Reject(error) => return Err(error.into()),
             RequestAction::Respond(response) => {

@@ -10,7 +10,17 @@ use super::plugin::{Plugin, Pre};
 use super::{Limits, PluginEnv, PluginError};
 use crate::canonical::{self, Error, RequestContext, Response, StreamEvent};
 
-pub use super::bindings::filter::exports::wasmgate::plugin::filter::RequestAction;
+pub use super::bindings::filter::exports::wasmgate::plugin::filter::{MessageEdit, RequestAction};
+
+/// Replace the messages `edits` name (an `edit` answer that
+/// [`FilterInstance::on_request`] checked against `req`).
+pub fn apply_edits(req: &mut canonical::Request, edits: Vec<MessageEdit>) {
+    for edit in edits {
+        if let Some(message) = req.messages.get_mut(edit.index as usize) {
+            *message = edit.message;
+        }
+    }
+}
 
 /// One filter instance, living as long as one request.
 pub struct FilterInstance {
@@ -74,6 +84,7 @@ impl FilterInstance {
             .await?;
         let verdict = match &action {
             RequestAction::Pass => Ok(()),
+            RequestAction::Edit(edits) => canonical::validate_edits(req, edits),
             RequestAction::Continue(req) => canonical::validate_request(req),
             RequestAction::Reject(error) => canonical::validate_error(error),
             RequestAction::Respond(resp) => canonical::validate_response(resp),

@@ -30,7 +30,7 @@ use crate::config::RuntimeConfig;
 pub use cache::ComponentCache;
 pub use check::{Checked, check, smoke_filter};
 pub use error::PluginError;
-pub use filter::{FilterInstance, RequestAction};
+pub use filter::{FilterInstance, MessageEdit, RequestAction, apply_edits};
 pub use http_grant::capability as http_capability;
 pub use metadata::{CAPABILITIES_SECTION, PluginMetadata};
 pub use plugin::{CONTRACT, Plugin, PluginKind, PluginSource, sha256_hex};

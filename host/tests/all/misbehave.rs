@@ -85,6 +85,7 @@ async fn memory_bomb_hits_the_cap() {
 #[tokio::test]
 async fn garbage_output_breaks_the_contract() {
     expect_plugin_failure("garbage", "request", "contract").await;
+    expect_plugin_failure("bad-edit", "request", "contract").await;
     expect_plugin_failure("garbage", "response", "contract").await;
     expect_plugin_failure("trap", "response", "trapped").await;
 }

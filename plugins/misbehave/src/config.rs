@@ -16,6 +16,9 @@ pub enum Mode {
     Bomb,
     /// Return values that break the plugin contract.
     Garbage,
+    /// On `on-request`, answer an edit of a message the request does not
+    /// have (the contract check for edits).
+    BadEdit,
     /// Try to reach files, the network and the environment, and answer
     /// with what happened (every attempt should be denied).
     Escape,
@@ -58,6 +61,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
         Some("loop") => Mode::Loop,
         Some("bomb") => Mode::Bomb,
         Some("garbage") => Mode::Garbage,
+        Some("bad-edit") => Mode::BadEdit,
         Some("escape") => Mode::Escape,
         Some(other) => return Err(format!("misbehave: unknown mode `{other}`")),
     };

@@ -1,5 +1,6 @@
 //! Values that break the plugin contract, for `garbage` mode.
 
+use crate::bindings::exports::wasmgate::plugin::filter::MessageEdit;
 use crate::types::{
     ContentPart, Error, ErrorKind, Request, Response, StreamEvent, ToolCallDelta, ToolResult,
 };
@@ -8,6 +9,15 @@ use crate::types::{
 pub fn request(mut req: Request) -> Request {
     req.messages.clear();
     req
+}
+
+/// An edit of the message one past the request's last.
+pub fn edit(mut req: Request) -> Vec<MessageEdit> {
+    let index = u32::try_from(req.messages.len()).unwrap_or(u32::MAX);
+    match req.messages.pop() {
+        Some(message) => vec![MessageEdit { index, message }],
+        None => Vec::new(),
+    }
 }
 
 /// The response plus a tool result (an answer cannot carry one).

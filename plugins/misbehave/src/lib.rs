@@ -71,6 +71,7 @@ impl Guest for Misbehave {
     fn on_request(_ctx: RequestContext, req: Request) -> RequestAction {
         match bad::run(mode_for(Hook::Request)) {
             Mode::Garbage => RequestAction::Continue(garbage::request(req)),
+            Mode::BadEdit => RequestAction::Edit(garbage::edit(req)),
             Mode::Escape => RequestAction::Respond(escape::report()),
             _ => RequestAction::Continue(req),
         }

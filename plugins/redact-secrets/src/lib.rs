@@ -41,7 +41,9 @@ mod bindings {
 
 use std::cell::RefCell;
 
-use bindings::exports::wasmgate::plugin::filter::{Guest, GuestStreamFilter, RequestAction};
+use bindings::exports::wasmgate::plugin::filter::{
+    Guest, GuestStreamFilter, MessageEdit, RequestAction,
+};
 use bindings::wasmgate::plugin::kv;
 use bindings::wasmgate::plugin::log::{Level, write};
 use bindings::wasmgate::plugin::types;
@@ -96,6 +98,17 @@ fn broken_config(e: Error) -> Error {
     }
 }
 
+/// The messages of `req` at `changed` (in order), as edits: only they go
+/// back to the host.
+fn edits(req: Request, changed: &[u32]) -> Vec<MessageEdit> {
+    let mut wanted = changed.iter().copied().peekable();
+    (0u32..)
+        .zip(req.messages)
+        .filter(|(i, _)| wanted.next_if_eq(i).is_some())
+        .map(|(index, message)| MessageEdit { index, message })
+        .collect()
+}
+
 /// This request's mapping (empty unless `restore` is on and secrets were found).
 fn mapping() -> Restorer {
     MAPPING.with(|m| m.borrow().clone())
@@ -140,10 +153,10 @@ impl Guest for RedactSecrets {
             Restorer::default()
         };
         MAPPING.with(|m| *m.borrow_mut() = restorer);
-        if redaction.changed {
-            RequestAction::Continue(req)
-        } else {
+        if redaction.changed.is_empty() {
             RequestAction::Pass
+        } else {
+            RequestAction::Edit(edits(req, &redaction.changed))
         }
     }
 

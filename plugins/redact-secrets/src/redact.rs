@@ -237,8 +237,8 @@ pub struct Redaction {
     pub mapping: Vec<(String, String)>,
     /// Replacements per kind, for the log (never the values).
     pub counts: BTreeMap<String, usize>,
-    /// Whether any text of the request changed.
-    pub changed: bool,
+    /// The indexes of the messages that changed, in order.
+    pub changed: Vec<u32>,
 }
 
 /// Whether a thinking part may be changed: signed or redacted reasoning must
@@ -260,26 +260,30 @@ enum Shape {
     Frozen,
 }
 
-/// Every text of the request, in order, with how it is scanned. Images are
-/// left out.
-fn texts(req: &mut Request) -> Vec<(Shape, &mut String)> {
+/// Every text of the request, in order, with the index of its message and
+/// how it is scanned. Images are left out.
+fn texts(req: &mut Request) -> Vec<(u32, Shape, &mut String)> {
     let mut out = Vec::new();
-    for part in req.messages.iter_mut().flat_map(|m| m.content.iter_mut()) {
+    let parts = (0u32..)
+        .zip(req.messages.iter_mut())
+        .flat_map(|(i, m)| m.content.iter_mut().map(move |p| (i, p)));
+    for (i, part) in parts {
+        let mut push = |shape, text| out.push((i, shape, text));
         match part {
-            ContentPart::Text(t) => out.push((Shape::Plain, t)),
+            ContentPart::Text(t) => push(Shape::Plain, t),
             ContentPart::Thinking(t) => {
                 let shape = if thinking_editable(t.signature.as_ref(), t.redacted) {
                     Shape::Plain
                 } else {
                     Shape::Frozen
                 };
-                out.push((shape, &mut t.text));
+                push(shape, &mut t.text);
             }
-            ContentPart::ToolCall(c) => out.push((Shape::Json, &mut c.arguments)),
+            ContentPart::ToolCall(c) => push(Shape::Json, &mut c.arguments),
             ContentPart::ToolResult(r) => {
                 for p in &mut r.content {
                     if let ToolResultPart::Text(t) = p {
-                        out.push((Shape::Result, t));
+                        push(Shape::Result, t);
                     }
                 }
             }
@@ -303,19 +307,19 @@ pub fn redact_request(config: &Config, req: &mut Request, memo: &mut Memo) -> Re
     let mut red = Redactor::new(config);
     let mut texts: Vec<_> = texts(req)
         .into_iter()
-        .map(|(shape, text)| {
+        .map(|(message, shape, text)| {
             let digest = memo_digest(shape, text);
             let known = shape != Shape::Frozen && memo.contains(&digest);
-            (shape, text, digest, known, false)
+            (message, shape, text, digest, known, false)
         })
         .collect();
-    for (_, text, _, known, opened) in &mut texts {
+    for (_, _, text, _, known, opened) in &mut texts {
         if !*known {
             *opened = red.reserve_existing(text);
         }
     }
-    let mut changed = false;
-    for (shape, text, digest, known, opened) in &mut texts {
+    let mut changed = Vec::new();
+    for (message, shape, text, digest, known, opened) in &mut texts {
         if *known {
             continue;
         }
@@ -328,7 +332,9 @@ pub fn redact_request(config: &Config, req: &mut Request, memo: &mut Memo) -> Re
         match new {
             Some(new) => {
                 **text = new;
-                changed = true;
+                if changed.last() != Some(message) {
+                    changed.push(*message);
+                }
             }
             // Clean, and no placeholder to reserve: skippable next turn.
             None if !*opened => memo.insert(*digest),
@@ -518,7 +524,9 @@ mod tests {
         let mut second = conversation();
         let r2 = redact_request(&config, &mut second, &mut memo);
         assert_eq!(first, second);
-        assert!(r1.changed && r2.changed);
+        // Only the message with the secret changed.
+        assert_eq!(r1.changed, vec![1]);
+        assert_eq!(r2.changed, vec![1]);
         assert_eq!(r1.mapping, r2.mapping);
         assert_eq!(
             r2.mapping,
@@ -530,7 +538,7 @@ mod tests {
         let mut third = conversation();
         let r3 = redact_request(&config, &mut third, &mut memo);
         // Nothing replaced: the filter answers `pass`.
-        assert!(!r3.changed);
+        assert!(r3.changed.is_empty());
         assert_eq!(
             third.messages[1].content[0],
             ContentPart::Text(format!("key {GH}"))
@@ -619,5 +627,7 @@ mod tests {
             ]
         );
         assert_eq!(r.counts.get("openai_key"), Some(&3));
+        // Each changed message once, in order.
+        assert_eq!(r.changed, vec![0, 1, 2, 3]);
     }
 }
