@@ -3,8 +3,9 @@
 //!
 //! Each detector is a hand-written scanner (no regex): one linear pass over
 //! the bytes, trying a detector only where a token can start (the byte before
-//! is not a letter, digit, `_` or `-`) and only when the first byte fits. Spans start
-//! and end on ASCII bytes or the text's ends, so they are valid `str` slices.
+//! is not a letter, digit, `_` or `-`) and only where the first two bytes are
+//! those of some token (one table lookup per byte). Spans start and end on
+//! ASCII bytes or the text's ends, so they are valid `str` slices.
 
 /// Where a secret is in a text and what kind it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,28 +95,48 @@ const SLACK_HOOKS: &[&[u8]] = &[
 pub fn specific(text: &str, out: &mut Vec<Span<'static>>) {
     let b = text.as_bytes();
     let mut i = 0;
-    while i < b.len() {
-        if token_boundary(b, i)
-            && let Some(span) = token_at(text, i)
+    while let Some(at) = next_opening(b, i) {
+        i = at + 1;
+        if token_boundary(b, at)
+            && let Some(span) = token_at(text, at)
         {
-            i = span.end.max(i + 1);
+            i = span.end.max(i);
             out.push(span);
-            continue;
         }
-        i = next_start(b, i);
     }
     url_passwords(text, out);
 }
 
-/// The next position after `i` where a token may start: inside a run of
-/// base64url bytes none can, except right after a `\n`-style escape.
-fn next_start(b: &[u8], i: usize) -> usize {
-    let escape = i > 0 && b[i - 1] == b'\\' && matches!(b[i], b'n' | b'r' | b't');
-    if escape || !is_b64url(b[i]) {
-        i + 1
-    } else {
-        run(b, i, is_b64url)
+/// The first two bytes of every token [`token_at`] finds (a Bearer token's
+/// are those of `Bearer`): a position whose pair is not here starts none.
+const OPENINGS: &[&[u8; 2]] = &[
+    b"sk", b"rk", b"pk", b"wh", b"AI", b"AK", b"AS", b"AB", b"AC", b"gi", b"gh", b"xo", b"xa",
+    b"ht", b"ho", b"--", b"ey", b"Be", b"be",
+];
+
+/// [`OPENINGS`] as a bitmap indexed by the pair read as a little-endian u16.
+static OPENING_PAIRS: [u64; 1024] = {
+    let mut t = [0u64; 1024];
+    let mut i = 0;
+    while i < OPENINGS.len() {
+        let pair = u16::from_le_bytes(*OPENINGS[i]) as usize;
+        t[pair / 64] |= 1 << (pair % 64);
+        i += 1;
     }
+    t
+};
+
+/// The first position from `from` whose two bytes open a token, if any:
+/// one table lookup per byte, so the detectors run only where they might
+/// match.
+fn next_opening(b: &[u8], from: usize) -> Option<usize> {
+    let rest = b.get(from..)?;
+    rest.windows(2)
+        .position(|w| {
+            let pair = usize::from(u16::from_le_bytes([w[0], w[1]]));
+            OPENING_PAIRS[pair / 64] & (1 << (pair % 64)) != 0
+        })
+        .map(|p| from + p)
 }
 
 /// True when a token may start at `i`: the byte before is not a letter,
@@ -479,6 +500,40 @@ fn url_passwords(text: &str, out: &mut Vec<Span<'static>>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn openings_are_found_where_they_are() {
+        let text = b"a bEst sk-x Bearer x";
+        let found: Vec<usize> =
+            std::iter::successors(next_opening(text, 0), |&at| next_opening(text, at + 1))
+                .collect();
+        assert_eq!(found, [7, 12]);
+        assert_eq!(next_opening(b"s", 0), None);
+        assert_eq!(next_opening(b"xsk", 5), None);
+        // Every opening is one, and every token kind starts with one.
+        for pair in OPENINGS {
+            assert_eq!(next_opening(&pair[..], 0), Some(0));
+        }
+        let samples = [
+            "sk-ant-api03-aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "sk-proj-Qm7vR2xK9pL4wN8tZ3bH6cJ1fD5gS0aY",
+            "sk_live_aaaaaaaaaaaaaaaaaaaa",
+            "whsec_aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "AIzaSyA1234567890abcdefghijklmnopqrstu",
+            "AKIAIOSFODNN7EXAMPLE",
+            "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            "github_pat_abcdefghijklmnopqrstuvwxyz0123456789",
+            "xoxb-1234567890-abcdefghij",
+            "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+            "Bearer Qm7vR2xK9pL4wN8tZ3bH6cJ1fD5gS0aY",
+        ];
+        for sample in samples {
+            let mut spans = Vec::new();
+            specific(sample, &mut spans);
+            assert_eq!(spans.len(), 1, "{sample}");
+        }
+    }
 
     #[test]
     fn position_of_finds_the_first_match() {
