@@ -13,7 +13,7 @@ from componentize_py_types import Err
 from wit_world import exports
 from wit_world.exports.filter import (
     RequestAction,
-    RequestAction_Continue,
+    RequestAction_Pass,
     RequestAction_Reject,
 )
 from wit_world.imports import kv, log
@@ -67,7 +67,8 @@ class Filter(exports.Filter):
                     )
         state.count = count_request()
         log.write(log.Level.DEBUG, f"request {ctx.request_id}: allowed (#{state.count})")
-        return RequestAction_Continue(req)
+        # Unchanged: `pass` spares copying the request back to the gateway.
+        return RequestAction_Pass()
 
     def on_response(self, ctx: RequestContext, resp: Response) -> Response:
         try:
