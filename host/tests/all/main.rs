@@ -15,6 +15,7 @@ mod example_ollama_provider;
 mod example_python_filter;
 mod example_sdk_filter;
 mod exports;
+mod filter_components;
 mod filters;
 mod gemini;
 mod hotswap;
