@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use wasmgate::canonical::{
     ContentPart, FinishReason, HttpResponse, Message, Request, RequestContext, Response, Role,
-    Sampling, StreamEvent, StreamStart, Target, ToolCall, ToolDefinition, ToolResult,
-    ToolResultPart, Usage,
+    StreamEvent, StreamStart, Target, ToolCall, ToolDefinition, ToolResult, ToolResultPart, Usage,
 };
 use wasmgate::catalog::BUNDLED;
 use wasmgate::kv::KvStore;
@@ -44,28 +43,13 @@ const CHAT_JSON: &[u8] = include_bytes!("../../../host/tests/fixtures/full.chat.
 const CHAT_SSE: &[u8] = include_bytes!("../../../host/tests/fixtures/full.chat.text.sse");
 
 fn request() -> Request {
-    Request {
-        model: "gpt-bench".into(),
-        messages: vec![Message {
-            role: Role::User,
-            content: vec![ContentPart::Text("Hello".into())],
-            name: None,
-            extra: None,
-        }],
-        tools: vec![],
-        tool_choice: None,
-        parallel_tool_calls: None,
-        sampling: Sampling {
-            max_tokens: None,
-            temperature: None,
-            top_p: None,
-            stop: vec![],
-            seed: None,
-        },
-        stream: false,
-        reasoning: None,
-        extra: None,
-    }
+    Request::new(
+        "gpt-bench",
+        vec![Message::new(
+            Role::User,
+            vec![ContentPart::Text("Hello".into())],
+        )],
+    )
 }
 
 /// A 20-message agent conversation: system prompt, user turns, shell tool

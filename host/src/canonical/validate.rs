@@ -178,23 +178,10 @@ mod tests {
 
     #[test]
     fn edits_must_name_messages_in_range_and_in_order() {
-        let req = Request {
-            model: "m".into(),
-            messages: vec![message("a", None), message("b", None), message("c", None)],
-            tools: Vec::new(),
-            tool_choice: None,
-            parallel_tool_calls: None,
-            sampling: crate::canonical::Sampling {
-                max_tokens: None,
-                temperature: None,
-                top_p: None,
-                stop: Vec::new(),
-                seed: None,
-            },
-            stream: false,
-            reasoning: None,
-            extra: None,
-        };
+        let req = Request::new(
+            "m",
+            vec![message("a", None), message("b", None), message("c", None)],
+        );
         let edit = |index, extra| MessageEdit {
             index,
             message: message("x", extra),

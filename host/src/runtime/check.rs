@@ -4,9 +4,7 @@
 use std::sync::Arc;
 
 use super::{FilterInstance, Limits, Plugin, PluginEnv, PluginKind, ProviderInstance};
-use crate::canonical::{
-    ContentPart, Message, ProviderInfo, Request, RequestContext, Role, Sampling,
-};
+use crate::canonical::{ContentPart, Message, ProviderInfo, Request, RequestContext, Role};
 
 /// What a passing check learned.
 #[derive(Debug, Clone)]
@@ -79,26 +77,11 @@ fn init_result(
 }
 
 fn smoke_request() -> Request {
-    Request {
-        model: "smoke".into(),
-        messages: vec![Message {
-            role: Role::User,
-            content: vec![ContentPart::Text("ping".into())],
-            name: None,
-            extra: None,
-        }],
-        tools: Vec::new(),
-        tool_choice: None,
-        parallel_tool_calls: None,
-        sampling: Sampling {
-            max_tokens: None,
-            temperature: None,
-            top_p: None,
-            stop: Vec::new(),
-            seed: None,
-        },
-        stream: false,
-        reasoning: None,
-        extra: None,
-    }
+    Request::new(
+        "smoke",
+        vec![Message::new(
+            Role::User,
+            vec![ContentPart::Text("ping".into())],
+        )],
+    )
 }

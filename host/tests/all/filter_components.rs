@@ -8,9 +8,8 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use wasmgate::canonical::{
-    ContentPart, FinishReason, Message, Request, RequestContext, Response, Role, Sampling,
-    StreamEvent, ToolCall, ToolCallDelta, ToolCallStart, ToolDefinition, ToolResult,
-    ToolResultPart,
+    ContentPart, FinishReason, Message, Request, RequestContext, Response, Role, StreamEvent,
+    ToolCall, ToolCallDelta, ToolCallStart, ToolDefinition, ToolResult, ToolResultPart,
 };
 use wasmgate::catalog::BUNDLED;
 use wasmgate::kv::KvStore;
@@ -75,17 +74,8 @@ fn ctx() -> RequestContext {
     }
 }
 
-fn message(role: Role, content: Vec<ContentPart>) -> Message {
-    Message {
-        role,
-        content,
-        name: None,
-        extra: None,
-    }
-}
-
 fn text(role: Role, t: &str) -> Message {
-    message(role, vec![ContentPart::Text(t.into())])
+    Message::new(role, vec![ContentPart::Text(t.into())])
 }
 
 fn call(id: &str, name: &str, arguments: &str) -> ContentPart {
@@ -112,21 +102,8 @@ fn bash_tool() -> ToolDefinition {
 
 fn request(messages: Vec<Message>) -> Request {
     Request {
-        model: "gpt-test".into(),
-        messages,
         tools: vec![bash_tool()],
-        tool_choice: None,
-        parallel_tool_calls: None,
-        sampling: Sampling {
-            max_tokens: None,
-            temperature: None,
-            top_p: None,
-            stop: Vec::new(),
-            seed: None,
-        },
-        stream: false,
-        reasoning: None,
-        extra: None,
+        ..Request::new("gpt-test", messages)
     }
 }
 
@@ -453,11 +430,11 @@ fn looping() -> Request {
     ];
     for i in 1..=3 {
         let id = format!("call_{i}");
-        messages.push(message(
+        messages.push(Message::new(
             Role::Assistant,
             vec![call(&id, "Bash", r#"{"command":"ls -la"}"#)],
         ));
-        messages.push(message(
+        messages.push(Message::new(
             Role::Tool,
             vec![ContentPart::ToolResult(ToolResult {
                 call_id: id,
