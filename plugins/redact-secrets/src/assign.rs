@@ -22,7 +22,7 @@
 //!   `<your-key>`, `get_token()`, `self.token`), keywords (`None`, `null`,
 //!   `string`…), masks (`****`) or shorter than 4 bytes are not secrets.
 
-use crate::detect::{self, Span, is_key_char, looks_random, run};
+use crate::detect::{self, Span, looks_random, run};
 
 /// Which kind a key names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,8 +111,48 @@ const NOT_VALUES: &[&str] = &[
     "masked",
 ];
 
+/// Whether a key ending in the bytes `x`, `y` may name a secret: `false`
+/// when both are letters or digits that no ending ends with (`pass` ends in
+/// `ss`). A key that ends otherwise goes on to the full check.
+const fn may_end_a_key(x: u8, y: u8) -> bool {
+    if !x.is_ascii_alphanumeric() || !y.is_ascii_alphanumeric() {
+        return true;
+    }
+    matches!(
+        [x.to_ascii_lowercase(), y.to_ascii_lowercase()],
+        [b'e', b'y' | b't' | b'n'] | [b'r' | b'w', b'd'] | [b's', b'e' | b's']
+    )
+}
+
+/// [`may_end_a_key`] for every pair of bytes, as a bitmap indexed by the
+/// pair read as a little-endian u16.
+static KEY_END_PAIRS: [u64; 1024] = {
+    let mut t = [0u64; 1024];
+    let mut pair = 0usize;
+    while pair < 1 << 16 {
+        if may_end_a_key((pair & 0xff) as u8, (pair >> 8) as u8) {
+            t[pair >> 6] |= 1 << (pair & 63);
+        }
+        pair += 1;
+    }
+    t
+};
+
 /// The class of a key name, if it names a secret.
+#[inline]
 pub fn key_class(key: &[u8]) -> Option<KeyClass> {
+    // Most words are turned away by their last two bytes, in one lookup.
+    if let [.., x, y] = key {
+        let pair = usize::from(*x) | usize::from(*y) << 8;
+        if KEY_END_PAIRS[pair >> 6] & (1 << (pair & 63)) == 0 {
+            return None;
+        }
+    }
+    full_key_class(key)
+}
+
+/// [`key_class`] past its first lookup.
+fn full_key_class(key: &[u8]) -> Option<KeyClass> {
     // Every ending is at least 4 long and ends in one of these letters.
     let last = key.iter().rev().find(|c| c.is_ascii_alphanumeric())?;
     if key.len() < 4
@@ -185,29 +225,8 @@ enum Sep {
     Flag,
 }
 
-/// Push every generic assignment's value in `text` onto `out`, in order.
-pub fn assignments(text: &str, out: &mut Vec<Span<'static>>) {
-    let b = text.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if !is_key_char(b[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        i = run(b, i, is_key_char);
-        let Some(class) = key_class(&b[start..i]) else {
-            continue;
-        };
-        if let Some(span) = value_after(b, start, i, class) {
-            i = span.end;
-            out.push(span);
-        }
-    }
-}
-
 /// The value assigned to the key at `key_start..key_end`, if any.
-fn value_after(
+pub fn value_after(
     b: &[u8],
     key_start: usize,
     key_end: usize,
@@ -412,11 +431,52 @@ mod tests {
 
     fn found(text: &str) -> Vec<(&'static str, String)> {
         let mut spans = Vec::new();
-        assignments(text, &mut spans);
+        crate::scan::builtin(text, &mut Vec::new(), &mut spans);
         spans
             .iter()
             .map(|s| (s.kind, text[s.start..s.end].to_string()))
             .collect()
+    }
+
+    #[test]
+    fn first_lookup_turns_away_only_non_keys() {
+        // Every key the full check knows, cased and suffixed in every way,
+        // plus pseudo-random words: the first lookup agrees with it.
+        let mut words: Vec<Vec<u8>> = Vec::new();
+        for (ending, _) in KEY_ENDINGS
+            .iter()
+            .chain(&[(&b"pass"[..], KeyClass::Password)])
+        {
+            for prefix in [&b""[..], b"db_", b"x-", b"my.", b"A"] {
+                for suffix in [&b""[..], b"_", b"-", b".", b"__"] {
+                    let word = [prefix, ending, suffix].concat();
+                    words.push(word.to_ascii_uppercase());
+                    words.push(word);
+                }
+            }
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = 1 + (seed % 12) as usize;
+            let alphabet = b"aAdDeEnNrRsStTwWyY0_-.k";
+            words.push(
+                (0..len)
+                    .map(|k| alphabet[((seed >> (k * 5)) % alphabet.len() as u64) as usize])
+                    .collect(),
+            );
+        }
+        for word in &words {
+            assert_eq!(
+                key_class(word),
+                full_key_class(word),
+                "{}",
+                String::from_utf8_lossy(word)
+            );
+        }
+        assert!(words.iter().filter(|w| full_key_class(w).is_some()).count() > 100);
     }
 
     #[test]

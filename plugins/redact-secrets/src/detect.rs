@@ -1,11 +1,11 @@
 //! Built-in detectors for secrets with a recognisable shape: provider API
 //! keys, tokens, private keys, JWTs, passwords in URLs.
 //!
-//! Each detector is a hand-written scanner (no regex): one linear pass over
-//! the bytes, trying a detector only where a token can start (the byte before
-//! is not a letter, digit, `_` or `-`) and only where the first two bytes are
-//! those of some token (one table lookup per byte). Spans start and end on
-//! ASCII bytes or the text's ends, so they are valid `str` slices.
+//! Each detector is hand-written (no regex). `scan` tries them only where a
+//! token can start (the byte before is not a letter, digit, `_` or `-`) and
+//! only where the first two bytes are those of some token ([`opens`], one
+//! table lookup). Spans start and end on ASCII bytes or the text's ends, so
+//! they are valid `str` slices.
 
 /// Where a secret is in a text and what kind it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,22 +91,6 @@ const SLACK_HOOKS: &[&[u8]] = &[
     b"hooks.slack.com/",
 ];
 
-/// Push every built-in token-shaped secret in `text` onto `out`, in order.
-pub fn specific(text: &str, out: &mut Vec<Span<'static>>) {
-    let b = text.as_bytes();
-    let mut i = 0;
-    while let Some(at) = next_opening(b, i) {
-        i = at + 1;
-        if token_boundary(b, at)
-            && let Some(span) = token_at(text, at)
-        {
-            i = span.end.max(i);
-            out.push(span);
-        }
-    }
-    url_passwords(text, out);
-}
-
 /// The first two bytes of every token [`token_at`] finds (a Bearer token's
 /// are those of `Bearer`): a position whose pair is not here starts none.
 const OPENINGS: &[&[u8; 2]] = &[
@@ -126,27 +110,20 @@ static OPENING_PAIRS: [u64; 1024] = {
     t
 };
 
-/// The first position from `from` whose two bytes open a token, if any:
-/// one table lookup per byte, so the detectors run only where they might
-/// match.
-fn next_opening(b: &[u8], from: usize) -> Option<usize> {
-    let rest = b.get(from..)?;
-    rest.windows(2)
-        .position(|w| {
-            let pair = usize::from(u16::from_le_bytes([w[0], w[1]]));
-            OPENING_PAIRS[pair / 64] & (1 << (pair % 64)) != 0
-        })
-        .map(|p| from + p)
+/// True when the bytes at `i` and `i + 1` are one of [`OPENINGS`].
+pub fn opens(b: &[u8], i: usize) -> bool {
+    match (b.get(i), b.get(i + 1)) {
+        (Some(&x), Some(&y)) => {
+            let pair = usize::from(x) | usize::from(y) << 8;
+            OPENING_PAIRS[pair >> 6] & (1 << (pair & 63)) != 0
+        }
+        _ => false,
+    }
 }
 
-/// True when a token may start at `i`: the byte before is not a letter,
-/// digit, `_` or `-`, or it ends a `\n`, `\r` or `\t` escape (secrets pasted
-/// as JSON-escaped text).
-fn token_boundary(b: &[u8], i: usize) -> bool {
-    if i == 0 || !is_b64url(b[i - 1]) {
-        return true;
-    }
-    i >= 2 && b[i - 2] == b'\\' && matches!(b[i - 1], b'n' | b'r' | b't')
+/// True when the byte at `i` is the letter of a `\n`, `\r` or `\t` escape.
+pub fn escape_letter(b: &[u8], i: usize) -> bool {
+    matches!(b.get(i), Some(b'n' | b'r' | b't')) && i >= 1 && b[i - 1] == b'\\'
 }
 
 /// End of the run of bytes from `start` that satisfy `pred`.
@@ -213,7 +190,7 @@ pub fn looks_random(s: &[u8]) -> bool {
 }
 
 /// The span of a token-shaped secret starting at `i`, if one does.
-fn token_at(text: &str, i: usize) -> Option<Span<'static>> {
+pub fn token_at(text: &str, i: usize) -> Option<Span<'static>> {
     let b = text.as_bytes();
     let rest = &b[i..];
     let span = |end: usize, kind| {
@@ -462,7 +439,7 @@ fn position_of(byte: u8, b: &[u8]) -> Option<usize> {
 }
 
 /// Passwords in URLs: `scheme://user:password@host`.
-fn url_passwords(text: &str, out: &mut Vec<Span<'static>>) {
+pub fn url_passwords(text: &str, out: &mut Vec<Span<'static>>) {
     let b = text.as_bytes();
     let mut from = 0;
     while let Some(at) = find(text, from, "://") {
@@ -504,15 +481,13 @@ mod tests {
     #[test]
     fn openings_are_found_where_they_are() {
         let text = b"a bEst sk-x Bearer x";
-        let found: Vec<usize> =
-            std::iter::successors(next_opening(text, 0), |&at| next_opening(text, at + 1))
-                .collect();
-        assert_eq!(found, [7, 12]);
-        assert_eq!(next_opening(b"s", 0), None);
-        assert_eq!(next_opening(b"xsk", 5), None);
+        let at: Vec<usize> = (0..text.len()).filter(|&i| opens(text, i)).collect();
+        assert_eq!(at, [7, 12]);
+        assert!(!opens(b"s", 0));
+        assert!(!opens(b"xsk", 5));
         // Every opening is one, and every token kind starts with one.
         for pair in OPENINGS {
-            assert_eq!(next_opening(&pair[..], 0), Some(0));
+            assert!(opens(&pair[..], 0));
         }
         let samples = [
             "sk-ant-api03-aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
@@ -529,9 +504,7 @@ mod tests {
             "Bearer Qm7vR2xK9pL4wN8tZ3bH6cJ1fD5gS0aY",
         ];
         for sample in samples {
-            let mut spans = Vec::new();
-            specific(sample, &mut spans);
-            assert_eq!(spans.len(), 1, "{sample}");
+            assert_eq!(found(sample).len(), 1, "{sample}");
         }
     }
 
@@ -557,10 +530,10 @@ mod tests {
         assert_eq!(position_of(b'x', b""), None);
     }
 
-    /// The secrets `specific` finds in `text`, as (kind, text).
+    /// The token-shaped secrets found in `text`, as (kind, text).
     fn found(text: &str) -> Vec<(&'static str, String)> {
         let mut spans = Vec::new();
-        specific(text, &mut spans);
+        crate::scan::builtin(text, &mut spans, &mut Vec::new());
         spans
             .iter()
             .map(|s| (s.kind, text[s.start..s.end].to_string()))
@@ -605,6 +578,23 @@ mod tests {
             BEARER_TOKEN,
             bearer,
         );
+    }
+
+    #[test]
+    fn tokens_after_escapes_and_not_inside_words() {
+        let gh = "ghp_aB1cD2eF3gH4iJ5kL6mN7oP8qR9sT0uV1wX2";
+        for text in [
+            format!(r"key:\n{gh}"),
+            format!(r"\t{gh} x"),
+            format!(r"a\r{gh}"),
+            format!(r"\n\n{gh}"),
+            format!("x.{gh}"),
+        ] {
+            one(&text, GITHUB_TOKEN, gh);
+        }
+        for text in [format!("x{gh}"), format!(r"\x{gh}"), format!("n{gh}")] {
+            assert_eq!(found(&text), vec![], "{text}");
+        }
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! outside string literals, and literals that do not decode (malformed
 //! arguments), are redacted as raw text, so nothing escapes the scan.
 
+use std::borrow::Cow;
+
 use crate::assign::{key_class, quoted_value_ok};
 use crate::redact::Redactor;
 
@@ -42,7 +44,7 @@ pub fn redact_json(red: &mut Redactor<'_>, text: &str) -> Option<String> {
             .iter()
             .find(|c| !c.is_ascii_whitespace())
             .is_some_and(|&c| c == b':');
-        let Ok(decoded) = serde_json::from_str::<String>(literal) else {
+        let Some(decoded) = decode(literal) else {
             out.push('"');
             changed |= push_raw(red, &mut out, &literal[1..literal.len() - 1]);
             out.push('"');
@@ -77,8 +79,34 @@ pub fn redact_json(red: &mut Redactor<'_>, text: &str) -> Option<String> {
     changed.then_some(out)
 }
 
+/// The text of the string literal `literal` (quotes included), or `None`
+/// when it is not valid JSON. Most literals hold no escape and are
+/// borrowed as they are.
+fn decode(literal: &str) -> Option<Cow<'_, str>> {
+    let inner = literal.get(1..literal.len().checked_sub(1)?)?;
+    if inner.bytes().all(|c| c != b'\\' && c >= 0x20) {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<String>(literal).ok().map(Cow::Owned)
+}
+
+/// True for text between literals that is only JSON punctuation and
+/// blanks: no built-in detector finds anything there.
+fn punctuation(raw: &str) -> bool {
+    raw.bytes().all(|c| {
+        matches!(
+            c,
+            b'{' | b'}' | b'[' | b']' | b',' | b':' | b' ' | b'\t' | b'\r' | b'\n'
+        )
+    })
+}
+
 /// Push raw (not decoded) text, redacted; true when it changed.
 fn push_raw(red: &mut Redactor<'_>, out: &mut String, raw: &str) -> bool {
+    if punctuation(raw) && !red.has_patterns() {
+        out.push_str(raw);
+        return false;
+    }
     match red.redact_text(raw) {
         Some(text) => {
             out.push_str(&text);

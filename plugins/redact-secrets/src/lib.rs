@@ -5,7 +5,7 @@
 //! secret while the client's tools still get it.
 //!
 //! The logic lives in pure functions: [`detect`] and [`assign`] find
-//! secrets, [`redact`] and [`json`] replace them, [`restore`] puts them back,
+//! secrets in one [`scan`], [`redact`] and [`json`] replace them, [`restore`] puts them back,
 //! [`config`] reads the settings. This file only wires them to the WIT
 //! exports and keeps the request's mapping in per-instance state (one
 //! instance serves one request). The mapping is never written to the
@@ -24,6 +24,7 @@ mod json;
 mod memo;
 mod redact;
 mod restore;
+mod scan;
 
 #[cfg(test)]
 mod properties;

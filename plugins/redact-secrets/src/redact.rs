@@ -11,11 +11,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::assign;
 use crate::config::Config;
-use crate::detect::{self, Span, find, run};
+use crate::detect::{Span, find, run};
 use crate::json::redact_json;
 use crate::memo::{self, Digest, Memo};
+use crate::scan;
 use crate::types::{ContentPart, Request, ToolResultPart};
 
 /// The opening of every placeholder.
@@ -82,6 +82,12 @@ impl<'c> Redactor<'c> {
         opened
     }
 
+    /// True when the config adds patterns of its own, which may match
+    /// anything.
+    pub fn has_patterns(&self) -> bool {
+        !self.config.patterns.is_empty()
+    }
+
     /// The placeholder for `secret`, making one when it is new.
     fn placeholder(&mut self, kind: &str, secret: &str) -> String {
         *self.counts.entry(kind.to_string()).or_default() += 1;
@@ -113,7 +119,19 @@ impl<'c> Redactor<'c> {
 
     /// Replace the secrets in `text`; `None` when there were none.
     pub fn redact_text(&mut self, text: &str) -> Option<String> {
-        let spans = self.spans(text);
+        self.redact(text, true)
+    }
+
+    /// [`Redactor::redact_text`] for a text that holds no placeholder's
+    /// opening (see [`Redactor::reserve_existing`]), so none is looked for.
+    pub fn redact_unopened_text(&mut self, text: &str) -> Option<String> {
+        self.redact(text, false)
+    }
+
+    /// Replace the secrets in `text`, keeping the placeholders it holds
+    /// when `opened`.
+    fn redact(&mut self, text: &str, opened: bool) -> Option<String> {
+        let spans = self.spans(text, opened);
         if spans.is_empty() {
             return None;
         }
@@ -129,13 +147,16 @@ impl<'c> Redactor<'c> {
         Some(out)
     }
 
-    /// The secrets to replace in `text`, in order, not overlapping.
-    fn spans(&self, text: &str) -> Vec<Span<'c>> {
+    /// The secrets to replace in `text`, in order, not overlapping; the
+    /// placeholders it holds are kept when `opened`.
+    fn spans(&self, text: &str, opened: bool) -> Vec<Span<'c>> {
         let mut found: Vec<(Tier, Span<'c>)> = Vec::new();
-        existing_placeholders(text, &mut found);
-        let mut builtin = Vec::new();
-        detect::specific(text, &mut builtin);
-        found.extend(builtin.drain(..).map(|s| (Tier::Specific, s)));
+        if opened {
+            existing_placeholders(text, &mut found);
+        }
+        let (mut tokens, mut assigned) = (Vec::new(), Vec::new());
+        scan::builtin(text, &mut tokens, &mut assigned);
+        found.extend(tokens.into_iter().map(|s| (Tier::Specific, s)));
         for pattern in &self.config.patterns {
             let group = pattern.regex.captures_len() > 1;
             for caps in pattern.regex.captures_iter(text) {
@@ -152,8 +173,7 @@ impl<'c> Redactor<'c> {
                 }
             }
         }
-        assign::assignments(text, &mut builtin);
-        found.extend(builtin.into_iter().map(|s| (Tier::Generic, s)));
+        found.extend(assigned.into_iter().map(|s| (Tier::Generic, s)));
         found.retain(|(tier, s)| {
             *tier == Tier::Existing
                 || (s.end > s.start
@@ -324,9 +344,10 @@ pub fn redact_request(config: &Config, req: &mut Request, memo: &mut Memo) -> Re
             continue;
         }
         let new = match shape {
+            Shape::Plain if !*opened => red.redact_unopened_text(text),
             Shape::Plain => red.redact_text(text),
             Shape::Json => redact_json(&mut red, text),
-            Shape::Result => redact_result(&mut red, text),
+            Shape::Result => redact_result(&mut red, text, *opened),
             Shape::Frozen => continue,
         };
         match new {
@@ -350,15 +371,18 @@ pub fn redact_request(config: &Config, req: &mut Request, memo: &mut Memo) -> Re
 }
 
 /// Redact a tool result: as JSON when it is a JSON object or array (Gemini
-/// results arrive as `{"output": …}`), so escaped values are seen decoded.
-fn redact_result(red: &mut Redactor<'_>, text: &str) -> Option<String> {
+/// results arrive as `{"output": …}`), so escaped values are seen decoded;
+/// `opened` as [`Redactor::reserve_existing`] found it.
+fn redact_result(red: &mut Redactor<'_>, text: &str, opened: bool) -> Option<String> {
     let trimmed = text.trim_start();
     let json = (trimmed.starts_with('{') || trimmed.starts_with('['))
         && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
     if json {
         redact_json(red, text)
-    } else {
+    } else if opened {
         red.redact_text(text)
+    } else {
+        red.redact_unopened_text(text)
     }
 }
 
@@ -460,12 +484,13 @@ mod tests {
         let out = redact_result(
             &mut red,
             r#"{"output":"db:\n  password: hunter22\n  port: 5432"}"#,
+            false,
         );
         assert_eq!(
             out.as_deref(),
             Some(r#"{"output":"db:\n  password: [[REDACTED:password:1]]\n  port: 5432"}"#)
         );
-        let out = redact_result(&mut red, "{not json password=hunter22");
+        let out = redact_result(&mut red, "{not json password=hunter22", false);
         assert_eq!(
             out.as_deref(),
             Some("{not json password=[[REDACTED:password:1]]")
