@@ -8,6 +8,7 @@
 //! arguments), are redacted as raw text, so nothing escapes the scan.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use crate::assign::{key_class, quoted_value_ok};
 use crate::redact::Redactor;
@@ -15,14 +16,13 @@ use crate::redact::Redactor;
 /// Redact the JSON `text`; `None` when nothing changed.
 pub fn redact_json(red: &mut Redactor<'_>, text: &str) -> Option<String> {
     let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut changed = false;
+    let mut out = Rewrite::new(text);
     let mut i = 0;
     // The class of the last key, while only `:` and blanks followed it.
     let mut pending_key = None;
     while i < b.len() {
         let Some(q) = b[i..].iter().position(|&c| c == b'"').map(|p| p + i) else {
-            changed |= push_raw(red, &mut out, &text[i..]);
+            redact_raw(red, &mut out, i..b.len());
             break;
         };
         let between = &text[i..q];
@@ -32,10 +32,10 @@ pub fn redact_json(red: &mut Redactor<'_>, text: &str) -> Option<String> {
         {
             pending_key = None;
         }
-        changed |= push_raw(red, &mut out, between);
+        redact_raw(red, &mut out, i..q);
         let Some(close) = literal_end(b, q) else {
             // An unterminated string: treat the rest as raw text.
-            changed |= push_raw(red, &mut out, &text[q..]);
+            redact_raw(red, &mut out, q..b.len());
             break;
         };
         let literal = &text[q..=close];
@@ -45,14 +45,12 @@ pub fn redact_json(red: &mut Redactor<'_>, text: &str) -> Option<String> {
             .find(|c| !c.is_ascii_whitespace())
             .is_some_and(|&c| c == b':');
         let Some(decoded) = decode(literal) else {
-            out.push('"');
-            changed |= push_raw(red, &mut out, &literal[1..literal.len() - 1]);
-            out.push('"');
+            // Inside its quotes, as raw text.
+            redact_raw(red, &mut out, q + 1..close);
             pending_key = None;
             continue;
         };
         if is_key {
-            out.push_str(literal);
             pending_key = key_class(decoded.as_bytes());
             continue;
         }
@@ -68,15 +66,49 @@ pub fn redact_json(red: &mut Redactor<'_>, text: &str) -> Option<String> {
                 }
             }),
         };
-        match replaced.and_then(|r| serde_json::to_string(&r).ok()) {
-            Some(encoded) => {
-                out.push_str(&encoded);
-                changed = true;
-            }
-            None => out.push_str(literal),
+        if let Some(encoded) = replaced.and_then(|r| serde_json::to_string(&r).ok()) {
+            out.replace(q..close + 1, &encoded);
         }
     }
-    changed.then_some(out)
+    out.finish()
+}
+
+/// A copy of a text with some ranges replaced, made only once the first
+/// range is: a text with no secret is never copied.
+struct Rewrite<'t> {
+    /// The original.
+    text: &'t str,
+    /// The copy up to `done`, when something was replaced.
+    out: Option<String>,
+    /// How much of `text` the copy covers.
+    done: usize,
+}
+
+impl<'t> Rewrite<'t> {
+    fn new(text: &'t str) -> Self {
+        Rewrite {
+            text,
+            out: None,
+            done: 0,
+        }
+    }
+
+    /// Replace `range` (after every range replaced so far) with `with`.
+    fn replace(&mut self, range: Range<usize>, with: &str) {
+        let out = self
+            .out
+            .get_or_insert_with(|| String::with_capacity(self.text.len() + with.len()));
+        out.push_str(&self.text[self.done..range.start]);
+        out.push_str(with);
+        self.done = range.end;
+    }
+
+    /// The rewritten text, or `None` when nothing was replaced.
+    fn finish(self) -> Option<String> {
+        let mut out = self.out?;
+        out.push_str(&self.text[self.done..]);
+        Some(out)
+    }
 }
 
 /// The text of the string literal `literal` (quotes included), or `None`
@@ -101,21 +133,14 @@ fn punctuation(raw: &str) -> bool {
     })
 }
 
-/// Push raw (not decoded) text, redacted; true when it changed.
-fn push_raw(red: &mut Redactor<'_>, out: &mut String, raw: &str) -> bool {
+/// Redact `range` of the text as raw (not decoded) text.
+fn redact_raw(red: &mut Redactor<'_>, out: &mut Rewrite<'_>, range: Range<usize>) {
+    let raw = &out.text[range.clone()];
     if punctuation(raw) && !red.has_patterns() {
-        out.push_str(raw);
-        return false;
+        return;
     }
-    match red.redact_text(raw) {
-        Some(text) => {
-            out.push_str(&text);
-            true
-        }
-        None => {
-            out.push_str(raw);
-            false
-        }
+    if let Some(text) = red.redact_text(raw) {
+        out.replace(range, &text);
     }
 }
 
@@ -178,6 +203,18 @@ mod tests {
         assert_eq!(
             out,
             r#"{"user": "bob", "password": "[[REDACTED:password:1]]", "db_token":"[[REDACTED:token:1]]"}"#
+        );
+    }
+
+    #[test]
+    fn several_replacements_keep_the_bytes_between() {
+        let gh = "ghp_aB1cD2eF3gH4iJ5kL6mN7oP8qR9sT0uV1wX2";
+        let text = format!(
+            r#"{{"password": "hunter2!", "cmd": "echo {gh}" , raw {gh} , "n" : 5, "bad": "\x {gh}"}}"#
+        );
+        assert_eq!(
+            redact(&text).unwrap(),
+            r#"{"password": "[[REDACTED:password:1]]", "cmd": "echo [[REDACTED:github_token:1]]" , raw [[REDACTED:github_token:1]] , "n" : 5, "bad": "\x [[REDACTED:github_token:1]]"}"#
         );
     }
 
