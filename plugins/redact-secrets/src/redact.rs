@@ -66,17 +66,11 @@ impl<'c> Redactor<'c> {
     /// Note the placeholders already in `text`, so new ones avoid them;
     /// true when `text` holds a placeholder's opening, whole or not.
     pub fn reserve_existing(&mut self, text: &str) -> bool {
-        let b = text.as_bytes();
-        let mut from = 0;
         let mut opened = false;
-        while let Some(at) = find(text, from, PLACEHOLDER_OPEN) {
+        for (at, end) in openings(text) {
             opened = true;
-            match placeholder_end(b, at) {
-                Some(end) => {
-                    self.reserved.insert(text[at..end].to_string());
-                    from = end;
-                }
-                None => from = at + 1,
+            if let Some(end) = end {
+                self.reserved.insert(text[at..end].to_string());
             }
         }
         opened
@@ -229,26 +223,31 @@ pub fn placeholder_end(b: &[u8], at: usize) -> Option<usize> {
     Some(digits_end + 2)
 }
 
+/// Every placeholder opening in `text`, in order, with the end of the
+/// placeholder when it opens a whole one. The search goes on past a whole
+/// placeholder, or one byte past an opening that is not one.
+pub fn openings(text: &str) -> impl Iterator<Item = (usize, Option<usize>)> + '_ {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let at = find(text, from, PLACEHOLDER_OPEN)?;
+        let end = placeholder_end(text.as_bytes(), at);
+        from = end.unwrap_or(at + 1);
+        Some((at, end))
+    })
+}
+
 /// Spans of placeholders already in `text`, which detectors must not touch.
 fn existing_placeholders<'c>(text: &str, out: &mut Vec<(Tier, Span<'c>)>) {
-    let b = text.as_bytes();
-    let mut from = 0;
-    while let Some(at) = find(text, from, PLACEHOLDER_OPEN) {
-        match placeholder_end(b, at) {
-            Some(end) => {
-                out.push((
-                    Tier::Existing,
-                    Span {
-                        start: at,
-                        end,
-                        kind: "",
-                    },
-                ));
-                from = end;
-            }
-            None => from = at + 1,
-        }
-    }
+    out.extend(openings(text).filter_map(|(start, end)| {
+        Some((
+            Tier::Existing,
+            Span {
+                start,
+                end: end?,
+                kind: "",
+            },
+        ))
+    }));
 }
 
 /// What redacting a request did.

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::redact::{PLACEHOLDER_OPEN, placeholder_end};
+use crate::redact::openings;
 use crate::types::{ContentPart, Response, StreamEvent, ToolCallDelta};
 
 /// Placeholder → secret for one request.
@@ -42,16 +42,12 @@ impl Restorer {
     /// `text` with this request's placeholders replaced by their secrets
     /// (JSON-escaped when `json`); `None` when there were none.
     pub fn restore(&self, text: &str, json: bool) -> Option<String> {
-        let b = text.as_bytes();
         let mut out = String::new();
         let mut copied = 0;
-        let mut from = 0;
-        while let Some(at) = text[from..].find(PLACEHOLDER_OPEN).map(|p| p + from) {
-            let Some(end) = placeholder_end(b, at) else {
-                from = at + 1;
+        for (at, end) in openings(text) {
+            let Some(end) = end else {
                 continue;
             };
-            from = end;
             let Some(secret) = self.map.get(&text[at..end]) else {
                 continue;
             };
