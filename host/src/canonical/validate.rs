@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use axum::http::{HeaderName, HeaderValue, Method};
 
-use super::{ContentPart, Error, HttpRequest, Request, Response, StreamEvent};
+use super::{ContentPart, Error, HttpRequest, Message, Request, Response, StreamEvent};
 use crate::runtime::bindings::filter::exports::wasmgate::plugin::filter::MessageEdit;
 
 /// A request a filter returns must still be a request.
@@ -18,7 +18,7 @@ pub fn validate_request(req: &Request) -> Result<(), String> {
     }
     json_object("request.extra", req.extra.as_deref())?;
     for (i, message) in req.messages.iter().enumerate() {
-        json_object(&format!("messages[{i}].extra"), message.extra.as_deref())?;
+        validate_message(i, message)?;
     }
     for (i, tool) in req.tools.iter().enumerate() {
         if tool.name.is_empty() {
@@ -50,12 +50,14 @@ pub fn validate_edits(req: &Request, edits: &[MessageEdit]) -> Result<(), String
             ));
         }
         next = index + 1;
-        json_object(
-            &format!("messages[{index}].extra"),
-            edit.message.extra.as_deref(),
-        )?;
+        validate_message(index, &edit.message)?;
     }
     Ok(())
+}
+
+/// Message `i` of a request: its extra fields must be a JSON object.
+fn validate_message(i: usize, message: &Message) -> Result<(), String> {
+    json_object(&format!("messages[{i}].extra"), message.extra.as_deref())
 }
 
 /// A response must be an assistant answer.
