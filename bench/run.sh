@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Benchmark: added latency and throughput of wasmgate (openai provider plugin
 # + one filter plugin on the path; and `wg-agent`: the same with the six
-# agent filters on) against a direct call to the same mock and a bare nginx
-# proxy_pass hop, all in one run on loopback.
+# agent filters on) against a direct call to the same mock, a bare nginx
+# proxy_pass hop, and `bare`: wasmgate's HTTP stack (axum, hyper, reqwest,
+# tokio, one runtime per worker) forwarding bytes with nothing in between,
+# all in one run on loopback.
 #
 #   bench/run.sh            # DURATION=10 by default; wrk and nginx from Debian
 #
-# Prints a table of req/s and latency p50/p99 for c1 and c16, JSON and SSE,
+# Prints a table of req/s, latency p50/p99 and CPU per request for c1 and
+# c16, JSON and SSE,
 # plus the gateway's RSS after load. Not a test: numbers depend on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +24,7 @@ cargo build --release -p wasmgate -p wasmgate-bench
 
 work=$(mktemp -d)
 trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
-MOCK=18901 NGINX=18902 GATE=18903 AGENT=18904
+MOCK=18901 NGINX=18902 GATE=18903 AGENT=18904 BARE=18905
 
 # The mock upstream: nginx returning a fixed chat completion, as JSON at
 # /v1/chat/completions and as a 20-chunk SSE stream at /sse/v1/chat/completions.
@@ -114,7 +117,10 @@ target/release/wasmgate serve --config "$work/wasmgate.toml" 2>"$work/gate.log" 
 echo $! > "$work/gate.pid"
 target/release/wasmgate serve --config "$work/agent.toml" 2>"$work/agent.log" &
 echo $! > "$work/agent.pid"
-for port in "$GATE" "$AGENT"; do
+# The same HTTP stack with nothing in between: wasmgate's floor.
+target/release/bare_proxy "127.0.0.1:$BARE" "http://127.0.0.1:$MOCK" 2>"$work/bare.log" &
+echo $! > "$work/bare.pid"
+for port in "$GATE" "$AGENT" "$BARE"; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
   curl -sf "http://127.0.0.1:$port/health" >/dev/null || { cat "$work"/*.log; exit 1; }
 done
@@ -133,27 +139,50 @@ wrk.headers["content-type"] = "application/json"
 wrk.body = '{"model":"gpt-bench-sse","messages":[{"role":"user","content":"Hello"}],"stream":true,"stream_options":{"include_usage":true}}'
 LUA
 
+# CPU time (user + system, in µs) used so far by the process serving `name`
+# (for `direct`, the mock itself).
+cpu_us() {
+  local pid
+  case $1 in
+    direct) pid=$(pgrep -P "$(cat "$work/mock.pid")" | head -1) ;;
+    nginx) pid=$(pgrep -P "$(cat "$work/proxy.pid")" | head -1) ;;
+    bare) pid=$(cat "$work/bare.pid") ;;
+    wasmgate) pid=$(cat "$work/gate.pid") ;;
+    wg-agent) pid=$(cat "$work/agent.pid") ;;
+  esac
+  awk -v hz="$(getconf CLK_TCK)" '{printf "%d", ($14 + $15) * 1000000 / hz}' /proc/"$pid"/stat
+}
 run() { # name port mode conns
   local out path=/v1/chat/completions
   case $1 in wasmgate | wg-agent) ;; *) [ "$3" = sse ] && path=/sse/v1/chat/completions ;; esac
+  local cpu0 cpu1
+  cpu0=$(cpu_us "$1")
   out=$(wrk -t "$([ "$4" -gt 1 ] && echo 2 || echo 1)" -c "$4" -d "${DURATION}s" --latency -s "$work/$3.lua" "http://127.0.0.1:$2$path")
-  local rps p50 p99
+  cpu1=$(cpu_us "$1")
+  local rps p50 p99 requests
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  printf '| %-8s | %-4s | c%-3s | %10s | %9s | %9s |\n' "$1" "$3" "$4" "$rps" "$p50" "$p99"
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  printf '| %-8s | %-4s | c%-3s | %10s | %9s | %9s | %10s |\n' "$1" "$3" "$4" "$rps" "$p50" "$p99" \
+    "$(( (cpu1 - cpu0) / (requests > 0 ? requests : 1) ))"
 }
-echo "| path     | body | conc | req/s      | p50       | p99       |"
-echo "|----------|------|------|------------|-----------|-----------|"
+echo "CPU µs/req: CPU time of the process serving the path (the mock itself for"
+echo "direct), per request, over the run; the steadiest figure on a noisy host."
+echo
+echo "| path     | body | conc | req/s      | p50       | p99       | CPU µs/req |"
+echo "|----------|------|------|------------|-----------|-----------|------------|"
 for conns in 1 16; do
   run direct "$MOCK" json "$conns"
   run nginx "$NGINX" json "$conns"
+  run bare "$BARE" json "$conns"
   run wasmgate "$GATE" json "$conns"
   run wg-agent "$AGENT" json "$conns"
 done
 for conns in 1 16; do
   run direct "$MOCK" sse "$conns"
   run nginx "$NGINX" sse "$conns"
+  run bare "$BARE" sse "$conns"
   run wasmgate "$GATE" sse "$conns"
   run wg-agent "$AGENT" sse "$conns"
 done
@@ -175,6 +204,7 @@ echo "Fixed rate: $RATE req/s"
 for mode in json sse; do
   fixed direct "$MOCK" "$mode" 16
   fixed nginx "$NGINX" "$mode" 16
+  fixed bare "$BARE" "$mode" 16
   fixed wasmgate "$GATE" "$mode" 16
   fixed wg-agent "$AGENT" "$mode" 16
 done

@@ -1,0 +1,130 @@
+//! The floor of wasmgate's HTTP stack: a proxy hop built from the same parts
+//! (axum on hyper, one single-threaded tokio runtime per worker thread with
+//! its own `SO_REUSEPORT` listener, a per-thread pooled reqwest client,
+//! mimalloc) with no plugins, codecs or logging in between.
+//!
+//! `bare_proxy LISTEN UPSTREAM_BASE [WORKERS]` forwards every `POST` to
+//! `UPSTREAM_BASE` + the request path and streams the answer back; `GET
+//! /health` answers `ok`.
+//!
+//! `bench/run.sh` runs it beside nginx and wasmgate, so the gap between
+//! wasmgate and nginx splits into what the stack costs and what wasmgate's
+//! own work costs.
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+
+use anyhow::{Context, bail};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
+use socket2::{Domain, Protocol, Socket, Type};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let (listen, upstream, workers) = match args.as_slice() {
+        [_, listen, upstream] => (listen, upstream, 2),
+        [_, listen, upstream, workers] => (listen, upstream, workers.parse().context("WORKERS")?),
+        _ => bail!("usage: bare_proxy LISTEN UPSTREAM_BASE [WORKERS]"),
+    };
+    let addr: SocketAddr = listen.parse().context("LISTEN")?;
+    let upstream: &'static str = Box::leak(upstream.trim_end_matches('/').to_string().into());
+    let mut threads = Vec::new();
+    for _ in 0..workers {
+        let listener = bind(addr)?;
+        threads.push(std::thread::spawn(move || -> anyhow::Result<()> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener)?.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
+                let app = axum::Router::new()
+                    .route("/health", axum::routing::get(|| async { "ok" }))
+                    .fallback(forward)
+                    .with_state(upstream);
+                axum::serve(listener, app).await?;
+                Ok(())
+            })
+        }));
+    }
+    for thread in threads {
+        thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("a worker panicked"))??;
+    }
+    Ok(())
+}
+
+/// One `SO_REUSEPORT` listener on `addr`.
+fn bind(addr: SocketAddr) -> anyhow::Result<std::net::TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+thread_local! {
+    static CLIENT: RefCell<Option<reqwest::Client>> = const { RefCell::new(None) };
+}
+
+/// This thread's pooled client.
+fn client() -> Result<reqwest::Client, reqwest::Error> {
+    CLIENT.with(|cell| {
+        if let Some(client) = cell.borrow().as_ref() {
+            return Ok(client.clone());
+        }
+        let client = reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(256)
+            .build()?;
+        *cell.borrow_mut() = Some(client.clone());
+        Ok(client)
+    })
+}
+
+/// Send the body to the upstream and stream its answer back.
+async fn forward(State(upstream): State<&'static str>, req: Request) -> Response {
+    let url = format!("{upstream}{}", req.uri().path());
+    let content_type = req.headers().get(header::CONTENT_TYPE).cloned();
+    let body = match axum::body::to_bytes(req.into_body(), 20 << 20).await {
+        Ok(body) => body,
+        Err(error) => return (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
+    };
+    let answer = match client() {
+        Ok(client) => {
+            let mut builder = client.post(url).body(body);
+            if let Some(value) = content_type {
+                builder = builder.header(header::CONTENT_TYPE, value);
+            }
+            builder.send().await
+        }
+        Err(error) => Err(error),
+    };
+    match answer {
+        Ok(answer) => {
+            let status = answer.status();
+            let content_type = answer
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .cloned()
+                .unwrap_or(HeaderValue::from_static("application/json"));
+            let mut response = Response::new(Body::from_stream(answer.bytes_stream()));
+            *response.status_mut() = status;
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, content_type);
+            response
+        }
+        Err(error) => (StatusCode::BAD_GATEWAY, error.to_string()).into_response(),
+    }
+}
