@@ -16,6 +16,8 @@ use crate::config::OnError;
 use crate::runtime::{FilterInstance, PluginError, ProviderInstance};
 use crate::upstream::BodyStream;
 
+use super::retire::retire;
+
 /// The filters of one request, with its context.
 pub struct FilterChain {
     /// In config order, with each one's failure policy; responses and events
@@ -42,6 +44,7 @@ impl FilterChain {
                 Err(error) => return Err(error.into()),
             };
         }
+        retire(std::mem::take(&mut self.filters));
         Ok(response)
     }
 
@@ -130,6 +133,12 @@ impl Pump {
             if let Some(pos) = out.iter().position(|e| matches!(e, StreamEvent::Error(_))) {
                 out.truncate(pos + 1);
                 self.done = true;
+            }
+            if self.done {
+                retire((
+                    self.provider.take(),
+                    std::mem::take(&mut self.chain.filters),
+                ));
             }
             if !out.is_empty() {
                 return Some(out);

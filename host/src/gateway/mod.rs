@@ -12,6 +12,7 @@ mod models;
 mod pipeline;
 mod reload;
 mod responses;
+mod retire;
 mod state;
 
 use std::sync::Arc;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 
 use super::events::{EventStream, FilterChain};
+use super::retire::retire;
 use super::state::{FilterUse, Gateway, Live};
 use crate::api_error::ApiError;
 use crate::canonical::{ErrorKind, HttpResponse, Request, RequestContext, Response, Target};
@@ -141,6 +142,7 @@ pub async fn run(
         })
         .await?
         .map_err(|e| ApiError::from(e).redact(target.credential.as_deref()))?;
+    retire(provider);
     if req.stream {
         return Ok(Outcome::Stream(EventStream::from_response(
             chain, &response,
