@@ -54,6 +54,20 @@ pub async fn serve(
         .await
 }
 
+/// A non-blocking listener on `addr` with `SO_REUSEPORT`, so that several
+/// can share the address and the kernel spreads connections among them.
+/// It listens at once, not when its worker starts: connections that arrive
+/// earlier wait in the backlog instead of being refused.
+pub fn reuse_port_listener(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
 /// Listeners for worker threads: one `SO_REUSEPORT` socket per worker, all
 /// bound to the same address.
 ///
@@ -74,15 +88,7 @@ impl Workers {
         let mut listeners = Vec::with_capacity(count.max(1));
         let mut addr = addr;
         for _ in 0..count.max(1) {
-            let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-            socket.set_reuse_address(true)?;
-            socket.set_reuse_port(true)?;
-            socket.set_nonblocking(true)?;
-            socket.bind(&addr.into())?;
-            // Listening now, not when the worker starts: connections that
-            // arrive earlier wait in the backlog instead of being refused.
-            socket.listen(1024)?;
-            let listener = std::net::TcpListener::from(socket);
+            let listener = reuse_port_listener(addr)?;
             addr = listener.local_addr()?;
             listeners.push(listener);
         }

@@ -20,7 +20,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
-use socket2::{Domain, Protocol, Socket, Type};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -36,7 +35,7 @@ fn main() -> anyhow::Result<()> {
     let upstream: &'static str = Box::leak(upstream.trim_end_matches('/').to_string().into());
     let mut threads = Vec::new();
     for _ in 0..workers {
-        let listener = bind(addr)?;
+        let listener = wasmgate::server::reuse_port_listener(addr)?;
         threads.push(std::thread::spawn(move || -> anyhow::Result<()> {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -60,17 +59,6 @@ fn main() -> anyhow::Result<()> {
             .map_err(|_| anyhow::anyhow!("a worker panicked"))??;
     }
     Ok(())
-}
-
-/// One `SO_REUSEPORT` listener on `addr`.
-fn bind(addr: SocketAddr) -> anyhow::Result<std::net::TcpListener> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    socket.set_reuse_address(true)?;
-    socket.set_reuse_port(true)?;
-    socket.set_nonblocking(true)?;
-    socket.bind(&addr.into())?;
-    socket.listen(1024)?;
-    Ok(socket.into())
 }
 
 thread_local! {

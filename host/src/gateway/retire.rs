@@ -24,20 +24,31 @@ pub fn retire<T: Send + 'static>(instances: T) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return drop(instances);
     };
-    if PENDING.fetch_add(1, Ordering::Relaxed) >= MAX_PENDING {
-        PENDING.fetch_sub(1, Ordering::Relaxed);
-        return drop(instances);
+    let slot = Slot::take();
+    if slot.waiting > MAX_PENDING {
+        return drop((instances, slot));
     }
-    let slot = Slot;
     runtime.spawn(async move {
         drop(instances);
         drop(slot);
     });
 }
 
-/// One deferred retirement; gives its place back when it has run, or when
-/// its task is dropped unrun (the runtime shutting down).
-struct Slot;
+/// One place among the pending retirements; given back when dropped: once
+/// its retirement has run, when its task is dropped unrun (the runtime
+/// shutting down), or at once when there were too many.
+struct Slot {
+    /// Pending retirements, this one included.
+    waiting: usize,
+}
+
+impl Slot {
+    fn take() -> Self {
+        Self {
+            waiting: PENDING.fetch_add(1, Ordering::Relaxed) + 1,
+        }
+    }
+}
 
 impl Drop for Slot {
     fn drop(&mut self) {
