@@ -12,6 +12,7 @@ pub mod config;
 pub mod frontend;
 pub mod gateway;
 pub mod kv;
+pub mod outbound;
 pub mod routing;
 pub mod runtime;
 pub mod server;

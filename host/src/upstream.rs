@@ -7,7 +7,6 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
 use crate::api_error::ApiError;
-use crate::canonical::HttpRequest;
 use crate::config::HttpConfig;
 
 /// A pooled client plus the timeouts to apply.
@@ -51,15 +50,9 @@ impl Upstream {
         })
     }
 
-    /// Send `req` (already validated) and wait for the response headers.
-    pub async fn send(&self, upstream: &str, req: HttpRequest) -> Result<Received, ApiError> {
-        let method = reqwest::Method::from_bytes(req.method.as_bytes())
-            .map_err(|_| ApiError::upstream(format!("invalid method `{}`", req.method)))?;
-        let mut builder = self.client.request(method, &req.url).body(req.body);
-        for (name, value) in &req.headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        let response = match tokio::time::timeout(self.first_byte, builder.send()).await {
+    /// Send `req` and wait for the response headers.
+    pub async fn send(&self, upstream: &str, req: reqwest::Request) -> Result<Received, ApiError> {
+        let response = match tokio::time::timeout(self.first_byte, self.client.execute(req)).await {
             Err(_) => {
                 return Err(ApiError::timeout(format!(
                     "upstream `{upstream}` sent no response within {} ms",

@@ -5,8 +5,7 @@ mod validate;
 
 pub use crate::runtime::bindings::types::*;
 pub use validate::{
-    StreamChecker, validate_edits, validate_error, validate_http_request, validate_request,
-    validate_response,
+    StreamChecker, validate_edits, validate_error, validate_request, validate_response,
 };
 
 impl Error {

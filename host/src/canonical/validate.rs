@@ -3,9 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use axum::http::{HeaderName, HeaderValue, Method};
-
-use super::{ContentPart, Error, HttpRequest, Message, Request, Response, StreamEvent};
+use super::{ContentPart, Error, Message, Request, Response, StreamEvent};
 use crate::runtime::bindings::filter::exports::wasmgate::plugin::filter::MessageEdit;
 
 /// A request a filter returns must still be a request.
@@ -84,22 +82,6 @@ pub fn validate_error(error: &Error) -> Result<(), String> {
     } else {
         Err(format!("error.status {} is not in 400..=599", error.status))
     }
-}
-
-/// An outbound request must be a well-formed HTTP(S) request.
-pub fn validate_http_request(req: &HttpRequest) -> Result<(), String> {
-    Method::from_bytes(req.method.as_bytes())
-        .map_err(|_| format!("invalid HTTP method `{}`", req.method))?;
-    let url = reqwest::Url::parse(&req.url).map_err(|e| format!("invalid URL: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("URL scheme `{}` is not http(s)", url.scheme()));
-    }
-    for (name, value) in &req.headers {
-        HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| format!("invalid header name `{name}`"))?;
-        HeaderValue::from_str(value).map_err(|_| format!("invalid value for header `{name}`"))?;
-    }
-    Ok(())
 }
 
 fn json_object(what: &str, text: Option<&str>) -> Result<(), String> {
@@ -202,16 +184,5 @@ mod tests {
         assert!(twice.contains("out of order"), "{twice}");
         let extra = refused(&[edit(1, Some("[1]"))]);
         assert!(extra.contains("messages[1].extra"), "{extra}");
-    }
-
-    #[test]
-    fn http_request_must_be_http() {
-        let req = HttpRequest {
-            method: "POST".into(),
-            url: "file:///etc/passwd".into(),
-            headers: vec![],
-            body: vec![],
-        };
-        assert!(validate_http_request(&req).is_err());
     }
 }

@@ -12,7 +12,7 @@ use crate::api_error::ApiError;
 use crate::canonical::{ErrorKind, HttpResponse, Request, RequestContext, Response, Target};
 use crate::config::OnError;
 use crate::runtime::{
-    FilterInstance, Limits, Outbound, PluginError, ProviderInstance, RequestAction, apply_edits,
+    FilterInstance, Limits, Outgoing, PluginError, ProviderInstance, RequestAction, apply_edits,
 };
 use crate::{frontend::Format, routing};
 
@@ -99,7 +99,7 @@ pub async fn run(
         limits,
     )
     .await?;
-    let outbound = provider
+    let outgoing = provider
         .build_request(&req, &target)
         .await?
         .map_err(ApiError::from)?;
@@ -110,10 +110,10 @@ pub async fn run(
             format!("cannot build the HTTP client: {e}"),
         )
     })?;
-    let (status, headers, mut body) = match outbound {
-        Outbound::Local(local) => (local.status, local.headers, Body::Local(Some(local.body))),
-        Outbound::Send(request) => {
-            let received = http.send(name, request).await?;
+    let (status, headers, mut body) = match outgoing {
+        Outgoing::Local(local) => (local.status, local.headers, Body::Local(Some(local.body))),
+        Outgoing::Send(request) => {
+            let received = http.send(name, *request).await?;
             (
                 received.status,
                 received.headers,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::bindings::http;
 use super::bindings::types::{HttpRequest, HttpResponse};
 use super::state::StoreState;
-use crate::canonical::validate_http_request;
+use crate::outbound;
 
 /// Largest response body a plugin may receive.
 const MAX_BODY: usize = 1024 * 1024;
@@ -42,11 +42,8 @@ fn client() -> Result<reqwest::Client, String> {
 impl http::Host for StoreState {
     async fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, http::HttpError> {
         let env = self.env().clone();
-        validate_http_request(&req).map_err(http::HttpError::Failed)?;
-        let host = reqwest::Url::parse(&req.url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-            .unwrap_or_default();
+        let req = outbound::parse(req).map_err(http::HttpError::Failed)?;
+        let host = req.url().host_str().unwrap_or_default().to_string();
         if !env.http_hosts.contains(&host) {
             tracing::warn!(plugin = %env.name, %host, "outbound HTTP denied");
             return Err(http::HttpError::Denied(format!(
@@ -64,15 +61,9 @@ impl http::Host for StoreState {
     }
 }
 
-async fn send(req: HttpRequest) -> Result<HttpResponse, String> {
-    let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|e| e.to_string())?;
-    let mut builder = client()?.request(method, &req.url);
-    for (name, value) in &req.headers {
-        builder = builder.header(name, value);
-    }
-    let mut response = builder
-        .body(req.body)
-        .send()
+async fn send(req: reqwest::Request) -> Result<HttpResponse, String> {
+    let mut response = client()?
+        .execute(req)
         .await
         .map_err(|e| format!("request failed: {e}"))?;
     let status = response.status().as_u16();

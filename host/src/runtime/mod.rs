@@ -34,7 +34,7 @@ pub use filter::{FilterInstance, MessageEdit, RequestAction, apply_edits};
 pub use http_grant::capability as http_capability;
 pub use metadata::{CAPABILITIES_SECTION, PluginMetadata};
 pub use plugin::{CONTRACT, Plugin, PluginKind, PluginSource, sha256_hex};
-pub use provider::{Outbound, ProviderInstance};
+pub use provider::{Outgoing, ProviderInstance};
 pub use state::PluginEnv;
 pub use stats::{CallEnd, CallStats, StatsSnapshot};
 

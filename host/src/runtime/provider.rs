@@ -11,8 +11,17 @@ use super::{Limits, PluginEnv, PluginError};
 use crate::canonical::{
     self, Error, HttpResponse, ProviderInfo, Request, Response, StreamEvent, Target,
 };
+use crate::outbound;
 
-pub use super::bindings::provider::exports::wasmgate::plugin::provider::Outbound;
+use super::bindings::provider::exports::wasmgate::plugin::provider::Outbound;
+
+/// What `build-request` asked for, checked.
+pub enum Outgoing {
+    /// Send this request upstream.
+    Send(Box<reqwest::Request>),
+    /// Answer locally with this response (a provider with no upstream).
+    Local(HttpResponse),
+}
 
 /// One provider instance, living as long as one request.
 pub struct ProviderInstance {
@@ -69,24 +78,27 @@ impl ProviderInstance {
         self.inner.checked_error(result)
     }
 
-    /// `build-request()`, with the outbound request checked.
+    /// `build-request()`, with the outbound request checked and parsed.
     pub async fn build_request(
         &mut self,
         req: &Request,
         target: &Target,
-    ) -> Result<Result<Outbound, Error>, PluginError> {
+    ) -> Result<Result<Outgoing, Error>, PluginError> {
         let result = self
             .inner
             .call("build-request", async |b, s| {
                 b.build_request(s, req, target).await
             })
             .await?;
-        if let Ok(Outbound::Send(http)) = &result
-            && let Err(detail) = canonical::validate_http_request(http)
-        {
-            return Err(self.inner.contract(detail));
-        }
-        self.inner.checked_error(result)
+        let outgoing = match self.inner.checked_error(result)? {
+            Ok(Outbound::Send(http)) => match outbound::parse(http) {
+                Ok(request) => Outgoing::Send(Box::new(request)),
+                Err(detail) => return Err(self.inner.contract(detail)),
+            },
+            Ok(Outbound::Local(response)) => Outgoing::Local(response),
+            Err(error) => return Ok(Err(error)),
+        };
+        Ok(Ok(outgoing))
     }
 
     /// `parse-response()`, with the response checked.
