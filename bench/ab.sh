@@ -15,85 +15,39 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { sed -n '2,13p' "$0"; exit 2; }
 A=$(realpath "$1") B=$(realpath "$2") ROUNDS=${3:-4}
-need=()
-command -v wrk >/dev/null || need+=(wrk)
-command -v nginx >/dev/null || need+=(nginx-light)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+source bench/lib.sh
+bench_tools
 cargo build --release -p wasmgate-bench --bin loadgen
 
 work=$(mktemp -d)
 trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 MOCK=18931 PORT_A=18932 PORT_B=18933
-body=$(tr -d '\n' < host/tests/fixtures/full.chat.text.json)
-cat > "$work/mock.conf" <<CONF
-worker_processes 1;
-pid $work/mock.pid;
-error_log $work/mock.err;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 100000;
-  server {
-    listen 127.0.0.1:$MOCK;
-    location = /v1/chat/completions { default_type application/json; return 200 '$body'; }
-  }
-}
-CONF
-nginx -c "$work/mock.conf"
-
+start_mock "$MOCK"
 gateway() { # side binary port plugins-dir
-  local dir_line=""
-  [ -n "$4" ] && dir_line="dir = \"$4\""
-  cat > "$work/$1.toml" <<TOML
-[server]
-listen = "127.0.0.1:$3"
-[plugins]
-cache_dir = "$PWD/target/bench-component-cache"
-$dir_line
-[[upstreams]]
-name = "json"
-provider = "openai"
-base_url = "http://127.0.0.1:$MOCK/v1"
-api_keys = ["sk-bench"]
-models = ["gpt-bench"]
-[[filters]]
-plugin = "example-filter"
-config = {}
-TOML
+  gateway_toml "$3" "$MOCK" "$4" > "$work/$1.toml"
   "$2" serve --config "$work/$1.toml" 2>"$work/$1.log" &
   echo $! > "$work/$1.pid"
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$3/health" >/dev/null && return; sleep 0.1; done
-  cat "$work/$1.log"
-  exit 1
+  wait_healthy "$3"
 }
 gateway a "$A" "$PORT_A" "${PLUGINS_A:-}"
 gateway b "$B" "$PORT_B" "${PLUGINS_B:-}"
-
-request='{"model":"gpt-bench","messages":[{"role":"user","content":"Hello"}]}'
-printf '%s' "$request" > "$work/json.body"
-cat > "$work/json.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["content-type"] = "application/json"
-wrk.body = '$request'
-LUA
-cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{printf "%d", ($14 + $15) * 1000000 / hz}' /proc/"$(cat "$work/$1.pid")"/stat; }
+write_requests
 
 for round in $(seq "$ROUNDS"); do
   for side in a b; do
     port=$PORT_A
     [ "$side" = b ] && port=$PORT_B
     url="http://127.0.0.1:$port/v1/chat/completions"
-    cpu0=$(cpu_us "$side")
+    pid=$(cat "$work/$side.pid")
+    cpu0=$(cpu_us "$pid")
     c16=$(wrk -t2 -c16 -d4s -s "$work/json.lua" "$url")
-    cpu1=$(cpu_us "$side")
+    cpu1=$(cpu_us "$pid")
     c1=$(wrk -t1 -c1 -d3s --latency -s "$work/json.lua" "$url")
     fixed=$(target/release/loadgen "$url" "$work/json.body" 2000 16 3)
     requests=$(awk '/requests in/ {print $1}' <<<"$c16")
     printf 'round %s %s: c16 %s req/s, %s CPU µs/req; c1 p50 %s; 2000 req/s: %s\n' \
       "$round" "$side" "$(awk '/Requests\/sec/ {print $2}' <<<"$c16")" \
-      "$(( (cpu1 - cpu0) / (requests > 0 ? requests : 1) ))" \
+      "$(per_request "$cpu0" "$cpu1" "$requests")" \
       "$(awk '$1=="50%" {print $2}' <<<"$c1")" \
       "$(grep -o 'p50_us=[0-9]* p90_us=[0-9]* p99_us=[0-9]*' <<<"$fixed")"
   done

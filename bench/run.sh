@@ -14,87 +14,35 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
-need=()
-command -v wrk >/dev/null || need+=(wrk)
-command -v nginx >/dev/null || need+=(nginx-light)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+source bench/lib.sh
+bench_tools
 cargo build --release -p wasmgate -p wasmgate-bench
 
 work=$(mktemp -d)
 trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 MOCK=18901 NGINX=18902 GATE=18903 AGENT=18904 BARE=18905
 
-# The mock upstream: nginx returning a fixed chat completion, as JSON at
-# /v1/chat/completions and as a 20-chunk SSE stream at /sse/v1/chat/completions.
-python3 - "$work" "$MOCK" "$NGINX" host/tests/fixtures/full.chat.text.json <<'PY'
-import json, sys
-work, mock, proxy, fixture = sys.argv[1:]
-base = {"id": "chatcmpl-b", "object": "chat.completion.chunk", "created": 1, "model": "gpt-bench"}
-chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
-chunks += [{**base, "choices": [{"index": 0, "delta": {"content": f"tok{i} "}, "finish_reason": None}]} for i in range(18)]
-chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-chunks.append({**base, "choices": [], "usage": {"prompt_tokens": 10, "completion_tokens": 18, "total_tokens": 28}})
-sse = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
-body = open(fixture).read().strip()
-mock_conf = f"""worker_processes 1;
-pid {work}/mock.pid;
-error_log {work}/mock.err;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  keepalive_requests 100000;
-  server {{
-    listen 127.0.0.1:{mock};
-    location = /v1/chat/completions {{ default_type application/json; return 200 '{body}'; }}
-    location = /sse/v1/chat/completions {{ default_type text/event-stream; return 200 '{sse}'; }}
-  }}
-}}
-"""
+start_mock "$MOCK"
 # The proxy is its own nginx process, as wasmgate is: a hop between
 # processes, not a jump inside one event loop.
-proxy_conf = f"""worker_processes 1;
-pid {work}/proxy.pid;
-error_log {work}/proxy.err;
-events {{ worker_connections 4096; }}
-http {{
+cat > "$work/proxy.conf" <<CONF
+worker_processes 1;
+pid $work/proxy.pid;
+error_log $work/proxy.err;
+events { worker_connections 4096; }
+http {
   access_log off;
   keepalive_requests 100000;
-  upstream mock {{ server 127.0.0.1:{mock}; keepalive 64; keepalive_requests 100000; }}
-  server {{
-    listen 127.0.0.1:{proxy};
-    location / {{ proxy_pass http://mock; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }}
-  }}
-}}
-"""
-open(f"{work}/mock.conf", "w").write(mock_conf)
-open(f"{work}/proxy.conf", "w").write(proxy_conf)
-PY
-nginx -c "$work/mock.conf"
+  upstream mock { server 127.0.0.1:$MOCK; keepalive 64; keepalive_requests 100000; }
+  server {
+    listen 127.0.0.1:$NGINX;
+    location / { proxy_pass http://mock; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
+  }
+}
+CONF
 nginx -c "$work/proxy.conf"
 
-cat > "$work/wasmgate.toml" <<TOML
-[server]
-listen = "127.0.0.1:$GATE"
-[plugins]
-cache_dir = "$PWD/target/bench-component-cache"
-[[upstreams]]
-name = "json"
-provider = "openai"
-base_url = "http://127.0.0.1:$MOCK/v1"
-api_keys = ["sk-bench"]
-models = ["gpt-bench"]
-[[upstreams]]
-name = "sse"
-provider = "openai"
-base_url = "http://127.0.0.1:$MOCK/sse/v1"
-api_keys = ["sk-bench"]
-models = ["gpt-bench-sse"]
-[[filters]]
-plugin = "example-filter"
-config = {}
-TOML
+gateway_toml "$GATE" "$MOCK" > "$work/wasmgate.toml"
 # The same gateway with every agent filter on (issue 5's chain).
 sed -e "s/:$GATE\"/:$AGENT\"/" -e '/^\[\[filters\]\]/,$d' "$work/wasmgate.toml" > "$work/agent.toml"
 cat >> "$work/agent.toml" <<'TOML'
@@ -120,52 +68,38 @@ echo $! > "$work/agent.pid"
 # The same HTTP stack with nothing in between: wasmgate's floor.
 target/release/bare_proxy "127.0.0.1:$BARE" "http://127.0.0.1:$MOCK" 2>"$work/bare.log" &
 echo $! > "$work/bare.pid"
-for port in "$GATE" "$AGENT" "$BARE"; do
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
-  curl -sf "http://127.0.0.1:$port/health" >/dev/null || { cat "$work"/*.log; exit 1; }
-done
+for port in "$GATE" "$AGENT" "$BARE"; do wait_healthy "$port"; done
 
 rss() { awk '/VmRSS/ {print $2, $3}' /proc/"$(cat "$work/gate.pid")"/status; }
 rss_start=$(rss)
 
-cat > "$work/json.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["content-type"] = "application/json"
-wrk.body = '{"model":"gpt-bench","messages":[{"role":"user","content":"Hello"}]}'
-LUA
-cat > "$work/sse.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["content-type"] = "application/json"
-wrk.body = '{"model":"gpt-bench-sse","messages":[{"role":"user","content":"Hello"}],"stream":true,"stream_options":{"include_usage":true}}'
-LUA
+write_requests
 
-# CPU time (user + system, in µs) used so far by the process serving `name`
-# (for `direct`, the mock itself).
-cpu_us() {
-  local pid
+# The process serving `name` (for `direct`, the mock itself).
+pid_of() {
   case $1 in
-    direct) pid=$(pgrep -P "$(cat "$work/mock.pid")" | head -1) ;;
-    nginx) pid=$(pgrep -P "$(cat "$work/proxy.pid")" | head -1) ;;
-    bare) pid=$(cat "$work/bare.pid") ;;
-    wasmgate) pid=$(cat "$work/gate.pid") ;;
-    wg-agent) pid=$(cat "$work/agent.pid") ;;
+    direct) pgrep -P "$(cat "$work/mock.pid")" | head -1 ;;
+    nginx) pgrep -P "$(cat "$work/proxy.pid")" | head -1 ;;
+    bare) cat "$work/bare.pid" ;;
+    wasmgate) cat "$work/gate.pid" ;;
+    wg-agent) cat "$work/agent.pid" ;;
   esac
-  awk -v hz="$(getconf CLK_TCK)" '{printf "%d", ($14 + $15) * 1000000 / hz}' /proc/"$pid"/stat
 }
 run() { # name port mode conns
   local out path=/v1/chat/completions
   case $1 in wasmgate | wg-agent) ;; *) [ "$3" = sse ] && path=/sse/v1/chat/completions ;; esac
-  local cpu0 cpu1
-  cpu0=$(cpu_us "$1")
+  local pid cpu0 cpu1
+  pid=$(pid_of "$1")
+  cpu0=$(cpu_us "$pid")
   out=$(wrk -t "$([ "$4" -gt 1 ] && echo 2 || echo 1)" -c "$4" -d "${DURATION}s" --latency -s "$work/$3.lua" "http://127.0.0.1:$2$path")
-  cpu1=$(cpu_us "$1")
+  cpu1=$(cpu_us "$pid")
   local rps p50 p99 requests
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   requests=$(awk '/requests in/ {print $1}' <<<"$out")
   printf '| %-8s | %-4s | c%-3s | %10s | %9s | %9s | %10s |\n' "$1" "$3" "$4" "$rps" "$p50" "$p99" \
-    "$(( (cpu1 - cpu0) / (requests > 0 ? requests : 1) ))"
+    "$(per_request "$cpu0" "$cpu1" "$requests")"
 }
 echo "CPU µs/req: CPU time of the process serving the path (the mock itself for"
 echo "direct), per request, over the run; the steadiest figure on a noisy host."
@@ -191,8 +125,6 @@ done
 # request's scheduled time), the same for every path, so queueing in the load
 # generator does not hide or inflate the hop's cost.
 RATE=${RATE:-2000}
-printf '{"model":"gpt-bench","messages":[{"role":"user","content":"Hello"}]}' > "$work/json.body"
-printf '{"model":"gpt-bench-sse","messages":[{"role":"user","content":"Hello"}],"stream":true,"stream_options":{"include_usage":true}}' > "$work/sse.body"
 fixed() { # name port mode conns
   local path=/v1/chat/completions
   case $1 in wasmgate | wg-agent) ;; *) [ "$3" = sse ] && path=/sse/v1/chat/completions ;; esac
