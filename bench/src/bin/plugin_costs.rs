@@ -311,6 +311,20 @@ async fn main() -> anyhow::Result<()> {
                         let _ = provider.parse_response(&ok).await?;
                     }
                     report(name, "parse-response (fixture)", t.elapsed(), *N);
+                    // Per request, as the gateway runs it: a fresh instance
+                    // builds the request and parses the answer, then goes.
+                    let t = Instant::now();
+                    for _ in 0..*N {
+                        let mut p = ProviderInstance::new(&plugin, env.clone(), limits).await?;
+                        let _ = p.build_request(&req, &target).await?;
+                        let _ = p.parse_response(&ok).await?;
+                    }
+                    report(
+                        name,
+                        "per request (instance, build, parse)",
+                        t.elapsed(),
+                        *N,
+                    );
                     let t = Instant::now();
                     for _ in 0..*N / 10 {
                         let mut p = ProviderInstance::new(&plugin, env.clone(), limits).await?;

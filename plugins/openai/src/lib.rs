@@ -10,6 +10,7 @@
 #![cfg_attr(not(test), deny(clippy::panic))]
 
 mod chunk;
+mod completion;
 mod config;
 mod error;
 mod fields;

@@ -1,9 +1,12 @@
 //! A whole (non-streamed) Chat Completions response to a canonical response.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 use wasmgate_wire::extra;
 use wasmgate_wire::json::{non_empty_str, str_or_empty};
 
+use crate::completion::{self, SimpleCompletion};
 use crate::fields;
 use crate::types::{ContentPart, Error, HttpResponse, Response, Thinking, ToolCall};
 use crate::{WIRE, error};
@@ -16,7 +19,15 @@ pub fn parse_response(resp: &HttpResponse) -> Result<Response, Error> {
     if !(200..=299).contains(&resp.status) {
         return Err(error::from_http(resp.status, &resp.body));
     }
-    let json: Value = serde_json::from_slice(&resp.body)
+    match completion::parse(&resp.body) {
+        Some(simple) => Ok(from_simple(simple)),
+        None => general(&resp.body),
+    }
+}
+
+/// Any 2xx body, through a JSON tree.
+fn general(body: &[u8]) -> Result<Response, Error> {
+    let json: Value = serde_json::from_slice(body)
         .map_err(|e| error::upstream(format!("upstream sent invalid JSON: {e}"), 502, false))?;
     let Some(obj) = json.as_object() else {
         return Err(error::upstream(
@@ -57,6 +68,56 @@ pub fn parse_response(resp: &HttpResponse) -> Result<Response, Error> {
         usage: json.get("usage").and_then(fields::usage),
         extra: extra::to_text(rest, WIRE),
     })
+}
+
+/// The canonical response for a completion of the common shape; the same
+/// as the general path gives for it.
+fn from_simple(simple: SimpleCompletion<'_>) -> Response {
+    let choice = simple.choices.into_iter().next();
+    let finish_reason = choice
+        .as_ref()
+        .and_then(|c| c.finish_reason.as_deref())
+        .map(fields::finish_reason);
+    let mut content = Vec::new();
+    if let Some(message) = choice.and_then(|c| c.message) {
+        let non_empty =
+            |s: &Option<Cow<'_, str>>| s.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
+        if let Some(text) =
+            non_empty(&message.reasoning_content).or_else(|| non_empty(&message.reasoning))
+        {
+            content.push(ContentPart::Thinking(Thinking {
+                text,
+                signature: None,
+                redacted: false,
+            }));
+        }
+        if let Some(text) = non_empty(&message.content) {
+            content.push(ContentPart::Text(text));
+        }
+        for call in message.tool_calls.unwrap_or_default() {
+            let function = call.function;
+            content.push(ContentPart::ToolCall(ToolCall {
+                id: call.id.map(Cow::into_owned).unwrap_or_default(),
+                name: function
+                    .as_ref()
+                    .and_then(|f| f.name.as_deref())
+                    .unwrap_or_default()
+                    .to_string(),
+                arguments: function
+                    .and_then(|f| f.arguments)
+                    .map_or_else(|| "{}".to_string(), Cow::into_owned),
+            }));
+        }
+    }
+    Response {
+        id: simple.id.map(Cow::into_owned).unwrap_or_default(),
+        model: simple.model.map(Cow::into_owned).unwrap_or_default(),
+        created: simple.created,
+        content,
+        finish_reason,
+        usage: simple.usage.as_ref().and_then(fields::usage),
+        extra: extra::to_text(simple.rest, WIRE),
+    }
 }
 
 /// The content parts of `choices[0].message`: reasoning, text, tool calls.
@@ -271,5 +332,36 @@ mod tests {
         let e = err(503, "");
         assert_eq!(e.message, "upstream returned HTTP 503");
         assert_eq!(e.kind, ErrorKind::Overloaded);
+    }
+
+    #[test]
+    fn the_fast_path_gives_what_the_general_path_gives() {
+        let bodies = [
+            TEXT.to_string(),
+            TOOL.to_string(),
+            json!({
+                "id": "r", "created": 5, "model": "m", "service_tier": "default",
+                "choices": [
+                    {"message": {"content": "", "reasoning": "think", "tool_calls": []}, "finish_reason": "length"},
+                    {"message": {"content": "second"}}
+                ],
+                "usage": null
+            })
+            .to_string(),
+            json!({"choices": [{"message": {"reasoning_content": "", "reasoning": "r", "content": "a",
+                "tool_calls": [{"function": {"name": "f"}}, {"id": "x"}],
+                "function_call": {"name": "ignored"}}}]})
+            .to_string(),
+            json!({"id": null, "choices": [{"message": null, "finish_reason": null}], "error": {"message": "kept in extra"}})
+                .to_string(),
+            // A key written with an escape, and a repeated key (the last wins).
+            r#"{"\u0069d":"esc","choices":[{"message":{"content":"first"}}],"choices":[{"message":{"content":"last"}}],"x\ny":1}"#
+                .to_string(),
+        ];
+        for body in bodies {
+            let fast = completion::parse(body.as_bytes()).map(from_simple);
+            assert!(fast.is_some(), "{body} takes the fast path");
+            assert_eq!(fast, general(body.as_bytes()).ok(), "{body}");
+        }
     }
 }
