@@ -1,5 +1,5 @@
 //! Readers for wire fields that whole and streamed answers share:
-//! `finish_reason` and `usage`.
+//! `finish_reason`, `usage`, and the text fields read into borrowed strings.
 
 use serde_json::Value;
 
@@ -14,6 +14,17 @@ pub fn finish_reason(reason: &str) -> FinishReason {
         "content_filter" => FinishReason::ContentFilter,
         other => FinishReason::Other(other.to_string()),
     }
+}
+
+/// A text field as owned text; `None` when absent or empty.
+pub fn non_empty(text: Option<&str>) -> Option<String> {
+    text.filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// The reasoning text of a message or delta: `reasoning_content` (DeepSeek
+/// and others), else `reasoning` (OpenRouter and others).
+pub fn reasoning(reasoning_content: Option<&str>, reasoning: Option<&str>) -> Option<String> {
+    non_empty(reasoning_content).or_else(|| non_empty(reasoning))
 }
 
 /// The canonical usage for a `usage` object; `None` when it is not one.

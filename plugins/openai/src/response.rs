@@ -80,18 +80,17 @@ fn from_simple(simple: SimpleCompletion<'_>) -> Response {
         .map(fields::finish_reason);
     let mut content = Vec::new();
     if let Some(message) = choice.and_then(|c| c.message) {
-        let non_empty =
-            |s: &Option<Cow<'_, str>>| s.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
-        if let Some(text) =
-            non_empty(&message.reasoning_content).or_else(|| non_empty(&message.reasoning))
-        {
+        if let Some(text) = fields::reasoning(
+            message.reasoning_content.as_deref(),
+            message.reasoning.as_deref(),
+        ) {
             content.push(ContentPart::Thinking(Thinking {
                 text,
                 signature: None,
                 redacted: false,
             }));
         }
-        if let Some(text) = non_empty(&message.content) {
+        if let Some(text) = fields::non_empty(message.content.as_deref()) {
             content.push(ContentPart::Text(text));
         }
         for call in message.tool_calls.unwrap_or_default() {

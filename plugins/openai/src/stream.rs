@@ -199,19 +199,17 @@ impl Decoder {
         if !self.finished
             && let Some(delta) = choice.and_then(|c| c.delta.as_ref())
         {
-            let non_empty = |s: &Option<std::borrow::Cow<'_, str>>| {
-                s.as_deref().filter(|s| !s.is_empty()).map(str::to_string)
-            };
-            if let Some(text) =
-                non_empty(&delta.reasoning_content).or_else(|| non_empty(&delta.reasoning))
-            {
+            if let Some(text) = fields::reasoning(
+                delta.reasoning_content.as_deref(),
+                delta.reasoning.as_deref(),
+            ) {
                 events.push(StreamEvent::ThinkingDelta(ThinkingDelta {
                     text,
                     signature: None,
                     redacted: false,
                 }));
             }
-            if let Some(text) = non_empty(&delta.content) {
+            if let Some(text) = fields::non_empty(delta.content.as_deref()) {
                 events.push(StreamEvent::TextDelta(text));
             }
         }
