@@ -10,11 +10,13 @@
 # /tmp/wasmgate-old), rebuild, then compare. PLUGINS_A / PLUGINS_B name a
 # plugins folder for each side, to compare plugin builds under one binary.
 # Each round prints, per side: c16 req/s, the gateway's CPU µs per request
-# at c16, c1 p50, and p50/p90/p99 at a fixed 2000 req/s. Compare medians.
+# at c16, c1 p50, and p50/p90/p99 at a fixed rate. Compare medians.
+# BODY=agent sends a coding agent's 65 KB turn instead of "Hello" (see
+# write_requests in bench/lib.sh); RATE sets the fixed rate (2000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 2 ] || { sed -n '2,13p' "$0"; exit 2; }
-A=$(realpath "$1") B=$(realpath "$2") ROUNDS=${3:-4}
+[ $# -ge 2 ] || { sed -n '2,15p' "$0"; exit 2; }
+A=$(realpath "$1") B=$(realpath "$2") ROUNDS=${3:-4} BODY=${BODY:-json} RATE=${RATE:-2000}
 source bench/lib.sh
 bench_tools
 cargo build --release -p wasmgate-bench --bin loadgen
@@ -40,15 +42,15 @@ for round in $(seq "$ROUNDS"); do
     url="http://127.0.0.1:$port/v1/chat/completions"
     pid=$(cat "$work/$side.pid")
     cpu0=$(cpu_us "$pid")
-    c16=$(wrk -t2 -c16 -d4s -s "$work/json.lua" "$url")
+    c16=$(wrk -t2 -c16 -d4s -s "$work/$BODY.lua" "$url")
     cpu1=$(cpu_us "$pid")
-    c1=$(wrk -t1 -c1 -d3s --latency -s "$work/json.lua" "$url")
-    fixed=$(target/release/loadgen "$url" "$work/json.body" 2000 16 3)
+    c1=$(wrk -t1 -c1 -d3s --latency -s "$work/$BODY.lua" "$url")
+    fixed=$(target/release/loadgen "$url" "$work/$BODY.body" "$RATE" 16 3)
     requests=$(awk '/requests in/ {print $1}' <<<"$c16")
-    printf 'round %s %s: c16 %s req/s, %s CPU µs/req; c1 p50 %s; 2000 req/s: %s\n' \
+    printf 'round %s %s: c16 %s req/s, %s CPU µs/req; c1 p50 %s; %s req/s: %s\n' \
       "$round" "$side" "$(awk '/Requests\/sec/ {print $2}' <<<"$c16")" \
       "$(per_request "$cpu0" "$cpu1" "$requests")" \
-      "$(awk '$1=="50%" {print $2}' <<<"$c1")" \
+      "$(awk '$1=="50%" {print $2}' <<<"$c1")" "$RATE" \
       "$(grep -o 'p50_us=[0-9]* p90_us=[0-9]* p99_us=[0-9]*' <<<"$fixed")"
   done
 done

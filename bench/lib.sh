@@ -80,15 +80,19 @@ wait_healthy() {
   return 1
 }
 
-# The request bodies: "$work/{json,sse}.body" for loadgen and
-# "$work/{json,sse}.lua" for wrk.
+# The request bodies: "$work/{json,sse,agent}.body" for loadgen and
+# "$work/{json,sse,agent}.lua" for wrk. `agent` is a coding agent's turn
+# (bench/fixtures/agent.chat.json, 65 KB: a long system prompt, 12 tool
+# calls and their results, 20 tools with 43 KB of schemas), sent as JSON.
 write_requests() {
   printf '%s' '{"model":"gpt-bench","messages":[{"role":"user","content":"Hello"}]}' > "$work/json.body"
   printf '%s' '{"model":"gpt-bench-sse","messages":[{"role":"user","content":"Hello"}],"stream":true,"stream_options":{"include_usage":true}}' > "$work/sse.body"
+  cp bench/fixtures/agent.chat.json "$work/agent.body"
   local mode
-  for mode in json sse; do
-    printf 'wrk.method = "POST"\nwrk.headers["content-type"] = "application/json"\nwrk.body = %s\n' \
-      "'$(cat "$work/$mode.body")'" > "$work/$mode.lua"
+  for mode in json sse agent; do
+    # A long bracket: Lua takes the text as it is, backslashes included.
+    printf 'wrk.method = "POST"\nwrk.headers["content-type"] = "application/json"\nwrk.body = [==[%s]==]\n' \
+      "$(cat "$work/$mode.body")" > "$work/$mode.lua"
   done
 }
 

@@ -9,7 +9,7 @@
 #   bench/run.sh            # DURATION=10 by default; wrk and nginx from Debian
 #
 # Prints a table of req/s, latency p50/p99 and CPU per request for c1 and
-# c16, JSON and SSE,
+# c16: "Hello" as JSON and as SSE, and a coding agent's 65 KB turn (agent),
 # plus the gateway's RSS after load. Not a test: numbers depend on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -98,14 +98,14 @@ run() { # name port mode conns
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   requests=$(awk '/requests in/ {print $1}' <<<"$out")
-  printf '| %-8s | %-4s | c%-3s | %10s | %9s | %9s | %10s |\n' "$1" "$3" "$4" "$rps" "$p50" "$p99" \
+  printf '| %-8s | %-5s | c%-3s | %10s | %9s | %9s | %10s |\n' "$1" "$3" "$4" "$rps" "$p50" "$p99" \
     "$(per_request "$cpu0" "$cpu1" "$requests")"
 }
 echo "CPU µs/req: CPU time of the process serving the path (the mock itself for"
 echo "direct), per request, over the run; the steadiest figure on a noisy host."
 echo
-echo "| path     | body | conc | req/s      | p50       | p99       | CPU µs/req |"
-echo "|----------|------|------|------------|-----------|-----------|------------|"
+echo "| path     | body  | conc | req/s      | p50       | p99       | CPU µs/req |"
+echo "|----------|-------|------|------------|-----------|-----------|------------|"
 for conns in 1 16; do
   run direct "$MOCK" json "$conns"
   run nginx "$NGINX" json "$conns"
@@ -119,6 +119,14 @@ for conns in 1 16; do
   run bare "$BARE" sse "$conns"
   run wasmgate "$GATE" sse "$conns"
   run wg-agent "$AGENT" sse "$conns"
+done
+# A coding agent's 65 KB turn (see write_requests in bench/lib.sh).
+for conns in 1 16; do
+  run direct "$MOCK" agent "$conns"
+  run nginx "$NGINX" agent "$conns"
+  run bare "$BARE" agent "$conns"
+  run wasmgate "$GATE" agent "$conns"
+  run wg-agent "$AGENT" agent "$conns"
 done
 
 # Added latency at a fixed offered load (open loop: latency counts from each

@@ -41,6 +41,9 @@ const CHAIN: &[&str] = &[
 ];
 const CHAT_JSON: &[u8] = include_bytes!("../../../host/tests/fixtures/full.chat.text.json");
 const CHAT_SSE: &[u8] = include_bytes!("../../../host/tests/fixtures/full.chat.text.sse");
+/// A coding agent's turn in Chat Completions form (65 KB): a long system
+/// prompt, 12 tool calls with their results, and 20 tools with schemas.
+const AGENT_JSON: &[u8] = include_bytes!("../../fixtures/agent.chat.json");
 
 fn request() -> Request {
     Request::new(
@@ -305,6 +308,20 @@ async fn main() -> anyhow::Result<()> {
                     let _ = provider.build_request(&req, &target).await?;
                 }
                 report(name, "build-request", t.elapsed(), *N);
+                if name == "openai" {
+                    let (agent, _) = wasmgate::frontend::openai_chat::decode_request(AGENT_JSON)
+                        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                    let t = Instant::now();
+                    for _ in 0..*N / 10 {
+                        let _ = wasmgate::frontend::openai_chat::decode_request(AGENT_JSON);
+                    }
+                    report("(host)", "decode agent body (65 KB)", t.elapsed(), *N / 10);
+                    let t = Instant::now();
+                    for _ in 0..*N / 10 {
+                        let _ = provider.build_request(&agent, &target).await?;
+                    }
+                    report(name, "build-request (agent body)", t.elapsed(), *N / 10);
+                }
                 if name == "openai" {
                     let t = Instant::now();
                     for _ in 0..*N {

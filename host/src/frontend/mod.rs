@@ -4,6 +4,7 @@ pub mod anthropic;
 mod codec;
 pub mod extra;
 pub mod gemini;
+pub mod kept_text;
 pub mod openai_chat;
 pub mod openai_responses;
 pub mod sse;

@@ -1,6 +1,9 @@
 //! Canonical request to a Chat Completions HTTP request.
 
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
+use wasmgate_wire::splice::Spliced;
 use wasmgate_wire::{extra, json};
 
 use crate::types::{Error, HttpRequest, Request, Target, ToolChoice, ToolDefinition};
@@ -28,12 +31,28 @@ pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest,
         method: "POST".into(),
         url: format!("{}/chat/completions", target.base_url.trim_end_matches('/')),
         headers,
-        body: Value::Object(body).to_string().into_bytes(),
+        body: serde_json::to_vec(&body)
+            .map_err(|e| error::invalid_request(format!("cannot write the request body: {e}")))?,
     })
 }
 
+/// The JSON body of a Chat Completions request: a tree, with the tools
+/// spliced in so that their schemas are written as the text they came in.
+pub type Body<'a> = Spliced<Vec<Tool<'a>>>;
+
+/// One `tools` entry.
+#[derive(Debug, Serialize)]
+pub struct Tool<'a> {
+    /// The function: name, description, the tool's `extra`, and the schema
+    /// spliced in as `parameters`.
+    function: Spliced<&'a RawValue>,
+    /// Always `"function"`.
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
 /// The JSON body of a Chat Completions request.
-pub fn build_body(req: &Request, target: &Target) -> Result<Map<String, Value>, Error> {
+pub fn build_body<'a>(req: &'a Request, target: &Target) -> Result<Body<'a>, Error> {
     let mut extra = extra::wire_object(req.extra.as_deref(), WIRE);
     let mut body = Map::new();
     body.insert("model".into(), Value::from(target.model.as_str()));
@@ -42,14 +61,11 @@ pub fn build_body(req: &Request, target: &Target) -> Result<Map<String, Value>, 
         Value::Array(messages::map_messages(&req.messages)),
     );
 
-    if !req.tools.is_empty() {
-        let tools = req
-            .tools
-            .iter()
-            .map(map_tool)
-            .collect::<Result<Vec<_>, _>>()?;
-        body.insert("tools".into(), Value::Array(tools));
-    }
+    let tools = req
+        .tools
+        .iter()
+        .map(map_tool)
+        .collect::<Result<Vec<_>, _>>()?;
     if let Some(choice) = &req.tool_choice {
         body.insert("tool_choice".into(), map_tool_choice(choice));
     }
@@ -99,12 +115,16 @@ pub fn build_body(req: &Request, target: &Target) -> Result<Map<String, Value>, 
     }
 
     extra::merge_missing(&mut body, extra);
-    Ok(body)
+    Ok(Spliced {
+        map: body,
+        key: "tools",
+        value: (!tools.is_empty()).then_some(tools),
+    })
 }
 
-/// One `tools` entry.
-fn map_tool(tool: &ToolDefinition) -> Result<Value, Error> {
-    let parameters: Value = serde_json::from_str(&tool.parameters).map_err(|e| {
+/// One `tools` entry. The schema is checked, not parsed into a tree.
+fn map_tool(tool: &ToolDefinition) -> Result<Tool<'_>, Error> {
+    let parameters: &RawValue = serde_json::from_str(&tool.parameters).map_err(|e| {
         error::invalid_request(format!(
             "tool `{}` has parameters that are not valid JSON: {e}",
             tool.name
@@ -115,12 +135,18 @@ fn map_tool(tool: &ToolDefinition) -> Result<Value, Error> {
     if let Some(description) = &tool.description {
         function.insert("description".into(), Value::from(description.as_str()));
     }
-    function.insert("parameters".into(), parameters);
     extra::merge_missing(
         &mut function,
         extra::wire_object(tool.extra.as_deref(), WIRE),
     );
-    Ok(json!({"type": "function", "function": function}))
+    Ok(Tool {
+        function: Spliced {
+            map: function,
+            key: "parameters",
+            value: Some(parameters),
+        },
+        kind: "function",
+    })
 }
 
 /// The `tool_choice` value.
@@ -190,7 +216,7 @@ mod tests {
 
     fn body_of(req: &Request) -> Value {
         match build_body(req, &target("https://api.openai.com/v1", None)) {
-            Ok(body) => Value::Object(body),
+            Ok(body) => serde_json::to_value(&body).unwrap_or_else(|e| panic!("{e}")),
             Err(e) => panic!("unexpected error: {e:?}"),
         }
     }
@@ -361,5 +387,45 @@ mod tests {
             }
             Ok(body) => panic!("expected an error, got {body:?}"),
         }
+    }
+
+    #[test]
+    fn schemas_are_written_as_they_came() {
+        let schema = r#"{"type": "object", "properties": {"path": {}, "all": {}}}"#;
+        let mut req = request();
+        req.tools = vec![ToolDefinition {
+            name: "t".into(),
+            description: None,
+            parameters: schema.into(),
+            extra: None,
+        }];
+        let http =
+            build_http_request(&req, &target("http://h", None)).unwrap_or_else(|e| panic!("{e:?}"));
+        let text = String::from_utf8(http.body).unwrap_or_default();
+        assert!(
+            text.contains(&format!(r#""parameters":{schema}"#)),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_body_is_the_text_the_tree_gave() {
+        // The request of `everything_mapped`, with a compact schema whose
+        // keys are in order: written exactly as the whole-tree writer did.
+        let mut req = request();
+        req.tools = vec![ToolDefinition {
+            name: "get_weather".into(),
+            description: Some("Weather by city".into()),
+            parameters: r#"{"properties":{"city":{"type":"string"}},"type":"object"}"#.into(),
+            extra: Some(r#"{"openai-chat":{"strict":true,"parameters":"shadowed"}}"#.into()),
+        }];
+        req.tool_choice = Some(ToolChoice::Auto);
+        req.stream = true;
+        req.extra = Some(r#"{"openai-chat":{"user":"u1","tools":"shadowed","zeta":1}}"#.into());
+        let body = build_body(&req, &target("http://h", None)).unwrap_or_else(|e| panic!("{e:?}"));
+        let spliced = serde_json::to_string(&body).unwrap_or_else(|e| panic!("{e}"));
+        let tree = serde_json::to_value(&body).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(spliced, tree.to_string());
+        assert_eq!(tree["tools"][0]["function"]["strict"], json!(true));
     }
 }

@@ -18,6 +18,7 @@ pub mod headers;
 pub mod json;
 pub mod kind;
 pub mod message;
+pub mod splice;
 pub mod sse;
 pub mod status;
 #[cfg(any(test, feature = "testing"))]

@@ -7,6 +7,7 @@ use crate::canonical::{
     ContentPart, Image, ImageSource, Message, Reasoning, Request, Role, Sampling, ToolCall,
     ToolChoice, ToolDefinition, ToolResult, ToolResultPart,
 };
+use crate::frontend::kept_text::{self, Step};
 
 /// Client options that shape the answer but not the canonical request.
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,9 +33,17 @@ const KNOWN: &[&str] = &[
     "reasoning_effort",
 ];
 
+/// Where the tools' JSON Schemas are, kept as text (see [`kept_text`]).
+const SCHEMAS: &[Step] = &[
+    Step::Key("tools"),
+    Step::Each,
+    Step::Key("function"),
+    Step::Key("parameters"),
+];
+
 /// Decode a request body.
 pub fn decode_request(body: &[u8]) -> Result<(Request, ChatOptions), ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
+    let value = kept_text::parse(body, SCHEMAS).map_err(|e| {
         ApiError::bad_field("body", format!("request body is not valid JSON: {e}"))
             .with_code("invalid_json")
     })?;
@@ -408,8 +417,10 @@ fn decode_tool(i: usize, value: &Value) -> Result<ToolDefinition, ApiError> {
         .ok_or_else(|| {
             ApiError::bad_field(format!("{param}.function.name"), "tools need a name")
         })?;
+    // The schema is its JSON text already: see `SCHEMAS`.
     let parameters = match function.get("parameters") {
         None | Some(Value::Null) => r#"{"type":"object","properties":{}}"#.to_string(),
+        Some(Value::String(text)) => text.clone(),
         Some(schema) => schema.to_string(),
     };
     let mut extra = function.clone();
@@ -507,5 +518,22 @@ mod tests {
         assert_eq!(err.and_then(|e| e.code), Some("invalid_json"));
         let err = decode_request(br#"{"messages":[]}"#).err();
         assert_eq!(err.and_then(|e| e.param), Some("model".to_string()));
+    }
+
+    #[test]
+    fn tool_schemas_are_passed_on_as_sent() -> Result<(), ApiError> {
+        let schema = r#"{"type": "object", "properties": {"path": {"type": "string"}, "all": {"type": "boolean"}}}"#;
+        let body = format!(
+            r#"{{"model":"m","messages":[{{"role":"user","content":"x"}}],"tools":[
+                {{"type":"function","function":{{"name":"a","parameters":{schema}}}}},
+                {{"type":"function","function":{{"name":"b","parameters":null}}}}]}}"#
+        );
+        let (req, _) = decode_request(body.as_bytes())?;
+        assert_eq!(req.tools[0].parameters, schema);
+        assert_eq!(
+            req.tools[1].parameters,
+            r#"{"type":"object","properties":{}}"#
+        );
+        Ok(())
     }
 }
