@@ -1,6 +1,8 @@
 //! Canonical request to a Messages API HTTP request.
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
+use wasmgate_wire::splice::Spliced;
 use wasmgate_wire::{extra, headers, json};
 
 use crate::config::Config;
@@ -36,7 +38,9 @@ pub fn build_http_request(
         method: "POST".into(),
         url: messages_url(&target.base_url),
         headers,
-        body: Value::Object(body).to_string().into_bytes(),
+        body: serde_json::to_vec(&body).map_err(|e| {
+            error::invalid_request(format!("anthropic: cannot write the request body: {e}"))
+        })?,
     })
 }
 
@@ -55,16 +59,23 @@ fn messages_url(base_url: &str) -> String {
     }
 }
 
+/// The JSON body of a Messages request: a tree, with the tools spliced in
+/// so that their schemas are written as the text they came in.
+pub type Body<'a> = Spliced<Vec<Tool<'a>>>;
+
+/// One `tools` entry, its schema spliced in as `input_schema`.
+pub type Tool<'a> = Spliced<&'a RawValue>;
+
 /// The JSON body of a Messages request. `wire` holds the request's
 /// `extra.anthropic` fields (reserved keys removed); they fill in what the
 /// canonical fields leave out, except `thinking`, which the client's own
 /// wire form always decides.
-pub fn build_body(
-    req: &Request,
+pub fn build_body<'a>(
+    req: &'a Request,
     target: &Target,
     config: &Config,
     mut wire: Map<String, Value>,
-) -> Result<Map<String, Value>, Error> {
+) -> Result<Body<'a>, Error> {
     let conversation = messages::map_messages(&req.messages)?;
     let mut body = Map::new();
     body.insert("model".into(), Value::from(target.model.as_str()));
@@ -82,16 +93,15 @@ pub fn build_body(
         (None, None) => u64::from(config.default_max_tokens),
     };
 
-    if !req.tools.is_empty() {
-        let tools = req
-            .tools
-            .iter()
-            .map(map_tool)
-            .collect::<Result<Vec<_>, _>>()?;
-        body.insert("tools".into(), Value::Array(tools));
-        if let Some(choice) = map_tool_choice(req.tool_choice.as_ref(), req.parallel_tool_calls) {
-            body.insert("tool_choice".into(), choice);
-        }
+    let tools = req
+        .tools
+        .iter()
+        .map(map_tool)
+        .collect::<Result<Vec<_>, _>>()?;
+    if !tools.is_empty()
+        && let Some(choice) = map_tool_choice(req.tool_choice.as_ref(), req.parallel_tool_calls)
+    {
+        body.insert("tool_choice".into(), choice);
     }
 
     if let Some(t) = sampling.temperature.and_then(json::f32_number) {
@@ -145,13 +155,18 @@ pub fn build_body(
     }
 
     extra::merge_missing(&mut body, wire);
-    Ok(body)
+    Ok(Spliced {
+        map: body,
+        key: "tools",
+        value: (!tools.is_empty()).then_some(tools),
+    })
 }
 
 /// One `tools` entry: `{name, description, input_schema}` plus the tool's
 /// own wire fields (`cache_control`, …). A server tool (a `type` other
-/// than `custom`, such as `web_search_20250305`) takes no schema.
-fn map_tool(tool: &ToolDefinition) -> Result<Value, Error> {
+/// than `custom`, such as `web_search_20250305`) takes no schema. The
+/// schema is checked, not parsed into a tree.
+fn map_tool(tool: &ToolDefinition) -> Result<Tool<'_>, Error> {
     let mut wire = extra::wire_object(tool.extra.as_deref(), WIRE);
     extra::take_reserved(&mut wire);
     let server_tool = wire
@@ -161,15 +176,19 @@ fn map_tool(tool: &ToolDefinition) -> Result<Value, Error> {
 
     let mut obj = Map::new();
     obj.insert("name".into(), Value::from(tool.name.as_str()));
+    let mut schema = None;
     if !server_tool {
         if let Some(description) = &tool.description {
             obj.insert("description".into(), Value::from(description.as_str()));
         }
-        let schema = if tool.parameters.trim().is_empty() {
-            json!({"type": "object", "properties": {}})
+        if tool.parameters.trim().is_empty() {
+            obj.insert(
+                "input_schema".into(),
+                json!({"type": "object", "properties": {}}),
+            );
         } else {
-            match serde_json::from_str::<Value>(&tool.parameters) {
-                Ok(schema @ Value::Object(_)) => schema,
+            match serde_json::from_str::<&RawValue>(&tool.parameters) {
+                Ok(raw) if raw.get().starts_with('{') => schema = Some(raw),
                 Ok(_) => {
                     return Err(error::invalid_request(format!(
                         "anthropic: parameters of tool `{}` must be a JSON Schema object",
@@ -183,11 +202,14 @@ fn map_tool(tool: &ToolDefinition) -> Result<Value, Error> {
                     )));
                 }
             }
-        };
-        obj.insert("input_schema".into(), schema);
+        }
     }
     extra::merge_missing(&mut obj, wire);
-    Ok(Value::Object(obj))
+    Ok(Spliced {
+        map: obj,
+        key: "input_schema",
+        value: schema,
+    })
 }
 
 /// The `tool_choice` object. `parallel_tool_calls: false` becomes
@@ -600,5 +622,25 @@ mod tests {
                 Ok(http) => panic!("expected an error, got {http:?}"),
             }
         }
+    }
+
+    #[test]
+    fn schemas_are_written_as_they_came() {
+        let schema = r#"{"type": "object", "properties": {"path": {}, "all": {}}}"#;
+        let mut req = request();
+        req.tools = vec![ToolDefinition {
+            name: "t".into(),
+            description: None,
+            parameters: format!("  {schema}\n"),
+            extra: Some(r#"{"anthropic":{"input_schema":"shadowed","zeta":1}}"#.into()),
+        }];
+        let body = http(&req, &target("http://h", None)).body;
+        let text = String::from_utf8(body).unwrap_or_default();
+        assert!(
+            text.contains(&format!(
+                r#"{{"input_schema":{schema},"name":"t","zeta":1}}"#
+            )),
+            "{text}"
+        );
     }
 }

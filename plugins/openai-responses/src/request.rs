@@ -1,6 +1,9 @@
 //! Canonical request to a Responses API HTTP request (`POST {base}/responses`).
 
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
+use wasmgate_wire::splice::Spliced;
 use wasmgate_wire::{extra, headers, json};
 
 use crate::types::{Error, HttpRequest, Reasoning, Request, Target, ToolChoice, ToolDefinition};
@@ -41,17 +44,32 @@ pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest,
         method: "POST".into(),
         url: format!("{}/responses", target.base_url.trim_end_matches('/')),
         headers,
-        body: Value::Object(body).to_string().into_bytes(),
+        body: serde_json::to_vec(&body)
+            .map_err(|e| error::invalid_request(format!("cannot write the request body: {e}")))?,
     })
+}
+
+/// The JSON body of a Responses request: a tree, with the tools spliced in
+/// so that function schemas are written as the text they came in.
+pub type Body<'a> = Spliced<Vec<Tool<'a>>>;
+
+/// One `tools` entry.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Tool<'a> {
+    /// A function tool, its schema spliced in as `parameters`.
+    Function(Spliced<&'a RawValue>),
+    /// A built-in tool (web search, …) the client sent, passed on as is.
+    Passed(Value),
 }
 
 /// The JSON body of a Responses request; `wire` holds the request's
 /// `extra["openai-responses"]` fields (without the reserved `$` keys).
-pub fn build_body(
-    req: &Request,
+pub fn build_body<'a>(
+    req: &'a Request,
     target: &Target,
     mut wire: Map<String, Value>,
-) -> Result<Map<String, Value>, Error> {
+) -> Result<Body<'a>, Error> {
     let mut body = Map::new();
     body.insert("model".into(), Value::from(target.model.as_str()));
     body.insert(
@@ -73,11 +91,9 @@ pub fn build_body(
         tools.extend(
             passed
                 .into_iter()
-                .filter(|t| t.get("type").and_then(Value::as_str) != Some("function")),
+                .filter(|t| t.get("type").and_then(Value::as_str) != Some("function"))
+                .map(Tool::Passed),
         );
-    }
-    if !tools.is_empty() {
-        body.insert("tools".into(), Value::Array(tools));
     }
     if let Some(choice) = &req.tool_choice {
         body.insert("tool_choice".into(), map_tool_choice(choice));
@@ -123,7 +139,11 @@ pub fn build_body(
     }
 
     extra::merge_missing(&mut body, wire);
-    Ok(body)
+    Ok(Spliced {
+        map: body,
+        key: "tools",
+        value: (!tools.is_empty()).then_some(tools),
+    })
 }
 
 /// The `reasoning` object, or `None` when reasoning is off and no effort
@@ -145,17 +165,18 @@ fn map_reasoning(reasoning: &Reasoning, passed: Map<String, Value>) -> Option<Va
 }
 
 /// One function tool: `{type, name, description, parameters, strict}` plus
-/// the tool's `extra["openai-responses"]` fields.
-fn map_tool(tool: &ToolDefinition) -> Result<Value, Error> {
-    let parameters: Value = if tool.parameters.trim().is_empty() {
-        json!({"type": "object", "properties": {}})
+/// the tool's `extra["openai-responses"]` fields. The schema is checked,
+/// not parsed into a tree.
+fn map_tool(tool: &ToolDefinition) -> Result<Tool<'_>, Error> {
+    let parameters: Option<&RawValue> = if tool.parameters.trim().is_empty() {
+        None
     } else {
-        serde_json::from_str(&tool.parameters).map_err(|e| {
+        Some(serde_json::from_str(&tool.parameters).map_err(|e| {
             error::invalid_request(format!(
                 "tool `{}` has parameters that are not valid JSON: {e}",
                 tool.name
             ))
-        })?
+        })?)
     };
     let mut wire = extra::wire_object(tool.extra.as_deref(), WIRE);
     extra::take_reserved(&mut wire);
@@ -165,12 +186,21 @@ fn map_tool(tool: &ToolDefinition) -> Result<Value, Error> {
     if let Some(description) = &tool.description {
         obj.insert("description".into(), Value::from(description.as_str()));
     }
-    obj.insert("parameters".into(), parameters);
+    if parameters.is_none() {
+        obj.insert(
+            "parameters".into(),
+            json!({"type": "object", "properties": {}}),
+        );
+    }
     if !wire.contains_key("strict") {
         obj.insert("strict".into(), Value::Bool(DEFAULT_STRICT));
     }
     extra::merge_missing(&mut obj, wire);
-    Ok(Value::Object(obj))
+    Ok(Tool::Function(Spliced {
+        map: obj,
+        key: "parameters",
+        value: parameters,
+    }))
 }
 
 /// The `tool_choice` value.
@@ -482,5 +512,32 @@ mod tests {
             }
             Ok(http) => panic!("expected an error, got {http:?}"),
         }
+    }
+
+    #[test]
+    fn schemas_are_written_as_they_came() {
+        let schema = r#"{"type": "object", "properties": {"path": {}, "all": {}}}"#;
+        let mut req = request();
+        req.tools = vec![
+            ToolDefinition {
+                name: "t".into(),
+                description: None,
+                parameters: schema.into(),
+                extra: Some(r#"{"openai-responses":{"parameters":"shadowed"}}"#.into()),
+            },
+            ToolDefinition {
+                name: "u".into(),
+                description: None,
+                parameters: " ".into(),
+                extra: None,
+            },
+        ];
+        let text = String::from_utf8(http(&req, None).body).unwrap_or_default();
+        assert!(
+            text.contains(&format!(
+                r#"[{{"name":"t","parameters":{schema},"strict":false,"type":"function"}},{{"name":"u","parameters":{{"properties":{{}},"type":"object"}},"strict":false,"type":"function"}}]"#
+            )),
+            "{text}"
+        );
     }
 }

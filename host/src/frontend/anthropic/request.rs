@@ -15,6 +15,7 @@ use crate::canonical::{
     ContentPart, Image, ImageSource, Message, Reasoning, Request, Role, Sampling, Thinking,
     ToolCall, ToolChoice, ToolDefinition, ToolResult, ToolResultPart,
 };
+use crate::frontend::kept_text::{self, Step};
 use crate::frontend::{Format, extra};
 
 /// Top-level keys with a canonical home; every other key goes to `extra`.
@@ -32,13 +33,16 @@ const KNOWN: &[&str] = &[
     "stream",
 ];
 
+/// Where the tools' JSON Schemas are, kept as text (see [`kept_text`]).
+const SCHEMAS: &[Step] = &[Step::Key("tools"), Step::Each, Step::Key("input_schema")];
+
 /// Client headers an Anthropic upstream needs to see.
 const FORWARDED_HEADERS: &[&str] = &["anthropic-beta", "anthropic-version"];
 
 /// Decode a Messages request body (also the `count_tokens` body, which has
 /// no `max_tokens`).
 pub fn decode_request(body: &[u8], headers: &HeaderMap) -> Result<Request, ApiError> {
-    let value: Value = serde_json::from_slice(body)
+    let value = kept_text::parse(body, SCHEMAS)
         .map_err(|e| ApiError::bad_field("body", format!("request body is not valid JSON: {e}")))?;
     let Value::Object(mut obj) = value else {
         return Err(ApiError::bad_field(
@@ -383,6 +387,8 @@ fn decode_tool(index: usize, value: &Value) -> Result<ToolDefinition, ApiError> 
     let name = str_field(obj, "name", &param)?;
     let parameters = match obj.get("input_schema") {
         None | Some(Value::Null) => r#"{"type":"object","properties":{}}"#.to_owned(),
+        // The schema is its JSON text already: see `SCHEMAS`.
+        Some(Value::String(text)) => text.clone(),
         Some(schema) => schema.to_string(),
     };
     Ok(ToolDefinition {
@@ -687,5 +693,26 @@ mod tests {
             assert_eq!(param_of.as_deref(), Some(param));
         }
         assert!(decode_request(b"{nope", &HeaderMap::new()).is_err());
+    }
+
+    #[test]
+    fn tool_schemas_are_passed_on_as_sent() -> Result<(), ApiError> {
+        let schema = r#"{"type": "object", "properties": {"path": {"type": "string"}, "all": {}}}"#;
+        let body = format!(
+            r#"{{"model":"m","max_tokens":5,"messages":[{{"role":"user","content":"x"}}],"tools":[
+                {{"name":"a","input_schema":{schema},"cache_control":{{"type":"ephemeral"}}}},
+                {{"name":"b","input_schema":null}}]}}"#
+        );
+        let req = decode_request(body.as_bytes(), &HeaderMap::new())?;
+        assert_eq!(req.tools[0].parameters, schema);
+        assert_eq!(
+            req.tools[0].extra.as_deref(),
+            Some(r#"{"anthropic":{"cache_control":{"type":"ephemeral"}}}"#)
+        );
+        assert_eq!(
+            req.tools[1].parameters,
+            r#"{"type":"object","properties":{}}"#
+        );
+        Ok(())
     }
 }

@@ -7,7 +7,13 @@ use crate::api_error::ApiError;
 use crate::canonical::{
     ContentPart, Message, Reasoning, Request, Role, Sampling, ToolChoice, ToolDefinition,
 };
+use crate::frontend::kept_text::{self, Step};
 use crate::frontend::{Format, extra};
+
+/// Where the tools' JSON Schemas are, kept as text (see [`kept_text`]).
+/// What goes back to the client (the echoed `tools`) has them as trees
+/// again: see [`with_schema_trees`].
+const SCHEMAS: &[Step] = &[Step::Key("tools"), Step::Each, Step::Key("parameters")];
 
 /// What the Response object echoes from the request: `tools`,
 /// `tool_choice`, `instructions`, sampling settings, … as the client sent
@@ -79,7 +85,7 @@ const KNOWN: &[&str] = &[
 
 /// Decode a request body.
 pub fn decode_request(body: &[u8]) -> Result<(Request, Echo), ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
+    let value = kept_text::parse(body, SCHEMAS).map_err(|e| {
         ApiError::bad_field("body", format!("request body is not valid JSON: {e}"))
             .with_code("invalid_json")
     })?;
@@ -152,7 +158,13 @@ pub fn decode_request(body: &[u8]) -> Result<(Request, Echo), ApiError> {
     let mut echo = Echo::default();
     for key in ECHOED {
         if let Some(value) = obj.get(*key).filter(|v| !v.is_null()) {
-            echo.0.insert((*key).to_string(), value.clone());
+            let value = match (*key, value) {
+                ("tools", Value::Array(tools)) => {
+                    Value::Array(tools.iter().map(with_schema_trees).collect())
+                }
+                _ => value.clone(),
+            };
+            echo.0.insert((*key).to_string(), value);
         }
     }
 
@@ -204,7 +216,7 @@ fn decode_tools(value: Option<&Value>) -> Result<(Vec<ToolDefinition>, Option<Va
         };
         match fields.get("type").and_then(Value::as_str) {
             Some("function") => tools.push(decode_function_tool(i, fields)?),
-            Some(_) => others.push(tool.clone()),
+            Some(_) => others.push(with_schema_trees(tool)),
             None => {
                 return Err(ApiError::bad_field(
                     format!("tools[{i}].type"),
@@ -234,7 +246,8 @@ fn decode_function_tool(i: usize, fields: &Map<String, Value>) -> Result<ToolDef
     };
     let parameters = match fields.get("parameters") {
         None | Some(Value::Null) => r#"{"type":"object","properties":{}}"#.to_string(),
-        Some(schema @ Value::Object(_)) => schema.to_string(),
+        // The schema is its JSON text already: see `SCHEMAS`.
+        Some(Value::String(text)) if text.starts_with('{') => text.clone(),
         Some(_) => {
             return Err(ApiError::bad_field(
                 format!("tools[{i}].parameters"),
@@ -252,6 +265,19 @@ fn decode_function_tool(i: usize, fields: &Map<String, Value>) -> Result<ToolDef
         parameters,
         extra: extra::wrap(Format::OpenAiResponses, rest),
     })
+}
+
+/// `tool` as the client sent it: a `parameters` kept as text (see
+/// `SCHEMAS`) read back into a tree.
+fn with_schema_trees(tool: &Value) -> Value {
+    let mut tool = tool.clone();
+    if let Some(parameters) = tool.get_mut("parameters")
+        && let Value::String(text) = parameters
+        && let Ok(tree) = serde_json::from_str::<Value>(text)
+    {
+        *parameters = tree;
+    }
+    tool
 }
 
 /// The canonical choice; a choice of a non-function tool is returned as
@@ -567,5 +593,31 @@ mod tests {
             body[key] = value;
             assert_eq!(param(decode(body)), Some(expected.to_string()), "{key}");
         }
+    }
+
+    #[test]
+    fn tool_schemas_are_passed_on_as_sent_and_echoed_as_trees() -> Result<(), ApiError> {
+        let schema = r#"{"type": "object", "properties": {"path": {"type": "string"}, "all": {}}}"#;
+        let body = format!(
+            r#"{{"model":"m","input":"x","tools":[
+                {{"type":"function","name":"a","parameters":{schema}}},
+                {{"type":"custom_thing","parameters":{{"z":1,"a":2}}}}]}}"#
+        );
+        let (req, echo) = decode_request(body.as_bytes())?;
+        assert_eq!(req.tools[0].parameters, schema);
+        let tree: Value =
+            serde_json::from_str(schema).map_err(|e| ApiError::bad_field("test", e.to_string()))?;
+        assert_eq!(
+            echo.0["tools"],
+            json!([
+                {"type": "function", "name": "a", "parameters": tree},
+                {"type": "custom_thing", "parameters": {"z": 1, "a": 2}}
+            ])
+        );
+        assert_eq!(
+            extra_of(req.extra.as_deref())["tools"],
+            json!([{"type": "custom_thing", "parameters": {"z": 1, "a": 2}}])
+        );
+        Ok(())
     }
 }
