@@ -15,6 +15,16 @@ pub fn wrap(format: Format, fields: Map<String, Value>) -> Option<String> {
     Some(Value::Object(outer).to_string())
 }
 
+/// The fields of `obj` other than `known`: what a front-end keeps as
+/// `extra` once it has read the fields it knows (cloned field by field, so
+/// the known ones, a message's text say, are not copied).
+pub fn leftovers(obj: &Map<String, Value>, known: &[&str]) -> Map<String, Value> {
+    obj.iter()
+        .filter(|(k, _)| !known.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// The fields under `format`'s key of `extra`; empty when absent or malformed.
 pub fn unwrap(format: Format, extra: Option<&str>) -> Map<String, Value> {
     let Some(text) = extra else {

@@ -15,8 +15,9 @@ use crate::canonical::{
     ContentPart, Image, ImageSource, Message, Reasoning, Request, Role, Sampling, Thinking,
     ToolCall, ToolChoice, ToolDefinition, ToolResult, ToolResultPart,
 };
+use crate::frontend::Format;
+use crate::frontend::extra::{self, leftovers};
 use crate::frontend::kept_text::{self, Step};
-use crate::frontend::{Format, extra};
 
 /// Top-level keys with a canonical home; every other key goes to `extra`.
 /// `thinking` and `output_config` are mapped and also kept verbatim.
@@ -192,14 +193,6 @@ impl Parts {
             extra: extra::wrap(Format::Anthropic, extra_fields),
         }
     }
-}
-
-/// The fields of `obj` other than `known`.
-fn leftovers(obj: &Map<String, Value>, known: &[&str]) -> Map<String, Value> {
-    obj.iter()
-        .filter(|(k, _)| !known.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
 }
 
 fn decode_message(param: &str, value: &Value) -> Result<Message, ApiError> {

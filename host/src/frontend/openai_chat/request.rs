@@ -7,6 +7,7 @@ use crate::canonical::{
     ContentPart, Image, ImageSource, Message, Reasoning, Request, Role, Sampling, ToolCall,
     ToolChoice, ToolDefinition, ToolResult, ToolResultPart,
 };
+use crate::frontend::extra::leftovers;
 use crate::frontend::kept_text::{self, Step};
 
 /// Client options that shape the answer but not the canonical request.
@@ -62,9 +63,10 @@ pub fn decode_request(body: &[u8]) -> Result<(Request, ChatOptions), ApiError> {
             ));
         }
     };
-    let messages = match obj.get("messages") {
+    // Taken out of the tree: the messages' texts move into the request.
+    let messages = match obj.remove("messages") {
         Some(Value::Array(items)) if !items.is_empty() => items
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(i, m)| decode_message(i, m))
             .collect::<Result<Vec<_>, _>>()?,
@@ -210,9 +212,9 @@ fn opt_f32(obj: &Map<String, Value>, key: &str) -> Result<Option<f32>, ApiError>
     }
 }
 
-fn decode_message(i: usize, value: &Value) -> Result<Message, ApiError> {
+fn decode_message(i: usize, value: Value) -> Result<Message, ApiError> {
     let field = |name: &str| format!("messages[{i}].{name}");
-    let Value::Object(obj) = value else {
+    let Value::Object(mut obj) = value else {
         return Err(ApiError::bad_field(
             format!("messages[{i}]"),
             "each message must be an object",
@@ -232,25 +234,27 @@ fn decode_message(i: usize, value: &Value) -> Result<Message, ApiError> {
         }
         None => return Err(ApiError::bad_field(field("role"), "`role` is required")),
     };
+    obj.remove("role");
     let mut content = Vec::new();
-    if role == Role::Assistant
-        && let Some(Value::String(reasoning)) = obj.get("reasoning_content")
+    if let Some(Value::String(reasoning)) = obj.remove("reasoning_content")
+        && role == Role::Assistant
         && !reasoning.is_empty()
     {
         content.push(ContentPart::Thinking(crate::canonical::Thinking {
-            text: reasoning.clone(),
+            text: reasoning,
             signature: None,
             redacted: false,
         }));
     }
-    let parts = decode_content(&field("content"), obj.get("content"))?;
+    let parts = decode_content(&field("content"), obj.remove("content"))?;
+    let call_id = obj.remove("tool_call_id");
     if role == Role::Tool {
-        let call_id = obj
-            .get("tool_call_id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                ApiError::bad_field(field("tool_call_id"), "tool messages need `tool_call_id`")
-            })?;
+        let Some(Value::String(call_id)) = call_id else {
+            return Err(ApiError::bad_field(
+                field("tool_call_id"),
+                "tool messages need `tool_call_id`",
+            ));
+        };
         let result_parts = parts
             .into_iter()
             .filter_map(|p| match p {
@@ -260,70 +264,69 @@ fn decode_message(i: usize, value: &Value) -> Result<Message, ApiError> {
             })
             .collect();
         content.push(ContentPart::ToolResult(ToolResult {
-            call_id: call_id.to_string(),
+            call_id,
             content: result_parts,
             is_error: false,
         }));
     } else {
         content.extend(parts);
     }
-    if let Some(calls) = obj.get("tool_calls").filter(|v| !v.is_null()) {
-        let Value::Array(calls) = calls else {
+    match obj.remove("tool_calls") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(calls)) => {
+            for (j, call) in calls.into_iter().enumerate() {
+                content.push(decode_tool_call(i, j, call)?);
+            }
+        }
+        Some(_) => {
             return Err(ApiError::bad_field(
                 field("tool_calls"),
                 "`tool_calls` must be an array",
             ));
-        };
-        for (j, call) in calls.iter().enumerate() {
-            let f = call.get("function");
-            let name = f.and_then(|f| f.get("name")).and_then(Value::as_str);
-            let Some(name) = name else {
-                return Err(ApiError::bad_field(
-                    format!("messages[{i}].tool_calls[{j}].function.name"),
-                    "tool calls need a function name",
-                ));
-            };
-            let arguments = match f.and_then(|f| f.get("arguments")) {
-                Some(Value::String(s)) => s.clone(),
-                None | Some(Value::Null) => "{}".to_string(),
-                Some(other) => other.to_string(),
-            };
-            content.push(ContentPart::ToolCall(ToolCall {
-                id: call
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                name: name.to_string(),
-                arguments,
-            }));
         }
     }
-    let mut extra = obj.clone();
-    for key in [
-        "role",
-        "content",
-        "name",
-        "tool_calls",
-        "tool_call_id",
-        "reasoning_content",
-    ] {
-        extra.remove(key);
-    }
+    let name = match obj.remove("name") {
+        Some(Value::String(name)) => Some(name),
+        _ => None,
+    };
     Ok(Message {
         role,
         content,
-        name: obj.get("name").and_then(Value::as_str).map(str::to_string),
-        extra: extra_text(extra),
+        name,
+        extra: extra_text(obj),
     })
 }
 
-fn decode_content(param: &str, value: Option<&Value>) -> Result<Vec<ContentPart>, ApiError> {
+/// Message `i`'s tool call `j`, its arguments moved out of the tree.
+fn decode_tool_call(i: usize, j: usize, mut call: Value) -> Result<ContentPart, ApiError> {
+    let arguments = match call.pointer_mut("/function/arguments").map(Value::take) {
+        Some(Value::String(s)) => s,
+        None | Some(Value::Null) => "{}".to_string(),
+        Some(other) => other.to_string(),
+    };
+    let Some(name) = call.pointer("/function/name").and_then(Value::as_str) else {
+        return Err(ApiError::bad_field(
+            format!("messages[{i}].tool_calls[{j}].function.name"),
+            "tool calls need a function name",
+        ));
+    };
+    Ok(ContentPart::ToolCall(ToolCall {
+        id: call
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        name: name.to_string(),
+        arguments,
+    }))
+}
+
+fn decode_content(param: &str, value: Option<Value>) -> Result<Vec<ContentPart>, ApiError> {
     match value {
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(text)) => Ok(vec![ContentPart::Text(text.clone())]),
+        Some(Value::String(text)) => Ok(vec![ContentPart::Text(text)]),
         Some(Value::Array(parts)) => parts
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(j, part)| decode_part(&format!("{param}[{j}]"), part))
             .collect(),
@@ -334,7 +337,7 @@ fn decode_content(param: &str, value: Option<&Value>) -> Result<Vec<ContentPart>
     }
 }
 
-fn decode_part(param: &str, part: &Value) -> Result<ContentPart, ApiError> {
+fn decode_part(param: &str, mut part: Value) -> Result<ContentPart, ApiError> {
     match part.get("type").and_then(Value::as_str) {
         Some("text") | Some("input_text") | Some("refusal") => {
             let key = if part.get("refusal").is_some() {
@@ -342,12 +345,13 @@ fn decode_part(param: &str, part: &Value) -> Result<ContentPart, ApiError> {
             } else {
                 "text"
             };
-            part.get(key)
-                .and_then(Value::as_str)
-                .map(|t| ContentPart::Text(t.to_string()))
-                .ok_or_else(|| {
-                    ApiError::bad_field(format!("{param}.text"), "text parts need `text`")
-                })
+            match part.get_mut(key).map(Value::take) {
+                Some(Value::String(text)) => Ok(ContentPart::Text(text)),
+                _ => Err(ApiError::bad_field(
+                    format!("{param}.text"),
+                    "text parts need `text`",
+                )),
+            }
         }
         Some("image_url") => {
             let image_url = part.get("image_url");
@@ -423,10 +427,7 @@ fn decode_tool(i: usize, value: &Value) -> Result<ToolDefinition, ApiError> {
         Some(Value::String(text)) => text.clone(),
         Some(schema) => schema.to_string(),
     };
-    let mut extra = function.clone();
-    for key in ["name", "description", "parameters"] {
-        extra.remove(key);
-    }
+    let extra = leftovers(function, &["name", "description", "parameters"]);
     Ok(ToolDefinition {
         name: name.to_string(),
         description: function

@@ -255,10 +255,7 @@ fn decode_function_tool(i: usize, fields: &Map<String, Value>) -> Result<ToolDef
             ));
         }
     };
-    let mut rest = fields.clone();
-    for key in ["type", "name", "description", "parameters"] {
-        rest.remove(key);
-    }
+    let rest = extra::leftovers(fields, &["type", "name", "description", "parameters"]);
     Ok(ToolDefinition {
         name: name.to_string(),
         description,
