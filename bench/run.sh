@@ -33,6 +33,9 @@ events { worker_connections 4096; }
 http {
   access_log off;
   keepalive_requests 100000;
+  # The agent's 65 KB turn stays in memory (the default spills bodies over
+  # 16 KB to a temp file, and the upstream write then waits on delayed ACKs).
+  client_body_buffer_size 1m;
   upstream mock { server 127.0.0.1:$MOCK; keepalive 64; keepalive_requests 100000; }
   server {
     listen 127.0.0.1:$NGINX;
