@@ -259,6 +259,15 @@ async fn main() -> anyhow::Result<()> {
                     let _ = filter.on_response(&ctx, &whole).await?;
                 }
                 report(name, "on-response (text + tool call)", t.elapsed(), *N);
+                // A coding agent's 65 KB turn (after the row above, which
+                // answers the 20-message request).
+                let (turn, _) = wasmgate::frontend::openai_chat::decode_request(AGENT_JSON)
+                    .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                let t = Instant::now();
+                for _ in 0..*N / 10 {
+                    filter.on_request(&ctx, &turn).await?;
+                }
+                report(name, "on-request (agent body)", t.elapsed(), *N / 10);
                 // The whole per-request cost of a filter on the path (issue
                 // 4's figure for a Rust plugin is the 1-message row).
                 // The last row starts every request with an empty key-value

@@ -1,5 +1,7 @@
 //! Repairing one complete tool call: name, argument JSON, schema.
 
+use std::cell::OnceCell;
+
 use serde_json::{Map, Value};
 
 use crate::config::{Config, OnInvalid};
@@ -7,13 +9,41 @@ use crate::names::{self, NameMatch};
 use crate::types::{Error, ErrorKind, ToolCall};
 use crate::{repair, schema};
 
-/// A tool the request declared.
-#[derive(Debug, Clone, PartialEq)]
+/// A tool the request declared. Its schema is read from its JSON text the
+/// first time a call to it needs it: a coding agent declares 20 tools with
+/// 40 KB of schemas and calls one or two of them.
+#[derive(Debug, Clone)]
 pub struct Tool {
     /// The declared name.
     pub name: String,
-    /// The JSON Schema of its arguments (`null` when it was not JSON).
-    pub schema: Value,
+    /// The JSON Schema of its arguments, as text.
+    parameters: String,
+    /// `parameters` read, once asked for.
+    schema: OnceCell<Value>,
+}
+
+impl Tool {
+    /// A tool named `name` whose arguments follow the JSON Schema text
+    /// `parameters`.
+    pub fn new(name: impl Into<String>, parameters: impl Into<String>) -> Self {
+        Tool {
+            name: name.into(),
+            parameters: parameters.into(),
+            schema: OnceCell::new(),
+        }
+    }
+
+    /// The JSON Schema of its arguments (`null` when it is not JSON).
+    pub fn schema(&self) -> &Value {
+        self.schema
+            .get_or_init(|| serde_json::from_str(&self.parameters).unwrap_or(Value::Null))
+    }
+}
+
+impl PartialEq for Tool {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.parameters == other.parameters
+    }
 }
 
 /// Everything one request's repairs need.
@@ -121,7 +151,7 @@ pub fn dispose(env: &Env, call: ToolCall) -> (Disposition, Vec<String>) {
             {
                 let checked = schema::check(
                     &mut fixed.value,
-                    &tool.schema,
+                    tool.schema(),
                     config.coerce_types,
                     config.check_schema,
                 );
@@ -193,7 +223,7 @@ pub fn report(
         out.push_str("Call one of the declared tools instead.");
         return out;
     };
-    let params = describe(&tool.schema);
+    let params = describe(tool.schema());
     if !params.is_empty() {
         out.push_str(&format!("Arguments of `{name}`: {params}.\n"));
     }
@@ -259,19 +289,21 @@ pub mod tests {
         Env::new(
             config,
             vec![
-                Tool {
-                    name: "Bash".into(),
-                    schema: json!({"type": "object", "properties": {
+                Tool::new(
+                    "Bash",
+                    json!({"type": "object", "properties": {
                         "command": {"type": "string"}, "timeout": {"type": "integer"}},
-                        "required": ["command"]}),
-                },
-                Tool {
-                    name: "get_weather".into(),
-                    schema: json!({"type": "object", "properties": {
+                        "required": ["command"]})
+                    .to_string(),
+                ),
+                Tool::new(
+                    "get_weather",
+                    json!({"type": "object", "properties": {
                         "city": {"type": "string"}, "days": {"type": "integer"},
                         "units": {"type": "string", "enum": ["metric", "imperial"]}},
-                        "required": ["city"]}),
-                },
+                        "required": ["city"]})
+                    .to_string(),
+                ),
             ],
             true,
             "call_t".into(),

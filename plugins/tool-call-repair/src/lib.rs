@@ -65,18 +65,15 @@ thread_local! {
     static REQUEST: RefCell<Option<RequestTools>> = const { RefCell::new(None) };
 }
 
-/// The tools of `req`, schemas parsed.
-fn request_tools(req: &Request) -> RequestTools {
+/// The tools of `req`, their schemas kept as text until a call needs one.
+fn request_tools(req: Request) -> RequestTools {
     RequestTools {
+        allowed: !matches!(req.tool_choice, Some(ToolChoice::None)),
         tools: req
             .tools
-            .iter()
-            .map(|t| Tool {
-                name: t.name.clone(),
-                schema: serde_json::from_str(&t.parameters).unwrap_or(serde_json::Value::Null),
-            })
+            .into_iter()
+            .map(|t| Tool::new(t.name, t.parameters))
             .collect(),
-        allowed: !matches!(req.tool_choice, Some(ToolChoice::None)),
     }
 }
 
@@ -135,7 +132,7 @@ impl Guest for ToolCallRepair {
         if let Err(e) = load_config() {
             return RequestAction::Reject(broken_config(e));
         }
-        let tools = request_tools(&req);
+        let tools = request_tools(req);
         REQUEST.with(|r| *r.borrow_mut() = Some(tools));
         RequestAction::Pass
     }
@@ -227,12 +224,12 @@ mod tests {
 
     #[test]
     fn tools_are_kept_with_their_schemas() {
-        let t = request_tools(&request(None));
+        let t = request_tools(request(None));
         assert!(t.allowed);
         assert_eq!(t.tools.len(), 2);
-        assert_eq!(t.tools[0].schema["required"][0], "command");
-        assert_eq!(t.tools[1].schema, serde_json::Value::Null);
-        assert!(request_tools(&request(Some(ToolChoice::Auto))).allowed);
-        assert!(!request_tools(&request(Some(ToolChoice::None))).allowed);
+        assert_eq!(t.tools[0].schema()["required"][0], "command");
+        assert_eq!(t.tools[1].schema(), &serde_json::Value::Null);
+        assert!(request_tools(request(Some(ToolChoice::Auto))).allowed);
+        assert!(!request_tools(request(Some(ToolChoice::None))).allowed);
     }
 }

@@ -29,7 +29,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::calls::Env;
+use crate::calls::{Env, Tool};
 use crate::lenient;
 use crate::repair;
 
@@ -731,7 +731,7 @@ fn function_call(text: &str, env: &Env) -> Option<(String, Map<String, Value>)> 
     if body.starts_with('{') {
         return Some((name.clone(), arguments(body, env)?));
     }
-    let schema = env.tools.iter().find(|t| t.name == name).map(|t| &t.schema);
+    let schema = env.tools.iter().find(|t| t.name == name).map(Tool::schema);
     let mut args = Map::new();
     let mut rest = body;
     while let Some(start) = rest.find("<parameter=") {

@@ -35,12 +35,14 @@ fn transcript_cases_hold_on_both_paths() {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|t| Tool {
-                name: t["name"].as_str().unwrap_or_default().into(),
-                schema: t
-                    .get("parameters")
-                    .cloned()
-                    .unwrap_or(json!({"type": "object", "properties": {}})),
+            .map(|t| {
+                Tool::new(
+                    t["name"].as_str().unwrap_or_default(),
+                    t.get("parameters")
+                        .cloned()
+                        .unwrap_or(json!({"type": "object", "properties": {}}))
+                        .to_string(),
+                )
             })
             .collect();
         let env = Env::new(config, tools, true, "call_x".into());
