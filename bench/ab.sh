@@ -13,9 +13,11 @@
 # at c16, c1 p50, and p50/p90/p99 at a fixed rate. Compare medians.
 # BODY=agent sends a coding agent's 65 KB turn instead of "Hello" (see
 # write_requests in bench/lib.sh); RATE sets the fixed rate (2000).
+# FILTERS=agent puts the six agent filters on the path instead of
+# example-filter (agent_filters in bench/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 2 ] || { sed -n '2,15p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,17p' "$0"; exit 2; }
 A=$(realpath "$1") B=$(realpath "$2") ROUNDS=${3:-4} BODY=${BODY:-json} RATE=${RATE:-2000}
 source bench/lib.sh
 bench_tools
@@ -27,6 +29,10 @@ MOCK=18931 PORT_A=18932 PORT_B=18933
 start_mock "$MOCK"
 gateway() { # side binary port plugins-dir
   gateway_toml "$3" "$MOCK" "$4" > "$work/$1.toml"
+  if [ "${FILTERS:-}" = agent ]; then
+    sed -i '/^\[\[filters\]\]/,$d' "$work/$1.toml"
+    agent_filters >> "$work/$1.toml"
+  fi
   "$2" serve --config "$work/$1.toml" 2>"$work/$1.log" &
   echo $! > "$work/$1.pid"
   wait_healthy "$3"

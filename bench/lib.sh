@@ -73,6 +73,28 @@ config = {}
 TOML
 }
 
+# The six agent filters (issue 5's chain), as TOML on stdout: they replace
+# `example-filter` in `gateway_toml`'s config for `wg-agent` (run.sh) and
+# for `FILTERS=agent` (ab.sh).
+agent_filters() {
+  cat <<'TOML'
+[[filters]]
+plugin = "chat-commands"
+[[filters]]
+plugin = "redact-secrets"
+config = { restore = true }
+[[filters]]
+plugin = "command-guard"
+[[filters]]
+plugin = "loop-guard"
+[[filters]]
+plugin = "rewrite"
+config = { rules = [{ match = "colour", target = "assistant", text = "color" }] }
+[[filters]]
+plugin = "tool-call-repair"
+TOML
+}
+
 # Wait until the server on port $1 answers GET /health; else show the logs.
 wait_healthy() {
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$1/health" >/dev/null && return; sleep 0.1; done

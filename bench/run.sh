@@ -48,22 +48,7 @@ nginx -c "$work/proxy.conf"
 gateway_toml "$GATE" "$MOCK" > "$work/wasmgate.toml"
 # The same gateway with every agent filter on (issue 5's chain).
 sed -e "s/:$GATE\"/:$AGENT\"/" -e '/^\[\[filters\]\]/,$d' "$work/wasmgate.toml" > "$work/agent.toml"
-cat >> "$work/agent.toml" <<'TOML'
-[[filters]]
-plugin = "chat-commands"
-[[filters]]
-plugin = "redact-secrets"
-config = { restore = true }
-[[filters]]
-plugin = "command-guard"
-[[filters]]
-plugin = "loop-guard"
-[[filters]]
-plugin = "rewrite"
-config = { rules = [{ match = "colour", target = "assistant", text = "color" }] }
-[[filters]]
-plugin = "tool-call-repair"
-TOML
+agent_filters >> "$work/agent.toml"
 target/release/wasmgate serve --config "$work/wasmgate.toml" 2>"$work/gate.log" &
 echo $! > "$work/gate.pid"
 target/release/wasmgate serve --config "$work/agent.toml" 2>"$work/agent.log" &

@@ -13,8 +13,8 @@ use wasmgate::canonical::{
 use wasmgate::catalog::BUNDLED;
 use wasmgate::kv::KvStore;
 use wasmgate::runtime::{
-    FilterInstance, Limits, Plugin, PluginEnv, PluginKind, PluginSource, ProviderInstance,
-    RequestAction, Runtime, apply_edits,
+    FilterInstance, Limits, Outgoing, Plugin, PluginEnv, PluginKind, PluginSource,
+    ProviderInstance, RequestAction, Runtime, apply_edits,
 };
 
 /// The gateway's allocator (see `host/src/main.rs`), so guest calls are
@@ -331,6 +331,25 @@ async fn main() -> anyhow::Result<()> {
                     let _ = provider.build_request(&agent, &target).await?;
                 }
                 report(name, "build-request (agent body)", t.elapsed(), *N / 10);
+                // The body the anthropic plugin builds is the agent's turn in
+                // Messages form: what Claude Code sends the gateway.
+                if name == "anthropic"
+                    && let Ok(Outgoing::Send(built)) =
+                        provider.build_request(&agent, &target).await?
+                    && let Some(body) = built.body().and_then(|b| b.as_bytes())
+                {
+                    let headers = axum::http::HeaderMap::new();
+                    let t = Instant::now();
+                    for _ in 0..*N / 10 {
+                        let _ = wasmgate::frontend::anthropic::decode_request(body, &headers);
+                    }
+                    report(
+                        "(host)",
+                        "decode agent body (Messages)",
+                        t.elapsed(),
+                        *N / 10,
+                    );
+                }
                 if name == "openai" {
                     let t = Instant::now();
                     for _ in 0..*N {

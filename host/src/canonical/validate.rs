@@ -6,8 +6,10 @@ use std::collections::BTreeSet;
 use super::{ContentPart, Error, Message, Request, Response, StreamEvent};
 use crate::runtime::bindings::filter::exports::wasmgate::plugin::filter::MessageEdit;
 
-/// A request a filter returns must still be a request.
-pub fn validate_request(req: &Request) -> Result<(), String> {
+/// A request a filter returns must still be a request. `before` is the
+/// request the filter was given: a tool schema left as it was is not read
+/// again (a coding agent sends 20 of them, 40 KB in all).
+pub fn validate_request(req: &Request, before: &Request) -> Result<(), String> {
     if req.model.is_empty() {
         return Err("request.model is empty".into());
     }
@@ -22,7 +24,11 @@ pub fn validate_request(req: &Request) -> Result<(), String> {
         if tool.name.is_empty() {
             return Err(format!("tools[{i}].name is empty"));
         }
-        if serde_json::from_str::<serde_json::Value>(&tool.parameters).is_err() {
+        let unchanged = before
+            .tools
+            .get(i)
+            .is_some_and(|t| t.parameters == tool.parameters);
+        if !unchanged && !is_json(&tool.parameters) {
             return Err(format!("tools[{i}].parameters is not JSON"));
         }
         json_object(&format!("tools[{i}].extra"), tool.extra.as_deref())?;
@@ -84,14 +90,18 @@ pub fn validate_error(error: &Error) -> Result<(), String> {
     }
 }
 
+/// `text`, when there is one, must be a JSON object.
 fn json_object(what: &str, text: Option<&str>) -> Result<(), String> {
     match text {
         None => Ok(()),
-        Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(serde_json::Value::Object(_)) => Ok(()),
-            _ => Err(format!("{what} is not a JSON object")),
-        },
+        Some(text) if text.trim_start().starts_with('{') && is_json(text) => Ok(()),
+        Some(_) => Err(format!("{what} is not a JSON object")),
     }
+}
+
+/// Whether `text` is one JSON value (read through, not built).
+fn is_json(text: &str) -> bool {
+    serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
 }
 
 /// Checks the stream-event grammar of one plugin's output.
@@ -130,7 +140,48 @@ impl StreamChecker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::canonical::{ToolCallDelta, ToolCallStart};
+    use crate::canonical::{Role, ToolCallDelta, ToolCallStart, ToolDefinition};
+
+    fn with_tool(parameters: &str) -> Request {
+        let mut req = Request::new(
+            "m",
+            vec![Message::new(
+                Role::User,
+                vec![ContentPart::Text("hi".into())],
+            )],
+        );
+        req.tools.push(ToolDefinition {
+            name: "t".into(),
+            description: None,
+            parameters: parameters.into(),
+            extra: None,
+        });
+        req
+    }
+
+    #[test]
+    fn a_changed_schema_must_be_json_and_extra_an_object() {
+        let before = with_tool(r#"{"type":"object"}"#);
+        assert_eq!(validate_request(&before, &before), Ok(()));
+        let changed = with_tool(r#"{"type":"object","properties":{}}"#);
+        assert_eq!(validate_request(&changed, &before), Ok(()));
+        let broken = with_tool(r#"{"type":"#);
+        assert_eq!(
+            validate_request(&broken, &before),
+            Err("tools[0].parameters is not JSON".into())
+        );
+        // The filter was given this text: it is not the filter's fault.
+        assert_eq!(validate_request(&broken, &broken), Ok(()));
+        for (extra, ok) in [
+            (r#" {"a":[1]} "#, true),
+            ("[1]", false),
+            (r#"{"a":"#, false),
+        ] {
+            let mut req = before.clone();
+            req.extra = Some(extra.into());
+            assert_eq!(validate_request(&req, &before).is_ok(), ok, "{extra}");
+        }
+    }
 
     #[test]
     fn stream_checker_rejects_orphan_delta() {

@@ -85,7 +85,7 @@ impl FilterInstance {
         let verdict = match &action {
             RequestAction::Pass => Ok(()),
             RequestAction::Edit(edits) => canonical::validate_edits(req, edits),
-            RequestAction::Continue(req) => canonical::validate_request(req),
+            RequestAction::Continue(changed) => canonical::validate_request(changed, req),
             RequestAction::Reject(error) => canonical::validate_error(error),
             RequestAction::Respond(resp) => canonical::validate_response(resp),
         };

@@ -16,7 +16,7 @@ use crate::canonical::{
     ToolCall, ToolChoice, ToolDefinition, ToolResult, ToolResultPart,
 };
 use crate::frontend::Format;
-use crate::frontend::extra::{self, leftovers};
+use crate::frontend::extra;
 use crate::frontend::kept_text::{self, Step};
 
 /// Top-level keys with a canonical home; every other key goes to `extra`.
@@ -41,7 +41,8 @@ const SCHEMAS: &[Step] = &[Step::Key("tools"), Step::Each, Step::Key("input_sche
 const FORWARDED_HEADERS: &[&str] = &["anthropic-beta", "anthropic-version"];
 
 /// Decode a Messages request body (also the `count_tokens` body, which has
-/// no `max_tokens`).
+/// no `max_tokens`). Texts, images and schemas are moved out of the parsed
+/// tree, not copied.
 pub fn decode_request(body: &[u8], headers: &HeaderMap) -> Result<Request, ApiError> {
     let value = kept_text::parse(body, SCHEMAS)
         .map_err(|e| ApiError::bad_field("body", format!("request body is not valid JSON: {e}")))?;
@@ -51,8 +52,8 @@ pub fn decode_request(body: &[u8], headers: &HeaderMap) -> Result<Request, ApiEr
             "request body must be a JSON object",
         ));
     };
-    let model = match obj.get("model") {
-        Some(Value::String(m)) if !m.is_empty() => m.clone(),
+    let model = match obj.remove("model") {
+        Some(Value::String(m)) if !m.is_empty() => m,
         _ => {
             return Err(ApiError::bad_field(
                 "model",
@@ -60,10 +61,11 @@ pub fn decode_request(body: &[u8], headers: &HeaderMap) -> Result<Request, ApiEr
             ));
         }
     };
-    let mut messages = decode_system(obj.get("system"))?;
-    match obj.get("messages") {
+    let mut messages = decode_system(obj.remove("system"))?;
+    match obj.remove("messages") {
         Some(Value::Array(items)) if !items.is_empty() => {
-            for (i, item) in items.iter().enumerate() {
+            messages.reserve(items.len());
+            for (i, item) in items.into_iter().enumerate() {
                 messages.push(decode_message(&format!("messages.{i}"), item)?);
             }
         }
@@ -74,16 +76,16 @@ pub fn decode_request(body: &[u8], headers: &HeaderMap) -> Result<Request, ApiEr
             ));
         }
     }
-    let tools = match obj.get("tools") {
+    let tools = match obj.remove("tools") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(i, t)| decode_tool(i, t))
             .collect::<Result<_, _>>()?,
         Some(_) => return Err(ApiError::bad_field("tools", "`tools` must be an array")),
     };
-    let (tool_choice, parallel_tool_calls) = decode_tool_choice(obj.get("tool_choice"))?;
+    let (tool_choice, parallel_tool_calls) = decode_tool_choice(obj.remove("tool_choice"))?;
     let sampling = Sampling {
         max_tokens: opt_u32(&obj, "max_tokens")?,
         temperature: opt_f32(&obj, "temperature")?,
@@ -98,9 +100,7 @@ pub fn decode_request(body: &[u8], headers: &HeaderMap) -> Result<Request, ApiEr
     };
     let reasoning = decode_reasoning(obj.get("thinking"), obj.get("output_config"))?;
 
-    for key in KNOWN {
-        obj.remove(*key);
-    }
+    let mut obj = without(obj, KNOWN);
     let mut forwarded = Map::new();
     for name in FORWARDED_HEADERS {
         if let Some(value) = headers.get(*name).and_then(|v| v.to_str().ok()) {
@@ -123,22 +123,30 @@ pub fn decode_request(body: &[u8], headers: &HeaderMap) -> Result<Request, ApiEr
     })
 }
 
+/// `obj` without the `known` keys: what is left once they were read.
+fn without(mut obj: Map<String, Value>, known: &[&str]) -> Map<String, Value> {
+    for key in known {
+        obj.remove(*key);
+    }
+    obj
+}
+
 /// `system`: a string or an array of text blocks → one system message.
-fn decode_system(system: Option<&Value>) -> Result<Vec<Message>, ApiError> {
+fn decode_system(system: Option<Value>) -> Result<Vec<Message>, ApiError> {
     match system {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::String(text)) if text.is_empty() => Ok(Vec::new()),
         Some(Value::String(text)) => Ok(vec![Message {
             role: Role::System,
-            content: vec![ContentPart::Text(text.clone())],
+            content: vec![ContentPart::Text(text)],
             name: None,
             extra: None,
         }]),
         Some(Value::Array(blocks)) => {
             let mut parts = Parts::default();
-            for (i, block) in blocks.iter().enumerate() {
+            for (i, block) in blocks.into_iter().enumerate() {
                 let param = format!("system.{i}");
-                let Some(obj) = block.as_object() else {
+                let Value::Object(mut obj) = block else {
                     return Err(ApiError::bad_field(param, "system blocks must be objects"));
                 };
                 if obj.get("type").and_then(Value::as_str) != Some("text") {
@@ -147,8 +155,8 @@ fn decode_system(system: Option<&Value>) -> Result<Vec<Message>, ApiError> {
                         "system blocks must be text blocks",
                     ));
                 }
-                let text = str_field(obj, "text", &param)?;
-                parts.push(ContentPart::Text(text), leftovers(obj, &["type", "text"]));
+                let text = take_str(&mut obj, "text", &param)?;
+                parts.push(ContentPart::Text(text), without(obj, &["type"]));
             }
             Ok(if parts.content.is_empty() {
                 Vec::new()
@@ -195,8 +203,8 @@ impl Parts {
     }
 }
 
-fn decode_message(param: &str, value: &Value) -> Result<Message, ApiError> {
-    let Some(obj) = value.as_object() else {
+fn decode_message(param: &str, value: Value) -> Result<Message, ApiError> {
+    let Value::Object(mut obj) = value else {
         return Err(ApiError::bad_field(param, "each message must be an object"));
     };
     let role = match obj.get("role").and_then(Value::as_str) {
@@ -212,10 +220,10 @@ fn decode_message(param: &str, value: &Value) -> Result<Message, ApiError> {
         }
     };
     let mut parts = Parts::default();
-    match obj.get("content") {
-        Some(Value::String(text)) => parts.push(ContentPart::Text(text.clone()), Map::new()),
+    match obj.remove("content") {
+        Some(Value::String(text)) => parts.push(ContentPart::Text(text), Map::new()),
         Some(Value::Array(blocks)) => {
-            for (i, block) in blocks.iter().enumerate() {
+            for (i, block) in blocks.into_iter().enumerate() {
                 let (part, leftover) = decode_block(&format!("{param}.content.{i}"), block)?;
                 parts.push(part, leftover);
             }
@@ -227,61 +235,46 @@ fn decode_message(param: &str, value: &Value) -> Result<Message, ApiError> {
             ));
         }
     }
-    Ok(parts.into_message(role, leftovers(obj, &["role", "content"])))
+    Ok(parts.into_message(role, without(obj, &["role"])))
 }
 
 /// One content block → a canonical part and the block's leftover fields.
-fn decode_block(param: &str, block: &Value) -> Result<(ContentPart, Map<String, Value>), ApiError> {
-    let Some(obj) = block.as_object() else {
+fn decode_block(param: &str, block: Value) -> Result<(ContentPart, Map<String, Value>), ApiError> {
+    let Value::Object(mut obj) = block else {
         return Err(ApiError::bad_field(param, "content blocks must be objects"));
     };
-    let kind = obj.get("type").and_then(Value::as_str).unwrap_or_default();
-    let (part, known): (ContentPart, &[&str]) = match kind {
-        "text" => (
-            ContentPart::Text(str_field(obj, "text", param)?),
-            &["type", "text"],
-        ),
-        "image" => (
-            ContentPart::Image(decode_image(param, obj)?),
-            &["type", "source"],
-        ),
+    let kind = match obj.remove("type") {
+        Some(Value::String(kind)) => kind,
+        _ => String::new(),
+    };
+    let part = match kind.as_str() {
+        "text" => ContentPart::Text(take_str(&mut obj, "text", param)?),
+        "image" => ContentPart::Image(decode_image(param, &mut obj)?),
         "tool_use" => {
-            let input = obj
-                .get("input")
-                .cloned()
-                .unwrap_or(Value::Object(Map::new()));
-            (
-                ContentPart::ToolCall(ToolCall {
-                    id: str_field(obj, "id", param)?,
-                    name: str_field(obj, "name", param)?,
-                    arguments: input.to_string(),
-                }),
-                &["type", "id", "name", "input"],
-            )
+            let arguments = match obj.remove("input") {
+                None => "{}".to_owned(),
+                Some(input) => input.to_string(),
+            };
+            ContentPart::ToolCall(ToolCall {
+                id: take_str(&mut obj, "id", param)?,
+                name: take_str(&mut obj, "name", param)?,
+                arguments,
+            })
         }
-        "tool_result" => (
-            ContentPart::ToolResult(decode_tool_result(param, obj)?),
-            &["type", "tool_use_id", "content", "is_error"],
-        ),
-        "thinking" => (
-            ContentPart::Thinking(Thinking {
-                text: str_field(obj, "thinking", param)?,
-                signature: obj
-                    .get("signature")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                redacted: false,
-            }),
-            &["type", "thinking", "signature"],
-        ),
-        "redacted_thinking" => (
-            ContentPart::Thinking(Thinking {
-                text: str_field(obj, "data", param)?,
-                signature: None,
-                redacted: true,
-            }),
-            &["type", "data"],
-        ),
+        "tool_result" => ContentPart::ToolResult(decode_tool_result(param, &mut obj)?),
+        "thinking" => ContentPart::Thinking(Thinking {
+            text: take_str(&mut obj, "thinking", param)?,
+            signature: match obj.remove("signature") {
+                Some(Value::String(s)) => Some(s),
+                _ => None,
+            },
+            redacted: false,
+        }),
+        "redacted_thinking" => ContentPart::Thinking(Thinking {
+            text: take_str(&mut obj, "data", param)?,
+            signature: None,
+            redacted: true,
+        }),
         other => {
             return Err(ApiError::bad_field(
                 format!("{param}.type"),
@@ -292,24 +285,25 @@ fn decode_block(param: &str, block: &Value) -> Result<(ContentPart, Map<String, 
             ));
         }
     };
-    Ok((part, leftovers(obj, known)))
+    Ok((part, obj))
 }
 
-fn decode_image(param: &str, obj: &Map<String, Value>) -> Result<Image, ApiError> {
-    let source = obj
-        .get("source")
-        .and_then(Value::as_object)
-        .ok_or_else(|| {
-            ApiError::bad_field(format!("{param}.source"), "image blocks need a `source`")
-        })?;
-    let media_type = source
-        .get("media_type")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+/// An image block's `source`, taken out of `obj`.
+fn decode_image(param: &str, obj: &mut Map<String, Value>) -> Result<Image, ApiError> {
+    let Some(Value::Object(mut source)) = obj.remove("source") else {
+        return Err(ApiError::bad_field(
+            format!("{param}.source"),
+            "image blocks need a `source`",
+        ));
+    };
+    let media_type = match source.remove("media_type") {
+        Some(Value::String(m)) => Some(m),
+        _ => None,
+    };
     let source_param = format!("{param}.source");
     let source = match source.get("type").and_then(Value::as_str) {
-        Some("base64") => ImageSource::Base64(str_field(source, "data", &source_param)?),
-        Some("url") => ImageSource::Url(str_field(source, "url", &source_param)?),
+        Some("base64") => ImageSource::Base64(take_str(&mut source, "data", &source_param)?),
+        Some("url") => ImageSource::Url(take_str(&mut source, "url", &source_param)?),
         _ => {
             return Err(ApiError::bad_field(
                 format!("{source_param}.type"),
@@ -324,27 +318,29 @@ fn decode_image(param: &str, obj: &Map<String, Value>) -> Result<Image, ApiError
     })
 }
 
-fn decode_tool_result(param: &str, obj: &Map<String, Value>) -> Result<ToolResult, ApiError> {
-    let call_id = str_field(obj, "tool_use_id", param)?;
-    let content = match obj.get("content") {
+/// A `tool_result` block's fields, taken out of `obj`.
+fn decode_tool_result(param: &str, obj: &mut Map<String, Value>) -> Result<ToolResult, ApiError> {
+    let call_id = take_str(obj, "tool_use_id", param)?;
+    let content = match obj.remove("content") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(text)) => vec![ToolResultPart::Text(text.clone())],
+        Some(Value::String(text)) => vec![ToolResultPart::Text(text)],
         Some(Value::Array(blocks)) => {
             let mut parts = Vec::with_capacity(blocks.len());
-            for (i, block) in blocks.iter().enumerate() {
+            for (i, block) in blocks.into_iter().enumerate() {
                 let block_param = format!("{param}.content.{i}");
-                let Some(block) = block.as_object() else {
+                let Value::Object(mut block) = block else {
                     return Err(ApiError::bad_field(block_param, "blocks must be objects"));
                 };
                 match block.get("type").and_then(Value::as_str) {
-                    Some("text") => parts.push(ToolResultPart::Text(str_field(
-                        block,
+                    Some("text") => parts.push(ToolResultPart::Text(take_str(
+                        &mut block,
                         "text",
                         &block_param,
                     )?)),
-                    Some("image") => {
-                        parts.push(ToolResultPart::Image(decode_image(&block_param, block)?))
-                    }
+                    Some("image") => parts.push(ToolResultPart::Image(decode_image(
+                        &block_param,
+                        &mut block,
+                    )?)),
                     _ => {
                         return Err(ApiError::bad_field(
                             format!("{block_param}.type"),
@@ -362,60 +358,57 @@ fn decode_tool_result(param: &str, obj: &Map<String, Value>) -> Result<ToolResul
             ));
         }
     };
+    let is_error = matches!(obj.remove("is_error"), Some(Value::Bool(true)));
     Ok(ToolResult {
         call_id,
         content,
-        is_error: obj
-            .get("is_error")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+        is_error,
     })
 }
 
-fn decode_tool(index: usize, value: &Value) -> Result<ToolDefinition, ApiError> {
+fn decode_tool(index: usize, value: Value) -> Result<ToolDefinition, ApiError> {
     let param = format!("tools.{index}");
-    let Some(obj) = value.as_object() else {
+    let Value::Object(mut obj) = value else {
         return Err(ApiError::bad_field(param, "each tool must be an object"));
     };
-    let name = str_field(obj, "name", &param)?;
-    let parameters = match obj.get("input_schema") {
+    let name = take_str(&mut obj, "name", &param)?;
+    let parameters = match obj.remove("input_schema") {
         None | Some(Value::Null) => r#"{"type":"object","properties":{}}"#.to_owned(),
         // The schema is its JSON text already: see `SCHEMAS`.
-        Some(Value::String(text)) => text.clone(),
+        Some(Value::String(text)) => text,
         Some(schema) => schema.to_string(),
+    };
+    let description = match obj.remove("description") {
+        Some(Value::String(d)) => Some(d),
+        _ => None,
     };
     Ok(ToolDefinition {
         name,
-        description: obj
-            .get("description")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        description,
         parameters,
-        extra: extra::wrap(
-            Format::Anthropic,
-            leftovers(obj, &["name", "description", "input_schema"]),
-        ),
+        extra: extra::wrap(Format::Anthropic, obj),
     })
 }
 
 /// `tool_choice` → (choice, parallel tool calls).
 fn decode_tool_choice(
-    value: Option<&Value>,
+    value: Option<Value>,
 ) -> Result<(Option<ToolChoice>, Option<bool>), ApiError> {
-    let Some(Value::Object(obj)) = value else {
-        return match value {
-            None | Some(Value::Null) => Ok((None, None)),
-            Some(_) => Err(ApiError::bad_field(
+    let mut obj = match value {
+        None | Some(Value::Null) => return Ok((None, None)),
+        Some(Value::Object(obj)) => obj,
+        Some(_) => {
+            return Err(ApiError::bad_field(
                 "tool_choice",
                 "`tool_choice` must be an object",
-            )),
-        };
+            ));
+        }
     };
     let choice = match obj.get("type").and_then(Value::as_str) {
         Some("auto") => ToolChoice::Auto,
         Some("any") => ToolChoice::Required,
         Some("none") => ToolChoice::None,
-        Some("tool") => ToolChoice::Named(str_field(obj, "name", "tool_choice")?),
+        Some("tool") => ToolChoice::Named(take_str(&mut obj, "name", "tool_choice")?),
         _ => {
             return Err(ApiError::bad_field(
                 "tool_choice.type",
@@ -507,9 +500,10 @@ fn decode_stop(value: Option<&Value>) -> Result<Vec<String>, ApiError> {
     }
 }
 
-fn str_field(obj: &Map<String, Value>, key: &str, param: &str) -> Result<String, ApiError> {
-    match obj.get(key) {
-        Some(Value::String(s)) => Ok(s.clone()),
+/// The string under `key`, taken out of `obj`.
+fn take_str(obj: &mut Map<String, Value>, key: &str, param: &str) -> Result<String, ApiError> {
+    match obj.remove(key) {
+        Some(Value::String(s)) => Ok(s),
         _ => Err(ApiError::bad_field(
             format!("{param}.{key}"),
             format!("`{key}` is required and must be a string"),
