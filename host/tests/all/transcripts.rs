@@ -42,6 +42,11 @@ struct Case {
     messages: Vec<Msg>,
     #[serde(default)]
     repeat: Option<u32>,
+    /// Each repeat after the first gives the last tool call a new id: the
+    /// model made the same call again (without it, a repeat is the client
+    /// sending the same request again, as a retry does).
+    #[serde(default)]
+    repeat_as_new_call: bool,
     #[serde(default)]
     upstream: Option<Reply>,
     #[serde(default)]
@@ -723,10 +728,10 @@ async fn send_step(
     stream: bool,
     repeat: u32,
 ) -> (Seen, Received) {
-    let (path, body) = request(wire, case, stream);
     let mut seen = Seen::default();
     let mut calls_before = 0;
-    for _ in 0..repeat {
+    for r in 0..repeat {
+        let (path, body) = request(wire, &repetition(case, r), stream);
         calls_before = script.requests.lock().unwrap().len();
         seen = send(url, wire, &path, &body, stream).await;
     }
@@ -736,6 +741,32 @@ async fn send_step(
         .flatten()
         .map(|(body, auth)| (body.to_string(), auth.clone()));
     (seen, received)
+}
+
+/// `case` as its `r`th send: with `repeat_as_new_call`, the last tool call
+/// and its result carry an id of their own after the first send.
+fn repetition(case: &Case, r: u32) -> Case {
+    let mut case = case.clone();
+    let last = case
+        .messages
+        .iter()
+        .flat_map(|m| &m.tool_calls)
+        .last()
+        .map(|c| c.id.clone());
+    if let (true, Some(last), 1..) = (case.repeat_as_new_call, last, r) {
+        let new = format!("{last}_r{r}");
+        for m in &mut case.messages {
+            for c in &mut m.tool_calls {
+                if c.id == last {
+                    c.id.clone_from(&new);
+                }
+            }
+            if m.tool_call_id == last {
+                m.tool_call_id.clone_from(&new);
+            }
+        }
+    }
+    case
 }
 
 /// Check `seen` against `expect`, adding mismatches (labelled) to `problems`.

@@ -89,8 +89,8 @@ impl Session {
             match calls.last() {
                 Some(last) => {
                     let stored = host.get(&key);
-                    session.counter = next_count(stored.as_deref(), last.hash);
-                    let value = encode_counter(last.hash, session.counter);
+                    session.counter = next_count(stored.as_deref(), last.hash, &last.call.id);
+                    let value = encode_counter(last.hash, session.counter, &last.call.id);
                     let ttl_ms = config.ttl_seconds.saturating_mul(1000);
                     if let Err(e) = host.set(&key, &value, ttl_ms) {
                         host.log(true, &format!("cannot store the loop counter: {e}"));
@@ -363,6 +363,19 @@ pub mod tests {
         })
     }
 
+    /// Turn `n` of a client that keeps only the latest call in its history:
+    /// the model ran `command` once more, as a new call (`call_t{n}`).
+    fn truncated_turn(n: usize, command: &str) -> Request {
+        let id = format!("call_t{n}");
+        let mut m = vec![
+            text(Role::System, "You are an agent."),
+            text(Role::User, "Fix the build."),
+        ];
+        m.push(call(&id, "Bash", &format!(r#"{{"command":"{command}"}}"#)));
+        m.push(result(Role::Tool, &id, &format!("ok {command}"), false));
+        request(m)
+    }
+
     fn abort() -> Config {
         Config {
             action: Action::Abort,
@@ -517,12 +530,11 @@ pub mod tests {
     #[test]
     fn counter_catches_truncated_history() {
         let mut host = MemHost::default();
-        let req = request(bash_history(&["ls"]));
-        for _ in 0..2 {
-            let (action, _) = on_request(abort(), req.clone(), &mut host);
+        for n in 0..2 {
+            let (action, _) = on_request(abort(), truncated_turn(n, "ls"), &mut host);
             assert_eq!(action, RequestAction::Pass);
         }
-        let (action, _) = on_request(abort(), req.clone(), &mut host);
+        let (action, _) = on_request(abort(), truncated_turn(2, "ls"), &mut host);
         assert!(matches!(action, RequestAction::Reject(_)));
         let (key, (value, ttl)) = host
             .kv
@@ -530,8 +542,11 @@ pub mod tests {
             .next()
             .unwrap_or_else(|| panic!("no counter"));
         assert!(key.starts_with("conv:"));
-        assert!(value.ends_with(b" 3"));
+        assert!(value.ends_with(b" 3 call_t2"));
         assert_eq!(*ttl, 3_600_000);
+        // The same turn sent again gets the same verdict.
+        let (action, _) = on_request(abort(), truncated_turn(2, "ls"), &mut host);
+        assert!(matches!(action, RequestAction::Reject(_)));
 
         // Another last call resets it; a user prompt deletes it.
         let other = request(bash_history(&["pwd"]));
@@ -547,26 +562,42 @@ pub mod tests {
             full: true,
             ..MemHost::default()
         };
-        for _ in 0..3 {
-            let (action, _) = on_request(abort(), req.clone(), &mut full);
+        for n in 0..3 {
+            let (action, _) = on_request(abort(), truncated_turn(n, "ls"), &mut full);
             assert_eq!(action, RequestAction::Pass);
         }
         assert!(full.logs.iter().all(|l| l.contains("cannot store")));
     }
 
     #[test]
+    fn a_retried_request_is_not_a_repeat() {
+        // A client retrying one turn (after an upstream error, say) sends the
+        // same last call, with its id, again: the model did not repeat it.
+        let mut host = MemHost::default();
+        for _ in 0..5 {
+            let (action, _) = on_request(abort(), truncated_turn(0, "ls"), &mut host);
+            assert_eq!(action, RequestAction::Pass);
+        }
+        let (action, _) = on_request(abort(), truncated_turn(1, "ls"), &mut host);
+        assert_eq!(action, RequestAction::Pass);
+        let (action, _) = on_request(abort(), truncated_turn(2, "ls"), &mut host);
+        assert!(matches!(action, RequestAction::Reject(_)));
+    }
+
+    #[test]
     fn counter_is_per_conversation() {
         let mut host = MemHost::default();
-        let a = request(bash_history(&["ls"]));
-        let mut other = bash_history(&["ls"]);
-        other[1] = text(Role::User, "A different task.");
-        let b = request(other);
-        for _ in 0..2 {
-            on_request(abort(), a.clone(), &mut host);
-            on_request(abort(), b.clone(), &mut host);
+        let b = |n| {
+            let mut req = truncated_turn(n, "ls");
+            req.messages[1] = text(Role::User, "A different task.");
+            req
+        };
+        for n in 0..2 {
+            on_request(abort(), truncated_turn(n, "ls"), &mut host);
+            on_request(abort(), b(n), &mut host);
         }
         assert_eq!(host.kv.len(), 2);
-        let (action, _) = on_request(abort(), a, &mut host);
+        let (action, _) = on_request(abort(), truncated_turn(2, "ls"), &mut host);
         assert!(matches!(action, RequestAction::Reject(_)));
     }
 
@@ -648,9 +679,8 @@ pub mod tests {
     fn answer_after_a_truncated_streak() {
         // Two requests with the same last call, then the answer repeats it.
         let mut host = MemHost::default();
-        let req = request(bash_history(&["ls"]));
-        on_request(abort(), req.clone(), &mut host);
-        let (_, mut session) = on_request(abort(), req, &mut host);
+        on_request(abort(), truncated_turn(0, "ls"), &mut host);
+        let (_, mut session) = on_request(abort(), truncated_turn(1, "ls"), &mut host);
         let resp = response(vec![tool_call("c", "ls")], FinishReason::ToolCalls);
         assert!(on_response(&mut session, resp, &mut host).is_err());
     }

@@ -10,7 +10,9 @@
 //! Across requests a per-conversation counter in the host key-value store
 //! (keyed by a hash of the system prompt and first user message) counts
 //! consecutive requests ending with the same call, so a loop is caught even
-//! when the client truncates the history. The action is `abort` or `steer`.
+//! when the client truncates the history. A request whose last call has the
+//! id the counter saw last is the same turn sent again (a retry), and does
+//! not count twice. The action is `abort` or `steer`.
 //!
 //! The logic lives in pure modules; this file only wires them to the WIT
 //! exports and the host imports.

@@ -64,21 +64,28 @@ pub fn trailing_cycle(calls: &[u64], max_period: usize, floor: Option<Floor>) ->
     best
 }
 
-/// Encode the counter: the last call's hash and how many consecutive
-/// requests ended with it.
-pub fn encode_counter(call: u64, count: usize) -> Vec<u8> {
-    format!("{call:016x} {count}").into_bytes()
+/// Encode the counter: the last call's hash, how many consecutive requests
+/// ended with it, and the id the client gave that call.
+pub fn encode_counter(call: u64, count: usize, id: &str) -> Vec<u8> {
+    format!("{call:016x} {count} {id}").into_bytes()
 }
 
-/// The counter for a request whose last call is `call`, given what was
-/// stored: one more when the stored call is the same, else 1.
-pub fn next_count(stored: Option<&[u8]>, call: u64) -> usize {
+/// The counter for a request whose last call is `call` with id `id`, given
+/// what was stored: one more when the stored call is the same, else 1. The
+/// same call with the same id is the same request again (a client's retry
+/// after an upstream error, say), not a new repetition: it keeps the count.
+pub fn next_count(stored: Option<&[u8]>, call: u64, id: &str) -> usize {
     let parsed = stored
         .and_then(|b| std::str::from_utf8(b).ok())
-        .and_then(|s| s.split_once(' '))
-        .and_then(|(h, n)| Some((u64::from_str_radix(h, 16).ok()?, n.parse::<usize>().ok()?)));
+        .and_then(|s| {
+            let mut fields = s.splitn(3, ' ');
+            let hash = u64::from_str_radix(fields.next()?, 16).ok()?;
+            let count = fields.next()?.parse::<usize>().ok()?;
+            Some((hash, count, fields.next()))
+        });
     match parsed {
-        Some((h, n)) if h == call => n.saturating_add(1),
+        Some((h, n, Some(seen))) if h == call && !id.is_empty() && seen == id => n.max(1),
+        Some((h, n, _)) if h == call => n.saturating_add(1),
         _ => 1,
     }
 }
@@ -134,10 +141,15 @@ mod tests {
 
     #[test]
     fn counter_round_trip() {
-        assert_eq!(next_count(None, 5), 1);
-        assert_eq!(next_count(Some(&encode_counter(5, 2)), 5), 3);
-        assert_eq!(next_count(Some(&encode_counter(6, 2)), 5), 1);
-        assert_eq!(next_count(Some(b"garbage"), 5), 1);
-        assert_eq!(next_count(Some(&[0xff, 0xfe]), 5), 1);
+        assert_eq!(next_count(None, 5, "c1"), 1);
+        assert_eq!(next_count(Some(&encode_counter(5, 2, "c1")), 5, "c2"), 3);
+        assert_eq!(next_count(Some(&encode_counter(6, 2, "c1")), 5, "c2"), 1);
+        assert_eq!(next_count(Some(b"garbage"), 5, "c1"), 1);
+        assert_eq!(next_count(Some(&[0xff, 0xfe]), 5, "c1"), 1);
+        // The same request again keeps its count; an id with a space is whole.
+        assert_eq!(next_count(Some(&encode_counter(5, 2, "c 1")), 5, "c 1"), 2);
+        // No id to tell them apart, or a counter written before ids were.
+        assert_eq!(next_count(Some(&encode_counter(5, 2, "")), 5, ""), 3);
+        assert_eq!(next_count(Some(b"0000000000000005 2"), 5, "c1"), 3);
     }
 }
