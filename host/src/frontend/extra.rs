@@ -25,6 +25,15 @@ pub fn leftovers(obj: &Map<String, Value>, known: &[&str]) -> Map<String, Value>
         .collect()
 }
 
+/// `obj` without the `known` keys: what a front-end keeps as `extra` once it
+/// has taken out the fields it knows (the owned twin of [`leftovers`]).
+pub fn without(mut obj: Map<String, Value>, known: &[&str]) -> Map<String, Value> {
+    for key in known {
+        obj.remove(*key);
+    }
+    obj
+}
+
 /// The fields under `format`'s key of `extra`; empty when absent or malformed.
 pub fn unwrap(format: Format, extra: Option<&str>) -> Map<String, Value> {
     let Some(text) = extra else {

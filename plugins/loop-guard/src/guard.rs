@@ -367,10 +367,7 @@ pub mod tests {
     /// the model ran `command` once more, as a new call (`call_t{n}`).
     fn truncated_turn(n: usize, command: &str) -> Request {
         let id = format!("call_t{n}");
-        let mut m = vec![
-            text(Role::System, "You are an agent."),
-            text(Role::User, "Fix the build."),
-        ];
+        let mut m = bash_history(&[]);
         m.push(call(&id, "Bash", &format!(r#"{{"command":"{command}"}}"#)));
         m.push(result(Role::Tool, &id, &format!("ok {command}"), false));
         request(m)

@@ -16,7 +16,7 @@ use crate::canonical::{
     ToolCall, ToolChoice, ToolDefinition, ToolResult, ToolResultPart,
 };
 use crate::frontend::Format;
-use crate::frontend::extra;
+use crate::frontend::extra::{self, without};
 use crate::frontend::kept_text::{self, Step};
 
 /// Top-level keys with a canonical home; every other key goes to `extra`.
@@ -121,14 +121,6 @@ pub fn decode_request(body: &[u8], headers: &HeaderMap) -> Result<Request, ApiEr
         reasoning,
         extra: extra::wrap(Format::Anthropic, obj),
     })
-}
-
-/// `obj` without the `known` keys: what is left once they were read.
-fn without(mut obj: Map<String, Value>, known: &[&str]) -> Map<String, Value> {
-    for key in known {
-        obj.remove(*key);
-    }
-    obj
 }
 
 /// `system`: a string or an array of text blocks → one system message.

@@ -7,7 +7,7 @@ use crate::canonical::{
     ContentPart, Image, ImageSource, Message, Reasoning, Request, Role, Sampling, ToolCall,
     ToolChoice, ToolDefinition, ToolResult, ToolResultPart,
 };
-use crate::frontend::extra::leftovers;
+use crate::frontend::extra::{leftovers, without};
 use crate::frontend::kept_text::{self, Step};
 
 /// Client options that shape the answer but not the canonical request.
@@ -157,9 +157,6 @@ pub fn decode_request(body: &[u8]) -> Result<(Request, ChatOptions), ApiError> {
         }
     };
     let parallel_tool_calls = opt_bool(&obj, "parallel_tool_calls")?;
-    for key in KNOWN {
-        obj.remove(*key);
-    }
     let request = Request {
         model,
         messages,
@@ -169,7 +166,7 @@ pub fn decode_request(body: &[u8]) -> Result<(Request, ChatOptions), ApiError> {
         sampling,
         stream,
         reasoning,
-        extra: extra_text(obj),
+        extra: extra_text(without(obj, KNOWN)),
     };
     Ok((request, ChatOptions { include_usage }))
 }

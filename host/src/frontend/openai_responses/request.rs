@@ -89,7 +89,7 @@ pub fn decode_request(body: &[u8]) -> Result<(Request, Echo), ApiError> {
         ApiError::bad_field("body", format!("request body is not valid JSON: {e}"))
             .with_code("invalid_json")
     })?;
-    let Value::Object(mut obj) = value else {
+    let Value::Object(obj) = value else {
         return Err(ApiError::bad_field(
             "body",
             "request body must be a JSON object",
@@ -168,9 +168,7 @@ pub fn decode_request(body: &[u8]) -> Result<(Request, Echo), ApiError> {
         }
     }
 
-    for key in KNOWN {
-        obj.remove(*key);
-    }
+    let mut obj = extra::without(obj, KNOWN);
     obj.remove("tools");
     obj.remove("tool_choice");
     obj.remove("reasoning");
