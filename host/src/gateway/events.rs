@@ -16,6 +16,7 @@ use crate::config::OnError;
 use crate::runtime::{FilterInstance, PluginError, ProviderInstance};
 use crate::upstream::BodyStream;
 
+use super::call_ids;
 use super::retire::retire;
 
 /// The filters of one request, with its context.
@@ -32,7 +33,8 @@ impl FilterChain {
         Self { filters, ctx }
     }
 
-    /// Pass a whole response through every filter, last filter first.
+    /// Pass a whole response through every filter, last filter first, and
+    /// give the tool calls the upstream left without an id one.
     pub async fn on_response(mut self, mut response: Response) -> Result<Response, ApiError> {
         for (filter, on_error) in self.filters.iter_mut().rev() {
             response = match filter.on_response(&self.ctx, &response).await {
@@ -45,6 +47,7 @@ impl FilterChain {
             };
         }
         retire(std::mem::take(&mut self.filters));
+        call_ids::fill_response(&mut response);
         Ok(response)
     }
 
@@ -141,6 +144,7 @@ impl Pump {
                 ));
             }
             if !out.is_empty() {
+                call_ids::fill_events(&mut out);
                 return Some(out);
             }
         }

@@ -5,6 +5,7 @@ mod anthropic;
 mod auth;
 mod body;
 mod call;
+mod call_ids;
 mod chat;
 mod events;
 mod gemini;

@@ -160,6 +160,49 @@ async fn tool_round_trip() {
     assert_eq!(messages.last().unwrap()["content"], "Thanks");
 }
 
+/// An upstream that gives its calls no id: each `tool_use` still gets one,
+/// and not the same one turn after turn (Anthropic refuses a conversation
+/// in which two `tool_use` blocks share an id).
+#[tokio::test]
+async fn calls_without_an_id_get_ids_unique_across_turns() {
+    let mock = mock::start().await;
+    let gw = start(&openai_upstream(&mock.url)).await;
+    let mut ids = Vec::new();
+    for stream in [true, false, true, false] {
+        let (status, text) = post_messages(&gw.url, &messages_body("gpt-noid", stream)).await;
+        assert_eq!(status, 200, "{text}");
+        let id = if stream {
+            let events = named_events(&text);
+            let (_, start) = events
+                .iter()
+                .find(|(n, d)| {
+                    n == "content_block_start" && d["content_block"]["type"] == "tool_use"
+                })
+                .unwrap_or_else(|| panic!("no tool_use block: {text}"));
+            start["content_block"]["id"].clone()
+        } else {
+            let body: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(body["content"][0]["type"], "tool_use", "{text}");
+            body["content"][0]["id"].clone()
+        };
+        let id = id.as_str().unwrap_or_default().to_string();
+        assert!(
+            !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+            "{id:?}"
+        );
+        assert!(!ids.contains(&id), "{id} again in {ids:?}");
+        ids.push(id);
+    }
+    // The Chat front-end gets them as well.
+    let (status, resp) = post(&gw.url, &chat_body("gpt-noid", false)).await;
+    assert_eq!(status, 200, "{resp}");
+    let id = resp["choices"][0]["message"]["tool_calls"][0]["id"].as_str();
+    assert!(
+        id.is_some_and(|id| id.starts_with("call_") && !ids.iter().any(|i| i == id)),
+        "{resp}"
+    );
+}
+
 #[tokio::test]
 async fn parallel_calls_become_sequential_blocks() {
     let mock = mock::start().await;

@@ -139,6 +139,15 @@ async fn handle(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
             sse(stream::iter(events))
         }
         "gpt-tool" => json(StatusCode::OK, TOOL_JSON),
+        // The tool call with no id, as some OpenAI-compatible servers send it.
+        "gpt-noid" if streaming => {
+            let events = sse_events(&TOOL_SSE.replace(r#""id": "call_fake1", "#, ""));
+            sse(stream::iter(events.into_iter().map(Ok)))
+        }
+        "gpt-noid" => json(
+            StatusCode::OK,
+            &TOOL_JSON.replace(r#""id": "call_fake1", "#, ""),
+        ),
         "gpt-parallel" if streaming => {
             let lines = [
                 r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":null},"finish_reason":null}]}"#,

@@ -22,7 +22,7 @@ pub const KNOWN_KEYS: &[&str] = &[
 /// - a `thoughtSignature` on any other part becomes a thinking part with
 ///   empty text placed just before it (docs/canonical.md);
 /// - `{text}` is text, `functionCall` a tool call (arguments as JSON text;
-///   a missing id becomes `call_<n>` with `n` = `calls`, which counts the
+///   a missing id stays empty for the host to fill; `calls` counts the
 ///   tool calls of the answer so far), `inlineData`/`fileData` holding an
 ///   image an image part;
 /// - anything else (executable code, audio, …) has no canonical home and is
@@ -54,7 +54,7 @@ pub fn part_content(part: &Value, calls: &mut u32) -> Vec<ContentPart> {
             out.push(ContentPart::Text(text.to_string()));
         }
     } else if let Some(call) = part.get("functionCall").filter(|c| c.is_object()) {
-        out.push(ContentPart::ToolCall(tool_call(call, *calls)));
+        out.push(ContentPart::ToolCall(tool_call(call)));
         *calls = calls.saturating_add(1);
     } else if let Some(image) = image(part) {
         out.push(ContentPart::Image(image));
@@ -62,16 +62,14 @@ pub fn part_content(part: &Value, calls: &mut u32) -> Vec<ContentPart> {
     out
 }
 
-/// One `functionCall`; `index` names it when Gemini gave no id.
-fn tool_call(call: &Value, index: u32) -> ToolCall {
+/// One `functionCall`, with an empty id when Gemini gave none.
+fn tool_call(call: &Value) -> ToolCall {
     let arguments = match call.get("args") {
         None | Some(Value::Null) => "{}".to_string(),
         Some(args) => args.to_string(),
     };
     ToolCall {
-        id: non_empty_str(call, "id")
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("call_{index}")),
+        id: str_or_empty(call, "id"),
         name: str_or_empty(call, "name"),
         arguments,
     }
@@ -259,7 +257,7 @@ mod tests {
             vec![
                 thinking("", Some("s3")),
                 ContentPart::ToolCall(ToolCall {
-                    id: "call_0".into(),
+                    id: String::new(),
                     name: "f".into(),
                     arguments: r#"{"a":1}"#.into()
                 })
@@ -276,7 +274,7 @@ mod tests {
         assert_eq!(
             all(json!({"functionCall": {"name": "h", "args": {}}})),
             vec![ContentPart::ToolCall(ToolCall {
-                id: "call_2".into(),
+                id: String::new(),
                 name: "h".into(),
                 arguments: "{}".into()
             })]

@@ -144,7 +144,7 @@ mod tests {
     fn tool_fixtures() {
         for body in [FULL_TOOL, MINIMAL_TOOL] {
             let r = ok(body);
-            assert_eq!(r.content, vec![paris("call_0")]);
+            assert_eq!(r.content, vec![paris("")]);
             assert_eq!(r.finish_reason, Some(FinishReason::ToolCalls));
         }
     }
@@ -193,7 +193,7 @@ mod tests {
                         arguments: r#"{"city":"Paris"}"#.into(),
                     }),
                     ContentPart::ToolCall(ToolCall {
-                        id: "call_1".into(),
+                        id: String::new(),
                         name: "get_weather".into(),
                         arguments: r#"{"city":"Tokyo"}"#.into(),
                     }),

@@ -318,13 +318,13 @@ mod tests {
     #[test]
     fn tool_fixtures() {
         let mut expected = vec![start("fake-resp-1", "gemini-fake")];
-        expected.extend(call(0, "call_0", r#"{"city":"Paris"}"#));
+        expected.extend(call(0, "", r#"{"city":"Paris"}"#));
         expected.push(usage(10, 5, None, None));
         expected.push(StreamEvent::Finish(FinishReason::ToolCalls));
         assert_both_line_ends(FULL_TOOL, &expected);
 
         let mut expected = vec![start("", "")];
-        expected.extend(call(0, "call_0", r#"{"city":"Paris"}"#));
+        expected.extend(call(0, "", r#"{"city":"Paris"}"#));
         expected.push(StreamEvent::Finish(FinishReason::ToolCalls));
         assert_both_line_ends(MINIMAL_TOOL, &expected);
     }
@@ -348,7 +348,7 @@ mod tests {
             thinking("", Some("sig-gemini-1")),
         ];
         expected.extend(call(0, "call_mock_1", r#"{"city":"Paris"}"#));
-        expected.extend(call(1, "call_1", r#"{"city":"Tokyo"}"#));
+        expected.extend(call(1, "", r#"{"city":"Tokyo"}"#));
         expected.push(usage(10, 5, Some(4), Some(2)));
         expected.push(StreamEvent::Finish(FinishReason::ToolCalls));
         assert_both_line_ends(body, &expected);

@@ -251,10 +251,9 @@ impl Decoder {
             let function = call.get("function").unwrap_or(&Value::Null);
             if self.calls.insert(index) {
                 // A call starts with the chunk that carries its id; some
-                // compatible servers omit the id, so make one up then.
-                let id = non_empty_str(call, "id")
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("call_{index}"));
+                // compatible servers omit it, and the host then gives the
+                // call one that is unique across the conversation.
+                let id = str_or_empty(call, "id");
                 self.open.insert(index);
                 events.push(StreamEvent::ToolCallStart(ToolCallStart {
                     index,
