@@ -2,6 +2,8 @@
 //! `reqwest::Request` the host sends: the method, URL and headers are not
 //! parsed a second time on the way out.
 
+use std::cell::RefCell;
+
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 
@@ -12,7 +14,7 @@ use crate::canonical::HttpRequest;
 pub fn parse(req: HttpRequest) -> Result<reqwest::Request, String> {
     let method = Method::from_bytes(req.method.as_bytes())
         .map_err(|_| format!("invalid HTTP method `{}`", req.method))?;
-    let url = Url::parse(&req.url).map_err(|e| format!("invalid URL: {e}"))?;
+    let url = parse_url(&req.url)?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("URL scheme `{}` is not http(s)", url.scheme()));
     }
@@ -28,6 +30,26 @@ pub fn parse(req: HttpRequest) -> Result<reqwest::Request, String> {
     }
     *out.body_mut() = Some(req.body.into());
     Ok(out)
+}
+
+/// `text` as a URL. The last URL parsed on this thread is kept: a gateway
+/// sends most requests to a few upstream URLs, and a clone costs a small
+/// part of a parse (the host name goes through IDNA mapping on every parse).
+/// Only a URL whose serialization is `text` itself is reused, and parsing
+/// a URL's serialization gives that URL back, so the answer is the parse's.
+fn parse_url(text: &str) -> Result<Url, String> {
+    thread_local! {
+        static LAST: RefCell<Option<Url>> = const { RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some(url) = last.as_ref().filter(|url| url.as_str() == text) {
+            return Ok(url.clone());
+        }
+        let url = Url::parse(text).map_err(|e| format!("invalid URL: {e}"))?;
+        *last = Some(url.clone());
+        Ok(url)
+    })
 }
 
 #[cfg(test)]
@@ -68,6 +90,26 @@ mod tests {
             out.body().and_then(reqwest::Body::as_bytes),
             Some(&b"{}"[..])
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_reused_url_is_the_one_a_parse_gives() -> Result<(), String> {
+        for text in [
+            "http://127.0.0.1:9000/v1/chat/completions",
+            "HTTPS://API.Example.COM:443/v1/../v1/chat/completions",
+            "http://127.0.0.1:9000/v1/chat/completions",
+            "https://api.example.com/v1/chat/completions",
+            "https://api.example.com/v1/chat/completions",
+        ] {
+            for _ in 0..2 {
+                assert_eq!(
+                    parse_url(text)?,
+                    Url::parse(text).map_err(|e| e.to_string())?
+                );
+            }
+        }
+        assert!(parse_url("not a url").is_err());
         Ok(())
     }
 

@@ -10,8 +10,7 @@ pub use request::{ChatOptions, decode_request};
 pub use response::encode_response;
 pub use stream::ChatStreamEncoder;
 
-use axum::Json;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 
 use super::{Codec, Format};
@@ -35,7 +34,14 @@ impl Codec for ChatCodec {
     }
 
     fn encode(self, response: &Response, model: &str) -> axum::response::Response {
-        Json(encode_response(response, model)).into_response()
+        match encode_response(response, model) {
+            Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+            Err(e) => error_response(&ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                crate::canonical::ErrorKind::Internal,
+                format!("cannot encode the answer: {e}"),
+            )),
+        }
     }
 
     fn stream(self, id: &str, model: String) -> ChatStreamEncoder {
@@ -55,12 +61,37 @@ fn finish_reason(reason: Option<&FinishReason>) -> &'static str {
 }
 
 /// The wire usage object.
-fn usage_json(usage: &crate::canonical::Usage) -> serde_json::Value {
-    serde_json::json!({
-        "prompt_tokens": usage.input_tokens,
-        "completion_tokens": usage.output_tokens,
-        "total_tokens": usage.total(),
-        "prompt_tokens_details": {"cached_tokens": usage.cached_input_tokens.unwrap_or(0)},
-        "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens.unwrap_or(0)},
-    })
+#[derive(Debug, serde::Serialize)]
+struct WireUsage {
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    total_tokens: u64,
+    prompt_tokens_details: CachedTokens,
+    completion_tokens_details: ReasoningTokens,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct CachedTokens {
+    cached_tokens: u64,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct ReasoningTokens {
+    reasoning_tokens: u64,
+}
+
+impl WireUsage {
+    fn new(usage: &crate::canonical::Usage) -> Self {
+        Self {
+            prompt_tokens: usage.input_tokens,
+            completion_tokens: usage.output_tokens,
+            total_tokens: usage.total(),
+            prompt_tokens_details: CachedTokens {
+                cached_tokens: usage.cached_input_tokens.unwrap_or(0),
+            },
+            completion_tokens_details: ReasoningTokens {
+                reasoning_tokens: usage.reasoning_tokens.unwrap_or(0),
+            },
+        }
+    }
 }

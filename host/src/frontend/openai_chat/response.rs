@@ -1,12 +1,18 @@
-//! Canonical response → `chat.completion` JSON.
+//! Canonical response → `chat.completion` JSON, written straight from
+//! borrowed fields (no JSON tree is built for an answer).
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
-use super::{finish_reason, usage_json};
+use super::{WireUsage, finish_reason};
 use crate::canonical::{ContentPart, Response};
 
+/// Top-level keys this encoder writes; an `extra` field of the same name
+/// gives way.
+const KEYS: &[&str] = &["id", "object", "created", "model", "choices", "usage"];
+
 /// Encode a whole response. `model` is used when the upstream named none.
-pub fn encode_response(resp: &Response, model: &str) -> Value {
+pub fn encode_response(resp: &Response, model: &str) -> Result<Vec<u8>, serde_json::Error> {
     let mut text = String::new();
     let mut reasoning = String::new();
     let mut tool_calls = Vec::new();
@@ -14,63 +20,93 @@ pub fn encode_response(resp: &Response, model: &str) -> Value {
         match part {
             ContentPart::Text(t) => text.push_str(t),
             ContentPart::Thinking(t) if !t.redacted => reasoning.push_str(&t.text),
-            ContentPart::ToolCall(call) => tool_calls.push(json!({
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": call.arguments},
-            })),
+            ContentPart::ToolCall(call) => tool_calls.push(WireCall {
+                id: &call.id,
+                kind: "function",
+                function: WireFunction {
+                    name: &call.name,
+                    arguments: &call.arguments,
+                },
+            }),
             _ => {}
         }
     }
-    let mut message = Map::new();
-    message.insert("role".into(), "assistant".into());
-    message.insert(
-        "content".into(),
-        if text.is_empty() && !tool_calls.is_empty() {
-            Value::Null
+    let mut extra =
+        crate::frontend::extra::unwrap(crate::frontend::Format::OpenAiChat, resp.extra.as_deref());
+    extra.retain(|key, _| !KEYS.contains(&key.as_str()));
+    let completion = Completion {
+        id: &resp.id,
+        object: "chat.completion",
+        created: resp.created.unwrap_or_else(super::stream::now_secs),
+        model: if resp.model.is_empty() {
+            model
         } else {
-            text.into()
+            &resp.model
         },
-    );
-    message.insert("refusal".into(), Value::Null);
-    if !reasoning.is_empty() {
-        message.insert("reasoning_content".into(), reasoning.into());
-    }
-    if !tool_calls.is_empty() {
-        message.insert("tool_calls".into(), tool_calls.into());
-    }
-    let mut body = Map::new();
-    body.extend(crate::frontend::extra::unwrap(
-        crate::frontend::Format::OpenAiChat,
-        resp.extra.as_deref(),
-    ));
-    body.insert("id".into(), resp.id.clone().into());
-    body.insert("object".into(), "chat.completion".into());
-    body.insert(
-        "created".into(),
-        resp.created.unwrap_or_else(super::stream::now_secs).into(),
-    );
-    body.insert(
-        "model".into(),
-        if resp.model.is_empty() {
-            model.into()
-        } else {
-            resp.model.clone().into()
-        },
-    );
-    body.insert(
-        "choices".into(),
-        json!([{
-            "index": 0,
-            "message": message,
-            "logprobs": null,
-            "finish_reason": finish_reason(resp.finish_reason.as_ref()),
-        }]),
-    );
-    if let Some(usage) = &resp.usage {
-        body.insert("usage".into(), usage_json(usage));
-    }
-    Value::Object(body)
+        choices: [Choice {
+            index: 0,
+            message: Message {
+                role: "assistant",
+                content: (!text.is_empty() || tool_calls.is_empty()).then_some(text),
+                refusal: None,
+                reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
+                tool_calls,
+            },
+            logprobs: None,
+            finish_reason: finish_reason(resp.finish_reason.as_ref()),
+        }],
+        usage: resp.usage.as_ref().map(WireUsage::new),
+        extra,
+    };
+    serde_json::to_vec(&completion)
+}
+
+#[derive(Serialize)]
+struct Completion<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    model: &'a str,
+    choices: [Choice<'a>; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<WireUsage>,
+    /// Wire fields with no canonical home (`system_fingerprint`, …).
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+struct Choice<'a> {
+    index: u32,
+    message: Message<'a>,
+    logprobs: Option<()>,
+    finish_reason: &'static str,
+}
+
+#[derive(Serialize)]
+struct Message<'a> {
+    role: &'static str,
+    /// `null` when the answer is only tool calls.
+    content: Option<String>,
+    refusal: Option<()>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_content: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<WireCall<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireCall<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: WireFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct WireFunction<'a> {
+    name: &'a str,
+    arguments: &'a str,
 }
 
 #[cfg(test)]
@@ -99,8 +135,24 @@ mod tests {
             }),
             extra: Some(r#"{"openai-chat":{"system_fingerprint":"fp"}}"#.into()),
         };
-        let body = encode_response(&resp, "m");
+        let body: Value = serde_json::from_slice(&encode_response(&resp, "m").unwrap_or_default())
+            .unwrap_or_default();
         assert_eq!(body["model"], "m");
+        assert_eq!(body["id"], "x");
+        assert_eq!(body["object"], "chat.completion");
+        assert_eq!(body["created"], 1);
+        assert_eq!(body["choices"][0]["message"]["refusal"], Value::Null);
+        assert!(
+            body["choices"][0]["message"]
+                .get("reasoning_content")
+                .is_none()
+        );
+        assert_eq!(body["choices"][0]["message"]["tool_calls"][0]["id"], "c1");
+        assert_eq!(
+            body["choices"][0]["message"]["tool_calls"][0]["type"],
+            "function"
+        );
+        assert_eq!(body["choices"][0]["logprobs"], Value::Null);
         assert_eq!(body["system_fingerprint"], "fp");
         assert_eq!(body["choices"][0]["message"]["content"], Value::Null);
         assert_eq!(body["choices"][0]["finish_reason"], "tool_calls");
@@ -109,5 +161,41 @@ mod tests {
             "f"
         );
         assert_eq!(body["usage"]["total_tokens"], 5);
+        assert_eq!(body["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+    }
+
+    #[test]
+    fn text_answer_and_extra_fields() {
+        let resp = Response {
+            id: "chatcmpl-1".into(),
+            model: "gpt-up".into(),
+            created: None,
+            content: vec![
+                ContentPart::Thinking(crate::canonical::Thinking {
+                    text: "hmm".into(),
+                    signature: None,
+                    redacted: false,
+                }),
+                ContentPart::Text("Hello".into()),
+                ContentPart::Text(" there".into()),
+            ],
+            finish_reason: Some(FinishReason::Stop),
+            usage: None,
+            // An extra field named like one the encoder writes gives way.
+            extra: Some(r#"{"openai-chat":{"service_tier":"default","id":"shadow"}}"#.into()),
+        };
+        let text = encode_response(&resp, "m").unwrap_or_default();
+        let body: Value = serde_json::from_slice(&text).unwrap_or_default();
+        assert_eq!(body["id"], "chatcmpl-1");
+        assert_eq!(body["model"], "gpt-up");
+        assert!(body["created"].as_u64().is_some_and(|t| t > 1_700_000_000));
+        assert_eq!(body["service_tier"], "default");
+        assert_eq!(body["choices"][0]["message"]["content"], "Hello there");
+        assert_eq!(body["choices"][0]["message"]["reasoning_content"], "hmm");
+        assert!(body["choices"][0]["message"].get("tool_calls").is_none());
+        assert_eq!(body["choices"][0]["finish_reason"], "stop");
+        assert!(body.get("usage").is_none());
+        let ids = String::from_utf8_lossy(&text).matches("\"id\"").count();
+        assert_eq!(ids, 1, "{}", String::from_utf8_lossy(&text));
     }
 }

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::error::error_body;
-use super::{finish_reason, usage_json};
+use super::{WireUsage, finish_reason};
 use crate::api_error::ApiError;
 use crate::canonical::{StreamEvent, Usage};
 use crate::frontend::sse::{StreamEncoder, write_data};
@@ -189,7 +189,7 @@ impl StreamEncoder for ChatStreamEncoder {
                 "created": self.created,
                 "model": self.model,
                 "choices": [],
-                "usage": usage_json(usage),
+                "usage": WireUsage::new(usage),
             });
             write_data(out, &chunk);
         }
