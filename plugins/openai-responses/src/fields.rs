@@ -2,7 +2,7 @@
 //! (finish reason), `usage`, and the content of output items.
 
 use serde_json::Value;
-use wasmgate_wire::json::non_empty_str;
+use wasmgate_wire::json::{nested_u64, non_empty_str};
 
 use crate::types::{FinishReason, Usage};
 
@@ -43,9 +43,9 @@ pub fn usage(value: &Value) -> Option<Usage> {
     Some(Usage {
         input_tokens: count(obj.get("input_tokens")).unwrap_or(0),
         output_tokens: count(obj.get("output_tokens")).unwrap_or(0),
-        cached_input_tokens: count(value.pointer("/input_tokens_details/cached_tokens")),
-        cache_write_tokens: count(value.pointer("/input_tokens_details/cache_write_tokens")),
-        reasoning_tokens: count(value.pointer("/output_tokens_details/reasoning_tokens")),
+        cached_input_tokens: nested_u64(value, "input_tokens_details", "cached_tokens"),
+        cache_write_tokens: nested_u64(value, "input_tokens_details", "cache_write_tokens"),
+        reasoning_tokens: nested_u64(value, "output_tokens_details", "reasoning_tokens"),
     })
 }
 

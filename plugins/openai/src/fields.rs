@@ -2,6 +2,7 @@
 //! `finish_reason`, `usage`, and the text fields read into borrowed strings.
 
 use serde_json::Value;
+use wasmgate_wire::json::nested_u64;
 
 use crate::types::{FinishReason, Usage};
 
@@ -34,9 +35,9 @@ pub fn usage(value: &Value) -> Option<Usage> {
     Some(Usage {
         input_tokens: count(obj.get("prompt_tokens")).unwrap_or(0),
         output_tokens: count(obj.get("completion_tokens")).unwrap_or(0),
-        cached_input_tokens: count(value.pointer("/prompt_tokens_details/cached_tokens")),
+        cached_input_tokens: nested_u64(value, "prompt_tokens_details", "cached_tokens"),
         cache_write_tokens: None,
-        reasoning_tokens: count(value.pointer("/completion_tokens_details/reasoning_tokens")),
+        reasoning_tokens: nested_u64(value, "completion_tokens_details", "reasoning_tokens"),
     })
 }
 

@@ -184,17 +184,19 @@ impl Decoder {
     /// The common case, a chunk with only text, reasoning, a finish reason
     /// or usage (see [`chunk`]); same events as the general path.
     fn simple(&mut self, chunk: SimpleChunk<'_>, events: &mut Vec<StreamEvent>) {
-        let fingerprint = chunk
-            .system_fingerprint
-            .as_deref()
-            .map(|f| Value::String(f.to_string()));
-        self.start(
-            chunk.id.as_deref().unwrap_or_default(),
-            chunk.model.as_deref().unwrap_or_default(),
-            chunk.created,
-            fingerprint,
-            events,
-        );
+        if !self.started {
+            let fingerprint = chunk
+                .system_fingerprint
+                .as_deref()
+                .map(|f| Value::String(f.to_string()));
+            self.start(
+                chunk.id.as_deref().unwrap_or_default(),
+                chunk.model.as_deref().unwrap_or_default(),
+                chunk.created,
+                fingerprint,
+                events,
+            );
+        }
         let choice = chunk.choices.first();
         if !self.finished
             && let Some(delta) = choice.and_then(|c| c.delta.as_ref())

@@ -30,9 +30,11 @@ pub fn to_text(map: Map<String, Value>, wire: &str) -> Option<String> {
     if map.is_empty() {
         return None;
     }
-    let mut outer = Map::new();
-    outer.insert(wire.to_string(), Value::Object(map));
-    Some(Value::Object(outer).to_string())
+    // `{wire: map}` written as it stands, not moved into an outer tree
+    // (writing a string key and a map of JSON values cannot fail).
+    let wire = serde_json::to_string(wire).ok()?;
+    let map = serde_json::to_string(&map).ok()?;
+    Some(format!("{{{wire}:{map}}}"))
 }
 
 /// Remove and return the reserved (`$`-prefixed) keys of `map`, leaving

@@ -20,6 +20,12 @@ pub fn non_empty_str<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
+/// The unsigned integer at `value[outer][inner]` (as `pointer` would find
+/// it, without parsing a pointer and allocating its tokens).
+pub fn nested_u64(value: &Value, outer: &str, inner: &str) -> Option<u64> {
+    value.get(outer)?.get(inner)?.as_u64()
+}
+
 /// An `f32` as the JSON number a person would write (`0.7`, not
 /// `0.699999988079071`); `None` for NaN and infinities.
 pub fn f32_number(value: f32) -> Option<Value> {

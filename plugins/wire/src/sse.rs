@@ -34,12 +34,12 @@ pub struct SseEvent {
 /// without data is not dispatched.
 #[derive(Debug, Default)]
 pub struct SseParser {
-    /// Bytes of a line not yet ended.
+    /// Bytes of a line not yet ended (its buffer is kept between lines).
     pending: Vec<u8>,
     /// The `event:` name of the event being read.
     event: String,
-    /// Data lines of the event being read.
-    data: Vec<String>,
+    /// Data lines of the event being read, joined with `\n`.
+    data: String,
     /// True once the event being read has any data line.
     has_data: bool,
 }
@@ -50,12 +50,20 @@ impl SseParser {
         let mut events = Vec::new();
         let mut rest = bytes;
         while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
-            self.pending.extend_from_slice(&rest[..pos]);
+            let line = &rest[..pos];
             rest = &rest[pos + 1..];
-            let line = std::mem::take(&mut self.pending);
-            if let Some(event) = self.line(&line) {
-                events.push(event);
-            }
+            let event = if self.pending.is_empty() {
+                // The whole line is in this chunk: read it where it lies.
+                self.line(line)
+            } else {
+                let mut pending = std::mem::take(&mut self.pending);
+                pending.extend_from_slice(line);
+                let event = self.line(&pending);
+                pending.clear();
+                self.pending = pending;
+                event
+            };
+            events.extend(event);
         }
         self.pending.extend_from_slice(rest);
         if self.pending.len() > MAX_LINE_BYTES {
@@ -95,7 +103,10 @@ impl SseParser {
         };
         match field {
             b"data" => {
-                self.data.push(String::from_utf8_lossy(value).into_owned());
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.data.push_str(&String::from_utf8_lossy(value));
                 self.has_data = true;
             }
             b"event" => self.event = String::from_utf8_lossy(value).into_owned(),
@@ -108,10 +119,7 @@ impl SseParser {
     fn dispatch(&mut self) -> Option<SseEvent> {
         let data = std::mem::take(&mut self.data);
         let event = std::mem::take(&mut self.event);
-        std::mem::take(&mut self.has_data).then(|| SseEvent {
-            event,
-            data: data.join("\n"),
-        })
+        std::mem::take(&mut self.has_data).then_some(SseEvent { event, data })
     }
 }
 
