@@ -25,11 +25,14 @@ pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest,
         ),
     ];
     if let Some(credential) = target.credential.as_deref().filter(|c| !c.is_empty()) {
-        headers.push(("authorization".to_string(), format!("Bearer {credential}")));
+        headers.push((
+            "authorization".to_string(),
+            ["Bearer ", credential].concat(),
+        ));
     }
     Ok(HttpRequest {
         method: "POST".into(),
-        url: format!("{}/chat/completions", target.base_url.trim_end_matches('/')),
+        url: [target.base_url.trim_end_matches('/'), "/chat/completions"].concat(),
         headers,
         body: serde_json::to_vec(&body)
             .map_err(|e| error::invalid_request(format!("cannot write the request body: {e}")))?,

@@ -32,9 +32,13 @@ pub fn to_text(map: Map<String, Value>, wire: &str) -> Option<String> {
     }
     // `{wire: map}` written as it stands, not moved into an outer tree
     // (writing a string key and a map of JSON values cannot fail).
-    let wire = serde_json::to_string(wire).ok()?;
-    let map = serde_json::to_string(&map).ok()?;
-    Some(format!("{{{wire}:{map}}}"))
+    let mut text = Vec::with_capacity(64);
+    text.push(b'{');
+    serde_json::to_writer(&mut text, wire).ok()?;
+    text.push(b':');
+    serde_json::to_writer(&mut text, &map).ok()?;
+    text.push(b'}');
+    String::from_utf8(text).ok()
 }
 
 /// Remove and return the reserved (`$`-prefixed) keys of `map`, leaving
