@@ -1,8 +1,7 @@
 //! Canonical request to a Messages API HTTP request.
 
-use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
-use wasmgate_wire::splice::Spliced;
+use wasmgate_wire::splice::{self, Raw, Spliced};
 use wasmgate_wire::{extra, headers, json};
 
 use crate::config::Config;
@@ -38,7 +37,7 @@ pub fn build_http_request(
         method: "POST".into(),
         url: messages_url(&target.base_url),
         headers,
-        body: serde_json::to_vec(&body).map_err(|e| {
+        body: splice::to_vec(&body).map_err(|e| {
             error::invalid_request(format!("anthropic: cannot write the request body: {e}"))
         })?,
     })
@@ -64,7 +63,7 @@ fn messages_url(base_url: &str) -> String {
 pub type Body<'a> = Spliced<Vec<Tool<'a>>>;
 
 /// One `tools` entry, its schema spliced in as `input_schema`.
-pub type Tool<'a> = Spliced<&'a RawValue>;
+pub type Tool<'a> = Spliced<Raw<'a>>;
 
 /// The JSON body of a Messages request. `wire` holds the request's
 /// `extra.anthropic` fields (reserved keys removed); they fill in what the
@@ -165,7 +164,8 @@ pub fn build_body<'a>(
 /// One `tools` entry: `{name, description, input_schema}` plus the tool's
 /// own wire fields (`cache_control`, …). A server tool (a `type` other
 /// than `custom`, such as `web_search_20250305`) takes no schema. The
-/// schema is checked, not parsed into a tree.
+/// schema is written as the text it came in (one JSON value: the host
+/// checked it); it must be an object.
 fn map_tool(tool: &ToolDefinition) -> Result<Tool<'_>, Error> {
     let mut wire = extra::wire_object(tool.extra.as_deref(), WIRE);
     extra::take_reserved(&mut wire);
@@ -187,21 +187,14 @@ fn map_tool(tool: &ToolDefinition) -> Result<Tool<'_>, Error> {
                 json!({"type": "object", "properties": {}}),
             );
         } else {
-            match serde_json::from_str::<&RawValue>(&tool.parameters) {
-                Ok(raw) if raw.get().starts_with('{') => schema = Some(raw),
-                Ok(_) => {
-                    return Err(error::invalid_request(format!(
-                        "anthropic: parameters of tool `{}` must be a JSON Schema object",
-                        tool.name
-                    )));
-                }
-                Err(e) => {
-                    return Err(error::invalid_request(format!(
-                        "anthropic: parameters of tool `{}` are not valid JSON: {e}",
-                        tool.name
-                    )));
-                }
+            let text = tool.parameters.trim();
+            if !text.starts_with('{') {
+                return Err(error::invalid_request(format!(
+                    "anthropic: parameters of tool `{}` must be a JSON Schema object",
+                    tool.name
+                )));
             }
+            schema = Some(Raw(text));
         }
     }
     extra::merge_missing(&mut obj, wire);
@@ -591,13 +584,7 @@ mod tests {
 
     #[test]
     fn bad_input_is_an_invalid_request() {
-        let mut bad_tool = request();
-        bad_tool.tools = vec![ToolDefinition {
-            name: "broken".into(),
-            description: None,
-            parameters: "{not json".into(),
-            extra: None,
-        }];
+        // (A schema that is not JSON never gets here: the host checks.)
         let mut array_schema = request();
         array_schema.tools = vec![ToolDefinition {
             name: "broken".into(),
@@ -616,7 +603,7 @@ mod tests {
             name: None,
             extra: None,
         });
-        for req in [bad_tool, array_schema, bad_call] {
+        for req in [array_schema, bad_call] {
             match build_http_request(&req, &target("http://h", None), &Config::default()) {
                 Err(e) => assert_eq!((e.kind, e.status), (ErrorKind::InvalidRequest, 400)),
                 Ok(http) => panic!("expected an error, got {http:?}"),

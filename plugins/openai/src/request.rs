@@ -1,9 +1,7 @@
 //! Canonical request to a Chat Completions HTTP request.
 
-use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
-use wasmgate_wire::splice::Spliced;
+use wasmgate_wire::splice::{self, Raw, Spliced, WriteJson};
 use wasmgate_wire::{extra, json};
 
 use crate::types::{Error, HttpRequest, Request, Target, ToolChoice, ToolDefinition};
@@ -11,7 +9,7 @@ use crate::{WIRE, error, messages};
 
 /// The upstream HTTP request for `req`, sent to `target`.
 pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest, Error> {
-    let body = build_body(req, target)?;
+    let body = build_body(req, target);
     let mut headers = vec![
         ("content-type".to_string(), "application/json".to_string()),
         (
@@ -34,7 +32,7 @@ pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest,
         method: "POST".into(),
         url: [target.base_url.trim_end_matches('/'), "/chat/completions"].concat(),
         headers,
-        body: serde_json::to_vec(&body)
+        body: splice::to_vec(&body)
             .map_err(|e| error::invalid_request(format!("cannot write the request body: {e}")))?,
     })
 }
@@ -43,19 +41,25 @@ pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest,
 /// spliced in so that their schemas are written as the text they came in.
 pub type Body<'a> = Spliced<Vec<Tool<'a>>>;
 
-/// One `tools` entry.
-#[derive(Debug, Serialize)]
+/// One `tools` entry: `{"function": …, "type": "function"}`.
+#[derive(Debug)]
 pub struct Tool<'a> {
     /// The function: name, description, the tool's `extra`, and the schema
     /// spliced in as `parameters`.
-    function: Spliced<&'a RawValue>,
-    /// Always `"function"`.
-    #[serde(rename = "type")]
-    kind: &'static str,
+    function: Spliced<Raw<'a>>,
+}
+
+impl WriteJson for Tool<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.extend_from_slice(br#"{"function":"#);
+        self.function.write_json(out)?;
+        out.extend_from_slice(br#","type":"function"}"#);
+        Ok(())
+    }
 }
 
 /// The JSON body of a Chat Completions request.
-pub fn build_body<'a>(req: &'a Request, target: &Target) -> Result<Body<'a>, Error> {
+pub fn build_body<'a>(req: &'a Request, target: &Target) -> Body<'a> {
     let mut extra = extra::wire_object(req.extra.as_deref(), WIRE);
     let mut body = Map::new();
     body.insert("model".into(), Value::from(target.model.as_str()));
@@ -64,11 +68,7 @@ pub fn build_body<'a>(req: &'a Request, target: &Target) -> Result<Body<'a>, Err
         Value::Array(messages::map_messages(&req.messages)),
     );
 
-    let tools = req
-        .tools
-        .iter()
-        .map(map_tool)
-        .collect::<Result<Vec<_>, _>>()?;
+    let tools: Vec<Tool<'_>> = req.tools.iter().map(map_tool).collect();
     if let Some(choice) = &req.tool_choice {
         body.insert("tool_choice".into(), map_tool_choice(choice));
     }
@@ -118,21 +118,15 @@ pub fn build_body<'a>(req: &'a Request, target: &Target) -> Result<Body<'a>, Err
     }
 
     extra::merge_missing(&mut body, extra);
-    Ok(Spliced {
+    Spliced {
         map: body,
         key: "tools",
         value: (!tools.is_empty()).then_some(tools),
-    })
+    }
 }
 
-/// One `tools` entry. The schema is checked, not parsed into a tree.
-fn map_tool(tool: &ToolDefinition) -> Result<Tool<'_>, Error> {
-    let parameters: &RawValue = serde_json::from_str(&tool.parameters).map_err(|e| {
-        error::invalid_request(format!(
-            "tool `{}` has parameters that are not valid JSON: {e}",
-            tool.name
-        ))
-    })?;
+/// One `tools` entry, its schema written as the text it came in.
+fn map_tool(tool: &ToolDefinition) -> Tool<'_> {
     let mut function = Map::new();
     function.insert("name".into(), Value::from(tool.name.as_str()));
     if let Some(description) = &tool.description {
@@ -142,14 +136,22 @@ fn map_tool(tool: &ToolDefinition) -> Result<Tool<'_>, Error> {
         &mut function,
         extra::wire_object(tool.extra.as_deref(), WIRE),
     );
-    Ok(Tool {
+    Tool {
         function: Spliced {
             map: function,
             key: "parameters",
-            value: Some(parameters),
+            value: Some(Raw(schema(tool))),
         },
-        kind: "function",
-    })
+    }
+}
+
+/// A tool's schema text (one JSON value: the host checked it), or an
+/// empty object schema when it has none.
+fn schema(tool: &ToolDefinition) -> &str {
+    match tool.parameters.trim() {
+        "" => r#"{"type":"object","properties":{}}"#,
+        text => text,
+    }
 }
 
 /// The `tool_choice` value.
@@ -181,7 +183,7 @@ fn reasoning_effort(reasoning: &crate::types::Reasoning) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{ContentPart, ErrorKind, Message, Reasoning, Role, Sampling};
+    use crate::types::{ContentPart, Message, Reasoning, Role, Sampling};
 
     fn request() -> Request {
         Request {
@@ -217,11 +219,14 @@ mod tests {
         }
     }
 
+    fn body_text(req: &Request) -> String {
+        let body = build_body(req, &target("https://api.openai.com/v1", None));
+        String::from_utf8(splice::to_vec(&body).unwrap_or_else(|e| panic!("{e}")))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     fn body_of(req: &Request) -> Value {
-        match build_body(req, &target("https://api.openai.com/v1", None)) {
-            Ok(body) => serde_json::to_value(&body).unwrap_or_else(|e| panic!("{e}")),
-            Err(e) => panic!("unexpected error: {e:?}"),
-        }
+        serde_json::from_str(&body_text(req)).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
@@ -374,22 +379,18 @@ mod tests {
     }
 
     #[test]
-    fn bad_tool_parameters_are_an_invalid_request() {
+    fn a_tool_without_parameters_gets_an_empty_object_schema() {
         let mut req = request();
         req.tools = vec![ToolDefinition {
-            name: "broken".into(),
+            name: "none".into(),
             description: None,
-            parameters: "{not json".into(),
+            parameters: " ".into(),
             extra: None,
         }];
-        match build_body(&req, &target("http://h", None)) {
-            Err(e) => {
-                assert_eq!(e.kind, ErrorKind::InvalidRequest);
-                assert_eq!(e.status, 400);
-                assert!(e.message.contains("broken"), "{}", e.message);
-            }
-            Ok(body) => panic!("expected an error, got {body:?}"),
-        }
+        assert_eq!(
+            body_of(&req)["tools"][0]["function"]["parameters"],
+            json!({"type": "object", "properties": {}})
+        );
     }
 
     #[test]
@@ -425,9 +426,8 @@ mod tests {
         req.tool_choice = Some(ToolChoice::Auto);
         req.stream = true;
         req.extra = Some(r#"{"openai-chat":{"user":"u1","tools":"shadowed","zeta":1}}"#.into());
-        let body = build_body(&req, &target("http://h", None)).unwrap_or_else(|e| panic!("{e:?}"));
-        let spliced = serde_json::to_string(&body).unwrap_or_else(|e| panic!("{e}"));
-        let tree = serde_json::to_value(&body).unwrap_or_else(|e| panic!("{e}"));
+        let spliced = body_text(&req);
+        let tree = body_of(&req);
         assert_eq!(spliced, tree.to_string());
         assert_eq!(tree["tools"][0]["function"]["strict"], json!(true));
     }

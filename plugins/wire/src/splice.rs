@@ -2,10 +2,62 @@
 //! a `Value`: the list of tools, or a tool's schema kept as the raw JSON
 //! text it came in as. Reading a schema into a tree only to write it back
 //! cost more than the rest of a coding agent's request (20 tools, 43 KB of
-//! schemas).
+//! schemas), and so did checking that the text is JSON: the host already
+//! has (docs/plugins.md: a tool's `parameters` is one JSON value, read by
+//! the host's own parser or checked when a filter changed it), so the text
+//! is written as it stands.
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
+
+/// Something written as JSON into a byte buffer.
+pub trait WriteJson {
+    /// Append `self` as JSON to `out`.
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
+}
+
+/// `value` as JSON bytes.
+pub fn to_vec(value: &impl WriteJson) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(1024);
+    value.write_json(&mut out)?;
+    Ok(out)
+}
+
+/// JSON text the host checked (a tool's schema), written as it stands.
+#[derive(Debug, Clone, Copy)]
+pub struct Raw<'a>(pub &'a str);
+
+impl WriteJson for Raw<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.extend_from_slice(self.0.trim().as_bytes());
+        Ok(())
+    }
+}
+
+impl WriteJson for Value {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
+    }
+}
+
+impl<T: WriteJson> WriteJson for [T] {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.push(b'[');
+        for (i, item) in self.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            item.write_json(out)?;
+        }
+        out.push(b']');
+        Ok(())
+    }
+}
+
+impl<T: WriteJson> WriteJson for Vec<T> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        self.as_slice().write_json(out)
+    }
+}
 
 /// `map` written as a JSON object with `key: value` added. The entry takes
 /// the key's sorted place, where the map's own keys are, and wins over an
@@ -20,29 +72,38 @@ pub struct Spliced<V> {
     pub value: Option<V>,
 }
 
-impl<V: Serialize> Serialize for Spliced<V> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let Some(value) = &self.value else {
-            return self.map.serialize(serializer);
+impl<V: WriteJson> WriteJson for Spliced<V> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        let mut pending = self.value.as_ref();
+        let mut first = true;
+        let mut entry = |out: &mut Vec<u8>, key: &str| -> serde_json::Result<()> {
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut *out, key)?;
+            out.push(b':');
+            Ok(())
         };
-        let shadowed = usize::from(self.map.contains_key(self.key));
-        let mut out = serializer.serialize_map(Some(self.map.len() + 1 - shadowed))?;
-        let mut pending = Some(value);
-        for (key, entry) in &self.map {
-            if key == self.key {
+        out.push(b'{');
+        for (key, value) in &self.map {
+            if pending.is_some() && key == self.key {
                 continue;
             }
             if key.as_str() > self.key
-                && let Some(value) = pending.take()
+                && let Some(spliced) = pending.take()
             {
-                out.serialize_entry(self.key, value)?;
+                entry(out, self.key)?;
+                spliced.write_json(out)?;
             }
-            out.serialize_entry(key, entry)?;
+            entry(out, key)?;
+            serde_json::to_writer(&mut *out, value)?;
         }
-        if let Some(value) = pending {
-            out.serialize_entry(self.key, value)?;
+        if let Some(spliced) = pending {
+            entry(out, self.key)?;
+            spliced.write_json(out)?;
         }
-        out.end()
+        out.push(b'}');
+        Ok(())
     }
 }
 
@@ -50,7 +111,6 @@ impl<V: Serialize> Serialize for Spliced<V> {
 mod tests {
     use super::*;
     use serde_json::json;
-    use serde_json::value::RawValue;
 
     fn map(value: Value) -> Map<String, Value> {
         match value {
@@ -59,14 +119,13 @@ mod tests {
         }
     }
 
-    fn text<V: Serialize>(spliced: &Spliced<V>) -> String {
-        serde_json::to_string(spliced).unwrap_or_else(|e| panic!("{e}"))
+    fn text(value: &impl WriteJson) -> String {
+        String::from_utf8(to_vec(value).unwrap_or_else(|e| panic!("{e}")))
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
     fn the_entry_takes_its_sorted_place() {
-        let raw: Box<RawValue> =
-            serde_json::from_str(r#"{"type": "object"}"#).unwrap_or_else(|e| panic!("{e}"));
         for (keys, expected) in [
             (json!({}), r#"{"m":{"type": "object"}}"#),
             (json!({"a": 1}), r#"{"a":1,"m":{"type": "object"}}"#),
@@ -79,7 +138,7 @@ mod tests {
             let spliced = Spliced {
                 map: map(keys),
                 key: "m",
-                value: Some(&*raw),
+                value: Some(Raw(" {\"type\": \"object\"}\n")),
             };
             assert_eq!(text(&spliced), expected);
         }
@@ -90,20 +149,43 @@ mod tests {
         let spliced = Spliced {
             map: map(json!({"model": "m", "messages": [], "user": "u", "tool_choice": "auto"})),
             key: "tools",
-            value: Some(vec![json!({"type": "function"})]),
+            value: Some(vec![
+                json!({"type": "function"}),
+                json!({"type": "web_search"}),
+            ]),
         };
         let mut tree = spliced.map.clone();
-        tree.insert("tools".into(), json!([{"type": "function"}]));
+        tree.insert(
+            "tools".into(),
+            json!([{"type": "function"}, {"type": "web_search"}]),
+        );
         assert_eq!(text(&spliced), Value::Object(tree).to_string());
     }
 
     #[test]
     fn no_value_writes_the_map_alone() {
-        let spliced: Spliced<u8> = Spliced {
+        let spliced: Spliced<Raw> = Spliced {
             map: map(json!({"tools": "from the map", "b": 1})),
             key: "tools",
             value: None,
         };
         assert_eq!(text(&spliced), r#"{"b":1,"tools":"from the map"}"#);
+        let empty: Spliced<Raw> = Spliced {
+            map: Map::new(),
+            key: "tools",
+            value: None,
+        };
+        assert_eq!(text(&empty), "{}");
+        assert_eq!(text(&Vec::<Raw>::new()), "[]");
+    }
+
+    #[test]
+    fn keys_are_escaped() {
+        let spliced = Spliced {
+            map: map(json!({"a\"b": "\n"})),
+            key: "z",
+            value: Some(Raw("1")),
+        };
+        assert_eq!(text(&spliced), r#"{"a\"b":"\n","z":1}"#);
     }
 }
