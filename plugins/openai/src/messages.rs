@@ -1,75 +1,145 @@
-//! Canonical messages to Chat Completions `messages` entries.
+//! Canonical messages to Chat Completions `messages` entries, written
+//! straight into the request body: a coding agent's turn carries tens of
+//! kilobytes of text, and building a JSON tree of it first cost a copy of
+//! every string and an allocation per field.
 
 use serde_json::{Map, Value, json};
 
 use wasmgate_wire::extra;
+use wasmgate_wire::json_string::{escape_into, write_str};
+use wasmgate_wire::splice::{Object, WriteJson};
 
 use crate::WIRE;
 use crate::types::{ContentPart, Image, ImageSource, Message, Role, ToolResult, ToolResultPart};
 
-/// Map the conversation. One canonical message can become several wire
-/// messages: each tool result is its own `role: "tool"` message.
-pub fn map_messages(messages: &[Message]) -> Vec<Value> {
-    let mut out = Vec::with_capacity(messages.len());
-    for message in messages {
-        map_message(message, &mut out);
+/// The conversation as the `messages` array. One canonical message can
+/// become several wire messages: each tool result is its own
+/// `role: "tool"` message, placed before the rest of its message.
+#[derive(Debug)]
+pub struct Messages<'a>(pub &'a [Message]);
+
+impl WriteJson for Messages<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.push(b'[');
+        let mut first = true;
+        for message in self.0 {
+            write_message(message, out, &mut first)?;
+        }
+        out.push(b']');
+        Ok(())
     }
-    out
+}
+
+/// Start the next element of the array.
+fn next(out: &mut Vec<u8>, first: &mut bool) {
+    if !std::mem::take(first) {
+        out.push(b',');
+    }
 }
 
 /// Append the wire messages for one canonical message to `out`.
-fn map_message(message: &Message, out: &mut Vec<Value>) {
-    let mut texts: Vec<&str> = Vec::new();
-    let mut parts: Vec<Value> = Vec::new();
-    let mut has_image = false;
-    let mut tool_calls: Vec<Value> = Vec::new();
-
+fn write_message(message: &Message, out: &mut Vec<u8>, first: &mut bool) -> serde_json::Result<()> {
+    let (mut has_text, mut has_image, mut has_calls) = (false, false, false);
     for part in &message.content {
         match part {
-            ContentPart::Text(text) => {
-                texts.push(text);
-                parts.push(json!({"type": "text", "text": text}));
-            }
-            ContentPart::Image(image) => {
-                has_image = true;
-                parts.push(image_part(image));
+            ContentPart::Text(_) => has_text = true,
+            ContentPart::Image(_) => has_image = true,
+            ContentPart::ToolCall(_) => has_calls = true,
+            ContentPart::ToolResult(result) => {
+                next(out, first);
+                write_tool_result(result, out);
             }
             // Chat Completions has no place for reasoning on the way in.
             ContentPart::Thinking(_) => {}
-            ContentPart::ToolCall(call) => tool_calls.push(json!({
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": call.arguments},
-            })),
-            ContentPart::ToolResult(result) => out.push(tool_result_message(result)),
         }
     }
-
     // A message whose every part went elsewhere (tool results) or nowhere
     // (thinking) is not sent on its own.
-    if parts.is_empty() && tool_calls.is_empty() && !message.content.is_empty() {
-        return;
+    if !has_text && !has_image && !has_calls && !message.content.is_empty() {
+        return Ok(());
     }
 
-    let mut obj = Map::new();
-    obj.insert("role".into(), Value::from(role_name(message.role)));
-    let content = if has_image {
-        Value::Array(parts)
-    } else if texts.is_empty() && !tool_calls.is_empty() {
+    next(out, first);
+    let mut obj = Object::start(out);
+    write_str(obj.key("role")?, role_name(message.role));
+    let content = obj.key("content")?;
+    if has_image {
+        write_parts(&message.content, content)?;
+    } else if !has_text && has_calls {
         // Only tool calls: OpenAI wants `content: null` here.
-        Value::Null
+        content.extend_from_slice(b"null");
     } else {
-        Value::from(texts.concat())
-    };
-    obj.insert("content".into(), content);
-    if !tool_calls.is_empty() {
-        obj.insert("tool_calls".into(), Value::Array(tool_calls));
+        // The texts joined, written as one string.
+        content.push(b'"');
+        for part in &message.content {
+            if let ContentPart::Text(text) = part {
+                escape_into(content, text);
+            }
+        }
+        content.push(b'"');
+    }
+    if has_calls {
+        write_tool_calls(&message.content, obj.key("tool_calls")?);
     }
     if let Some(name) = &message.name {
-        obj.insert("name".into(), Value::from(name.as_str()));
+        write_str(obj.key("name")?, name);
     }
-    extra::merge_missing(&mut obj, extra::wire_object(message.extra.as_deref(), WIRE));
-    out.push(Value::Object(obj));
+    // The message's own wire fields fill in what the canonical ones left.
+    let written = |key: &str| match key {
+        "role" | "content" => true,
+        "tool_calls" => has_calls,
+        "name" => message.name.is_some(),
+        _ => false,
+    };
+    for (key, value) in extra::wire_object(message.extra.as_deref(), WIRE) {
+        if !written(&key) {
+            serde_json::to_writer(obj.key(&key)?, &value)?;
+        }
+    }
+    obj.end();
+    Ok(())
+}
+
+/// The content as an array of parts: text and `image_url` parts in order.
+fn write_parts(parts: &[ContentPart], out: &mut Vec<u8>) -> serde_json::Result<()> {
+    out.push(b'[');
+    let mut first = true;
+    for part in parts {
+        match part {
+            ContentPart::Text(text) => {
+                next(out, &mut first);
+                out.extend_from_slice(br#"{"type":"text","text":"#);
+                write_str(out, text);
+                out.push(b'}');
+            }
+            ContentPart::Image(image) => {
+                next(out, &mut first);
+                image_part(image).write_json(out)?;
+            }
+            _ => {}
+        }
+    }
+    out.push(b']');
+    Ok(())
+}
+
+/// The `tool_calls` array of the message's calls.
+fn write_tool_calls(parts: &[ContentPart], out: &mut Vec<u8>) {
+    out.push(b'[');
+    let mut first = true;
+    for part in parts {
+        if let ContentPart::ToolCall(call) = part {
+            next(out, &mut first);
+            out.extend_from_slice(br#"{"id":"#);
+            write_str(out, &call.id);
+            out.extend_from_slice(br#","type":"function","function":{"name":"#);
+            write_str(out, &call.name);
+            out.extend_from_slice(br#","arguments":"#);
+            write_str(out, &call.arguments);
+            out.extend_from_slice(b"}}");
+        }
+    }
+    out.push(b']');
 }
 
 /// The wire role name.
@@ -85,16 +155,16 @@ fn role_name(role: Role) -> &'static str {
 
 /// A `role: "tool"` message; images are dropped because Chat Completions
 /// tool messages carry text only.
-fn tool_result_message(result: &ToolResult) -> Value {
-    let text: String = result
-        .content
-        .iter()
-        .filter_map(|part| match part {
-            ToolResultPart::Text(text) => Some(text.as_str()),
-            ToolResultPart::Image(_) => None,
-        })
-        .collect();
-    json!({"role": "tool", "tool_call_id": result.call_id, "content": text})
+fn write_tool_result(result: &ToolResult, out: &mut Vec<u8>) {
+    out.extend_from_slice(br#"{"role":"tool","tool_call_id":"#);
+    write_str(out, &result.call_id);
+    out.extend_from_slice(br#","content":""#);
+    for part in &result.content {
+        if let ToolResultPart::Text(text) = part {
+            escape_into(out, text);
+        }
+    }
+    out.extend_from_slice(b"\"}");
 }
 
 /// An `image_url` content part.
@@ -118,6 +188,16 @@ fn image_part(image: &Image) -> Value {
 mod tests {
     use super::*;
     use crate::types::{Thinking, ToolCall};
+
+    /// The written array, read back.
+    fn map_messages(messages: &[Message]) -> Vec<Value> {
+        let text =
+            wasmgate_wire::splice::to_vec(&Messages(messages)).unwrap_or_else(|e| panic!("{e}"));
+        match serde_json::from_slice(&text) {
+            Ok(Value::Array(items)) => items,
+            other => panic!("{other:?} from {}", String::from_utf8_lossy(&text)),
+        }
+    }
 
     fn msg(role: Role, content: Vec<ContentPart>) -> Message {
         Message {

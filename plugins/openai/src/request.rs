@@ -37,9 +37,32 @@ pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest,
     })
 }
 
-/// The JSON body of a Chat Completions request: a tree, with the tools
-/// spliced in so that their schemas are written as the text they came in.
-pub type Body<'a> = Spliced<Vec<Tool<'a>>>;
+/// The JSON body of a Chat Completions request: a tree of the small
+/// fields, with the messages and tools spliced in, written straight from
+/// the request (the tools' schemas as the text they came in).
+#[derive(Debug)]
+pub struct Body<'a> {
+    /// Every other field.
+    map: Map<String, Value>,
+    /// `messages`.
+    messages: messages::Messages<'a>,
+    /// `tools`, when there are any.
+    tools: Vec<Tool<'a>>,
+}
+
+impl WriteJson for Body<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        if self.tools.is_empty() {
+            splice::write_object(out, &self.map, &[("messages", &self.messages)])
+        } else {
+            splice::write_object(
+                out,
+                &self.map,
+                &[("messages", &self.messages), ("tools", &self.tools)],
+            )
+        }
+    }
+}
 
 /// One `tools` entry: `{"function": …, "type": "function"}`.
 #[derive(Debug)]
@@ -63,10 +86,6 @@ pub fn build_body<'a>(req: &'a Request, target: &Target) -> Body<'a> {
     let mut extra = extra::wire_object(req.extra.as_deref(), WIRE);
     let mut body = Map::new();
     body.insert("model".into(), Value::from(target.model.as_str()));
-    body.insert(
-        "messages".into(),
-        Value::Array(messages::map_messages(&req.messages)),
-    );
 
     let tools: Vec<Tool<'_>> = req.tools.iter().map(map_tool).collect();
     if let Some(choice) = &req.tool_choice {
@@ -118,10 +137,10 @@ pub fn build_body<'a>(req: &'a Request, target: &Target) -> Body<'a> {
     }
 
     extra::merge_missing(&mut body, extra);
-    Spliced {
+    Body {
         map: body,
-        key: "tools",
-        value: (!tools.is_empty()).then_some(tools),
+        messages: messages::Messages(&req.messages),
+        tools,
     }
 }
 
@@ -413,9 +432,9 @@ mod tests {
     }
 
     #[test]
-    fn the_body_is_the_text_the_tree_gave() {
+    fn the_body_is_written_compactly_with_spliced_fields_once() {
         // The request of `everything_mapped`, with a compact schema whose
-        // keys are in order: written exactly as the whole-tree writer did.
+        // keys are in order, and extra fields shadowing the spliced ones.
         let mut req = request();
         req.tools = vec![ToolDefinition {
             name: "get_weather".into(),
@@ -425,10 +444,19 @@ mod tests {
         }];
         req.tool_choice = Some(ToolChoice::Auto);
         req.stream = true;
-        req.extra = Some(r#"{"openai-chat":{"user":"u1","tools":"shadowed","zeta":1}}"#.into());
-        let spliced = body_text(&req);
-        let tree = body_of(&req);
-        assert_eq!(spliced, tree.to_string());
-        assert_eq!(tree["tools"][0]["function"]["strict"], json!(true));
+        req.extra = Some(
+            r#"{"openai-chat":{"user":"u1","tools":"shadowed","messages":"shadowed","zeta":1}}"#
+                .into(),
+        );
+        assert_eq!(
+            body_text(&req),
+            concat!(
+                r#"{"messages":[{"role":"user","content":"hi"}],"model":"gpt-4o-mini","#,
+                r#""stream":true,"stream_options":{"include_usage":true},"tool_choice":"auto","#,
+                r#""tools":[{"function":{"description":"Weather by city","name":"get_weather","#,
+                r#""parameters":{"properties":{"city":{"type":"string"}},"type":"object"},"#,
+                r#""strict":true},"type":"function"}],"user":"u1","zeta":1}"#
+            )
+        );
     }
 }

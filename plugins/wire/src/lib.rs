@@ -16,6 +16,7 @@ pub mod extra;
 pub mod failure;
 pub mod headers;
 pub mod json;
+pub mod json_string;
 pub mod kind;
 pub mod message;
 pub mod splice;

@@ -74,36 +74,66 @@ pub struct Spliced<V> {
 
 impl<V: WriteJson> WriteJson for Spliced<V> {
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        let mut pending = self.value.as_ref();
-        let mut first = true;
-        let mut entry = |out: &mut Vec<u8>, key: &str| -> serde_json::Result<()> {
-            if !std::mem::take(&mut first) {
-                out.push(b',');
-            }
-            serde_json::to_writer(&mut *out, key)?;
-            out.push(b':');
-            Ok(())
-        };
+        match &self.value {
+            Some(value) => write_object(out, &self.map, &[(self.key, value)]),
+            None => write_object(out, &self.map, &[]),
+        }
+    }
+}
+
+/// `map` written as a JSON object with the `spliced` entries added, each in
+/// its key's sorted place among the map's own keys (`spliced` is in key
+/// order) and winning over an entry of the same key in `map`.
+pub fn write_object(
+    out: &mut Vec<u8>,
+    map: &Map<String, Value>,
+    spliced: &[(&str, &dyn WriteJson)],
+) -> serde_json::Result<()> {
+    let mut object = Object::start(out);
+    let mut pending = spliced.iter().peekable();
+    for (key, value) in map {
+        if spliced.iter().any(|(k, _)| k == key) {
+            continue;
+        }
+        while let Some((k, v)) = pending.next_if(|(k, _)| *k < key.as_str()) {
+            v.write_json(object.key(k)?)?;
+        }
+        serde_json::to_writer(object.key(key)?, value)?;
+    }
+    for (k, v) in pending {
+        v.write_json(object.key(k)?)?;
+    }
+    object.end();
+    Ok(())
+}
+
+/// A JSON object being written: `{`, then keys, each followed by its value
+/// (written by the caller into the buffer `key` returns), then `}`.
+pub struct Object<'o> {
+    out: &'o mut Vec<u8>,
+    first: bool,
+}
+
+impl<'o> Object<'o> {
+    /// Open an object in `out`.
+    pub fn start(out: &'o mut Vec<u8>) -> Self {
         out.push(b'{');
-        for (key, value) in &self.map {
-            if pending.is_some() && key == self.key {
-                continue;
-            }
-            if key.as_str() > self.key
-                && let Some(spliced) = pending.take()
-            {
-                entry(out, self.key)?;
-                spliced.write_json(out)?;
-            }
-            entry(out, key)?;
-            serde_json::to_writer(&mut *out, value)?;
+        Self { out, first: true }
+    }
+
+    /// Write `key` and its colon; the value goes into the returned buffer.
+    pub fn key(&mut self, key: &str) -> serde_json::Result<&mut Vec<u8>> {
+        if !std::mem::take(&mut self.first) {
+            self.out.push(b',');
         }
-        if let Some(spliced) = pending {
-            entry(out, self.key)?;
-            spliced.write_json(out)?;
-        }
-        out.push(b'}');
-        Ok(())
+        serde_json::to_writer(&mut *self.out, key)?;
+        self.out.push(b':');
+        Ok(self.out)
+    }
+
+    /// Close the object.
+    pub fn end(self) {
+        self.out.push(b'}');
     }
 }
 
@@ -177,6 +207,22 @@ mod tests {
         };
         assert_eq!(text(&empty), "{}");
         assert_eq!(text(&Vec::<Raw>::new()), "[]");
+    }
+
+    #[test]
+    fn several_entries_each_take_their_place() {
+        let mut out = Vec::new();
+        let map = map(json!({"a": 1, "messages": "shadowed", "n": 2, "z": 3}));
+        write_object(
+            &mut out,
+            &map,
+            &[("messages", &Raw("[]")), ("tools", &Raw("[1]"))],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            r#"{"a":1,"messages":[],"n":2,"tools":[1],"z":3}"#
+        );
     }
 
     #[test]
