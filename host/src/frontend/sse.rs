@@ -21,7 +21,7 @@ pub trait StreamEncoder: Send + 'static {
 }
 
 /// Append one named event (`event:` line, `data:` line, blank line).
-pub fn write_event(out: &mut Vec<u8>, name: &str, json: &serde_json::Value) {
+pub fn write_event(out: &mut Vec<u8>, name: &str, json: &impl serde::Serialize) {
     out.extend_from_slice(b"event: ");
     out.extend_from_slice(name.as_bytes());
     out.push(b'\n');
@@ -29,9 +29,10 @@ pub fn write_event(out: &mut Vec<u8>, name: &str, json: &serde_json::Value) {
 }
 
 /// Append one `data:` line and the blank line after it.
-pub fn write_data(out: &mut Vec<u8>, json: &serde_json::Value) {
+pub fn write_data(out: &mut Vec<u8>, json: &impl serde::Serialize) {
     out.extend_from_slice(b"data: ");
-    // Serialising a `Value` into a Vec cannot fail.
+    // Serialising a `Value` or one of the encoders' event records into a
+    // Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, json);
     out.extend_from_slice(b"\n\n");
 }

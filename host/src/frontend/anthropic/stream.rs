@@ -12,6 +12,7 @@
 
 use std::collections::VecDeque;
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Value, json};
 
 use super::error::error_body;
@@ -93,8 +94,8 @@ impl AnthropicStreamEncoder {
         }
     }
 
-    /// Open `block` (closing another) with `content_block` as its start.
-    fn open(&mut self, out: &mut Vec<u8>, block: Block, content_block: Value) {
+    /// Open `block` (closing another) with `content_block()` as its start.
+    fn open(&mut self, out: &mut Vec<u8>, block: Block, content_block: impl FnOnce() -> Value) {
         self.start(out, "");
         if self.open == Some(block) {
             return;
@@ -106,17 +107,19 @@ impl AnthropicStreamEncoder {
         write_event(
             out,
             "content_block_start",
-            &json!({"type": "content_block_start", "index": index, "content_block": content_block}),
+            &json!({"type": "content_block_start", "index": index, "content_block": content_block()}),
         );
     }
 
-    fn delta(&self, out: &mut Vec<u8>, delta: Value) {
-        let index = self.next_index.saturating_sub(1);
-        write_event(
-            out,
-            "content_block_delta",
-            &json!({"type": "content_block_delta", "index": index, "delta": delta}),
-        );
+    /// A delta of the open block: `{"type": kind, field: value}`.
+    fn delta(&self, out: &mut Vec<u8>, kind: &'static str, field: &'static str, value: &str) {
+        let event = DeltaEvent {
+            index: self.next_index.saturating_sub(1),
+            kind,
+            field,
+            value,
+        };
+        write_event(out, "content_block_delta", &event);
     }
 
     /// The tool call whose block is open.
@@ -172,8 +175,8 @@ impl StreamEncoder for AnthropicStreamEncoder {
             }
             StreamEvent::TextDelta(text) => {
                 if !text.is_empty() {
-                    self.open(out, Block::Text, json!({"type": "text", "text": ""}));
-                    self.delta(out, json!({"type": "text_delta", "text": text}));
+                    self.open(out, Block::Text, || json!({"type": "text", "text": ""}));
+                    self.delta(out, "text_delta", "text", &text);
                 }
             }
             StreamEvent::ThinkingDelta(thinking) if thinking.redacted => {
@@ -181,25 +184,19 @@ impl StreamEncoder for AnthropicStreamEncoder {
                 self.open(
                     out,
                     Block::Thinking,
-                    json!({"type": "redacted_thinking", "data": thinking.text}),
+                    || json!({"type": "redacted_thinking", "data": thinking.text}),
                 );
                 self.close(out);
             }
             StreamEvent::ThinkingDelta(thinking) => {
                 let block = json!({"type": "thinking", "thinking": "", "signature": ""});
                 if !thinking.text.is_empty() {
-                    self.open(out, Block::Thinking, block.clone());
-                    self.delta(
-                        out,
-                        json!({"type": "thinking_delta", "thinking": thinking.text}),
-                    );
+                    self.open(out, Block::Thinking, || block.clone());
+                    self.delta(out, "thinking_delta", "thinking", &thinking.text);
                 }
                 if let Some(signature) = thinking.signature {
-                    self.open(out, Block::Thinking, block);
-                    self.delta(
-                        out,
-                        json!({"type": "signature_delta", "signature": signature}),
-                    );
+                    self.open(out, Block::Thinking, || block);
+                    self.delta(out, "signature_delta", "signature", &signature);
                     // A signature ends its thinking block.
                     self.close(out);
                 }
@@ -208,15 +205,12 @@ impl StreamEncoder for AnthropicStreamEncoder {
                 self.open(
                     out,
                     Block::Tool(start.index),
-                    json!({"type": "tool_use", "id": start.id, "name": start.name, "input": {}}),
+                    || json!({"type": "tool_use", "id": start.id, "name": start.name, "input": {}}),
                 );
             }
             StreamEvent::ToolCallDelta(delta) => {
                 if self.current_tool() == Some(delta.index) && !delta.arguments.is_empty() {
-                    self.delta(
-                        out,
-                        json!({"type": "input_json_delta", "partial_json": delta.arguments}),
-                    );
+                    self.delta(out, "input_json_delta", "partial_json", &delta.arguments);
                 }
             }
             StreamEvent::ToolCallEnd(index) => {
@@ -263,6 +257,35 @@ impl StreamEncoder for AnthropicStreamEncoder {
             }),
         );
         write_event(out, "message_stop", &json!({"type": "message_stop"}));
+    }
+}
+
+/// `{"type": "content_block_delta", "index": …, "delta": {"type": kind,
+/// field: value}}`, written without building a tree (one per streamed
+/// chunk).
+struct DeltaEvent<'a> {
+    index: u32,
+    kind: &'static str,
+    field: &'static str,
+    value: &'a str,
+}
+
+impl Serialize for DeltaEvent<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Delta<'a>(&'a DeltaEvent<'a>);
+        impl Serialize for Delta<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("type", self.0.kind)?;
+                map.serialize_entry(self.0.field, self.0.value)?;
+                map.end()
+            }
+        }
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("type", "content_block_delta")?;
+        map.serialize_entry("index", &self.index)?;
+        map.serialize_entry("delta", &Delta(self))?;
+        map.end()
     }
 }
 
