@@ -1,9 +1,11 @@
-//! A request body parsed into a JSON tree, except the values at one path,
-//! which are kept as the text they came in: the tools' JSON Schemas. The
-//! gateway passes a schema on and never reads it, and a coding agent sends
-//! tens of kilobytes of them with every turn. Reading them into a tree and
-//! writing them out again cost more than all the rest of such a request.
-//! Kept as text, they also reach the upstream in the client's own key order.
+//! A request body parsed into a JSON tree, except the values at a few
+//! paths, which are kept as the text they came in: the tools' JSON Schemas
+//! (the gateway passes a schema on and never reads it, and a coding agent
+//! sends tens of kilobytes of them with every turn; reading them into a
+//! tree and writing them out again cost more than all the rest of such a
+//! request; kept as text, they also reach the upstream in the client's own
+//! key order), and what a front-end reads into typed records itself (the
+//! Chat messages).
 
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -19,25 +21,38 @@ pub enum Step {
     Each,
 }
 
-/// `body` as a JSON tree in which each value at `path` is a
+/// `body` as a JSON tree in which each value at one of `paths` is a
 /// `Value::String` holding that value's JSON text (a JSON `null` there
-/// stays `Value::Null`). Where the document does not have the path's shape
+/// stays `Value::Null`). Where the document does not have a path's shape
 /// (an object where an array was expected), it is a plain tree.
-pub fn parse(body: &[u8], path: &[Step]) -> serde_json::Result<Value> {
+pub fn parse(body: &[u8], paths: &[&[Step]]) -> serde_json::Result<Value> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = Node(path).deserialize(&mut deserializer)?;
+    let value = Node(paths.to_vec()).deserialize(&mut deserializer)?;
     deserializer.end()?;
     Ok(value)
 }
 
-/// The value at the rest of a path.
-struct Node<'p>(&'p [Step]);
+/// The value at the rests of the paths that reach it.
+struct Node<'p>(Vec<&'p [Step]>);
+
+impl<'p> Node<'p> {
+    /// The rests of the paths whose next step `matches`.
+    fn next(&self, matches: impl Fn(&Step) -> bool) -> Vec<&'p [Step]> {
+        self.0
+            .iter()
+            .filter_map(|path| match path.split_first() {
+                Some((step, rest)) if matches(step) => Some(rest),
+                _ => None,
+            })
+            .collect()
+    }
+}
 
 impl<'de> DeserializeSeed<'de> for Node<'_> {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        if self.0.is_empty() {
+        if self.0.iter().any(|path| path.is_empty()) {
             let raw = <&RawValue>::deserialize(deserializer)?;
             return Ok(match raw.get() {
                 "null" => Value::Null,
@@ -85,16 +100,14 @@ impl<'de> Visitor<'de> for Node<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        match self.0 {
-            [Step::Each, rest @ ..] => {
-                while let Some(item) = seq.next_element_seed(Node(rest))? {
-                    items.push(item);
-                }
+        let next = self.next(|step| matches!(step, Step::Each));
+        if next.is_empty() {
+            while let Some(item) = seq.next_element::<Value>()? {
+                items.push(item);
             }
-            _ => {
-                while let Some(item) = seq.next_element::<Value>()? {
-                    items.push(item);
-                }
+        } else {
+            while let Some(item) = seq.next_element_seed(Node(next.clone()))? {
+                items.push(item);
             }
         }
         Ok(Value::Array(items))
@@ -103,11 +116,11 @@ impl<'de> Visitor<'de> for Node<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let value = match self.0 {
-                [Step::Key(wanted), rest @ ..] if key == *wanted => {
-                    map.next_value_seed(Node(rest))?
-                }
-                _ => map.next_value::<Value>()?,
+            let next = self.next(|step| matches!(step, Step::Key(wanted) if key == *wanted));
+            let value = if next.is_empty() {
+                map.next_value::<Value>()?
+            } else {
+                map.next_value_seed(Node(next))?
             };
             object.insert(key, value);
         }
@@ -128,7 +141,7 @@ mod tests {
     ];
 
     fn parsed(body: &str) -> serde_json::Result<Value> {
-        parse(body.as_bytes(), SCHEMAS)
+        parse(body.as_bytes(), &[SCHEMAS])
     }
 
     #[test]
@@ -145,6 +158,20 @@ mod tests {
                 {"type": "function", "function": {"name": "b", "parameters": null}},
                 {"type": "function", "function": {"name": "c"}}
             ], "messages": [{"role": "user", "content": "hi \"there\""}]})
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn several_paths_are_kept() -> serde_json::Result<()> {
+        let body = r#"{"messages": [{"role": "user"}], "tools": [{"function": {"parameters": {"a": 1}}}], "x": {"messages": [1]}}"#;
+        assert_eq!(
+            parse(body.as_bytes(), &[&[Step::Key("messages")], SCHEMAS])?,
+            json!({
+                "messages": r#"[{"role": "user"}]"#,
+                "tools": [{"function": {"parameters": r#"{"a": 1}"#}}],
+                "x": {"messages": [1]},
+            })
         );
         Ok(())
     }

@@ -44,7 +44,7 @@ const FORWARDED_HEADERS: &[&str] = &["anthropic-beta", "anthropic-version"];
 /// no `max_tokens`). Texts, images and schemas are moved out of the parsed
 /// tree, not copied.
 pub fn decode_request(body: &[u8], headers: &HeaderMap) -> Result<Request, ApiError> {
-    let value = kept_text::parse(body, SCHEMAS)
+    let value = kept_text::parse(body, &[SCHEMAS])
         .map_err(|e| ApiError::bad_field("body", format!("request body is not valid JSON: {e}")))?;
     let Value::Object(mut obj) = value else {
         return Err(ApiError::bad_field(

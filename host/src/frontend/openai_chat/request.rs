@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use super::simple_messages;
 use crate::api_error::ApiError;
 use crate::canonical::{
     ContentPart, Image, ImageSource, Message, Reasoning, Request, Role, Sampling, ToolCall,
@@ -42,9 +43,12 @@ const SCHEMAS: &[Step] = &[
     Step::Key("parameters"),
 ];
 
+/// The messages, kept as text for [`simple_messages`] to read first.
+const MESSAGES: &[Step] = &[Step::Key("messages")];
+
 /// Decode a request body.
 pub fn decode_request(body: &[u8]) -> Result<(Request, ChatOptions), ApiError> {
-    let value = kept_text::parse(body, SCHEMAS).map_err(|e| {
+    let value = kept_text::parse(body, &[SCHEMAS, MESSAGES]).map_err(|e| {
         ApiError::bad_field("body", format!("request body is not valid JSON: {e}"))
             .with_code("invalid_json")
     })?;
@@ -63,19 +67,9 @@ pub fn decode_request(body: &[u8]) -> Result<(Request, ChatOptions), ApiError> {
             ));
         }
     };
-    // Taken out of the tree: the messages' texts move into the request.
     let messages = match obj.remove("messages") {
-        Some(Value::Array(items)) if !items.is_empty() => items
-            .into_iter()
-            .enumerate()
-            .map(|(i, m)| decode_message(i, m))
-            .collect::<Result<Vec<_>, _>>()?,
-        _ => {
-            return Err(ApiError::bad_field(
-                "messages",
-                "`messages` is required and must be a non-empty array",
-            ));
-        }
+        Some(Value::String(raw)) => decode_messages(&raw)?,
+        _ => return Err(no_messages()),
     };
     let tools = match obj.get("tools") {
         None | Some(Value::Null) => Vec::new(),
@@ -169,6 +163,29 @@ pub fn decode_request(body: &[u8]) -> Result<(Request, ChatOptions), ApiError> {
         extra: extra_text(without(obj, KNOWN)),
     };
     Ok((request, ChatOptions { include_usage }))
+}
+
+/// The `messages` array from its JSON text: the common shape read
+/// straight into messages, anything else through a tree.
+fn decode_messages(raw: &str) -> Result<Vec<Message>, ApiError> {
+    if let Some(messages) = simple_messages::decode(raw) {
+        return Ok(messages);
+    }
+    match serde_json::from_str(raw) {
+        Ok(Value::Array(items)) if !items.is_empty() => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| decode_message(i, m))
+            .collect(),
+        _ => Err(no_messages()),
+    }
+}
+
+fn no_messages() -> ApiError {
+    ApiError::bad_field(
+        "messages",
+        "`messages` is required and must be a non-empty array",
+    )
 }
 
 fn extra_text(obj: Map<String, Value>) -> Option<String> {
@@ -465,6 +482,71 @@ fn decode_tool_choice(value: Option<&Value>) -> Result<Option<ToolChoice>, ApiEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_path_gives_what_the_general_path_gives() {
+        // (messages, whether the fast path takes them)
+        let cases = [
+            (r#"[{"role": "user", "content": "hi"}]"#, true),
+            (
+                r#"[{"role": "system", "content": "be brief"}, {"role": "developer", "content": ""},
+                   {"role": "user", "content": "list files", "name": "ann"},
+                   {"role": "assistant", "content": null, "reasoning_content": "think", "tool_calls": [
+                       {"id": "call_1", "type": "function", "function": {"name": "Bash", "arguments": "{\"cmd\":\"ls\"}"}},
+                       {"function": {"name": "Read"}}]},
+                   {"role": "tool", "tool_call_id": "call_1", "content": "a\nb"},
+                   {"role": "tool", "tool_call_id": "call_2", "content": null},
+                   {"role": "user", "content": "thanks", "reasoning_content": "dropped"},
+                   {"role": "assistant", "content": "done", "reasoning_content": "", "tool_calls": null, "name": null}]"#,
+                true,
+            ),
+            // Each of these needs the tree: parts, extra fields, other types.
+            (
+                r#"[{"role": "user", "content": [{"type": "text", "text": "hi"}]}]"#,
+                false,
+            ),
+            (
+                r#"[{"role": "user", "content": "hi", "cache_control": {"type": "ephemeral"}}]"#,
+                false,
+            ),
+            (r#"[{"role": "user", "content": "hi", "name": 7}]"#, false),
+            (
+                r#"[{"role": "assistant", "tool_calls": [{"index": 0, "id": "c", "function": {"name": "f", "arguments": "{}"}}]}]"#,
+                false,
+            ),
+            (
+                r#"[{"role": "assistant", "tool_calls": [{"id": "c", "function": {"name": "f", "arguments": {"a": 1}}}]}]"#,
+                false,
+            ),
+            (r#"[{"role": "tool", "content": "no id"}]"#, false),
+            (r#"[{"role": "robot", "content": "hi"}]"#, false),
+            (
+                r#"[{"role": "user", "content": "a", "content": "b"}]"#,
+                false,
+            ),
+            ("[]", false),
+        ];
+        for (raw, fast) in cases {
+            let simple = simple_messages::decode(raw);
+            assert_eq!(simple.is_some(), fast, "{raw}");
+            let general: Result<Vec<Message>, ApiError> = match serde_json::from_str(raw) {
+                Ok(Value::Array(items)) if !items.is_empty() => items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, m)| decode_message(i, m))
+                    .collect(),
+                _ => Err(no_messages()),
+            };
+            let decoded = decode_messages(raw);
+            assert_eq!(format!("{decoded:?}"), format!("{general:?}"), "{raw}");
+            if let Some(simple) = simple {
+                assert_eq!(
+                    format!("{:?}", Ok::<_, ApiError>(simple)),
+                    format!("{general:?}")
+                );
+            }
+        }
+    }
 
     #[test]
     fn decodes_a_tool_round_trip_request() -> Result<(), ApiError> {

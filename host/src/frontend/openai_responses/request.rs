@@ -85,7 +85,7 @@ const KNOWN: &[&str] = &[
 
 /// Decode a request body.
 pub fn decode_request(body: &[u8]) -> Result<(Request, Echo), ApiError> {
-    let value = kept_text::parse(body, SCHEMAS).map_err(|e| {
+    let value = kept_text::parse(body, &[SCHEMAS]).map_err(|e| {
         ApiError::bad_field("body", format!("request body is not valid JSON: {e}"))
             .with_code("invalid_json")
     })?;
