@@ -168,9 +168,14 @@ pub fn decode_request(body: &[u8]) -> Result<(Request, ChatOptions), ApiError> {
 /// The `messages` array from its JSON text: the common shape read
 /// straight into messages, anything else through a tree.
 fn decode_messages(raw: &str) -> Result<Vec<Message>, ApiError> {
-    if let Some(messages) = simple_messages::decode(raw) {
-        return Ok(messages);
+    match simple_messages::decode(raw) {
+        Some(messages) => Ok(messages),
+        None => decode_message_tree(raw),
     }
+}
+
+/// The `messages` array through a JSON tree: any shape the wire allows.
+fn decode_message_tree(raw: &str) -> Result<Vec<Message>, ApiError> {
     match serde_json::from_str(raw) {
         Ok(Value::Array(items)) if !items.is_empty() => items
             .into_iter()
@@ -529,14 +534,7 @@ mod tests {
         for (raw, fast) in cases {
             let simple = simple_messages::decode(raw);
             assert_eq!(simple.is_some(), fast, "{raw}");
-            let general: Result<Vec<Message>, ApiError> = match serde_json::from_str(raw) {
-                Ok(Value::Array(items)) if !items.is_empty() => items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, m)| decode_message(i, m))
-                    .collect(),
-                _ => Err(no_messages()),
-            };
+            let general = decode_message_tree(raw);
             let decoded = decode_messages(raw);
             assert_eq!(format!("{decoded:?}"), format!("{general:?}"), "{raw}");
             if let Some(simple) = simple {
