@@ -114,8 +114,8 @@ impl ResponsesStreamEncoder {
         let shell = Shell::new(&self.echo, extra, &id, created_at, model);
         let snapshot = shell.render("in_progress", Value::Null, Value::Null, &[], None);
         self.shell = Some(shell);
-        self.emit(out, "response.created", json!({ "response": snapshot }));
-        self.emit(out, "response.in_progress", json!({ "response": snapshot }));
+        self.emit_response(out, "response.created", &snapshot);
+        self.emit_response(out, "response.in_progress", &snapshot);
     }
 
     fn response_id(&self) -> &str {
@@ -134,6 +134,16 @@ impl ResponsesStreamEncoder {
             _ => out.push(b'}'),
         }
         out.extend_from_slice(b"\n\n");
+    }
+
+    /// Append one event whose field is the whole Response object, written
+    /// from the tree as it stands (not copied into an event tree first).
+    fn emit_response(&mut self, out: &mut Vec<u8>, kind: &str, response: &Value) {
+        self.head(out, kind);
+        out.extend_from_slice(b",\"response\":");
+        // Serialising a `Value` into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, response);
+        out.extend_from_slice(b"}\n\n");
     }
 
     /// `event: kind`, `data: {"type":kind,"sequence_number":n` (the caller
@@ -512,7 +522,7 @@ impl StreamEncoder for ResponsesStreamEncoder {
                     )
                 });
                 if let Some(response) = response {
-                    self.emit(out, "response.failed", json!({ "response": response }));
+                    self.emit_response(out, "response.failed", &response);
                 }
             }
         }
@@ -547,7 +557,7 @@ impl StreamEncoder for ResponsesStreamEncoder {
             )
         });
         if let Some(response) = response {
-            self.emit(out, kind, json!({ "response": response }));
+            self.emit_response(out, kind, &response);
         }
     }
 }
