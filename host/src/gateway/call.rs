@@ -17,19 +17,22 @@ pub async fn handle<C: Codec>(
     headers: &HeaderMap,
     body: Result<Bytes, ApiError>,
 ) -> Response {
+    // One id for the request: filters and logs see it, and a streamed
+    // answer the upstream gave no id is named after it.
+    let request_id = gw.next_request_id();
     let result = async {
         let body = body?;
         let req = codec.decode(&body, headers)?;
         let model = req.model.clone();
         let live = gw.live.load_full();
-        let outcome = pipeline::run(gw, live, C::FORMAT, req).await?;
+        let outcome = pipeline::run(gw, live, C::FORMAT, request_id.clone(), req).await?;
         Ok::<_, ApiError>((outcome, model))
     }
     .await;
     match result {
         Ok((Outcome::Complete(response), model)) => codec.encode(&response, &model),
         Ok((Outcome::Stream(events), model)) => {
-            let encoder = codec.stream(&gw.next_request_id(), model);
+            let encoder = codec.stream(&request_id, model);
             sse::response(events, encoder)
         }
         Err(error) => {

@@ -24,15 +24,16 @@ pub enum Outcome {
     Stream(EventStream),
 }
 
-/// Run `req` through the live config.
+/// Run `req` (the request `request_id` names) through the live config.
 pub async fn run(
     gw: &Gateway,
     live: Arc<Live>,
     format: Format,
+    request_id: String,
     mut req: Request,
 ) -> Result<Outcome, ApiError> {
     let ctx = RequestContext {
-        request_id: gw.next_request_id(),
+        request_id,
         frontend: format.name().to_string(),
         requested_model: req.model.clone(),
     };
