@@ -7,9 +7,9 @@ use serde_json::{Map, Value};
 use super::{WireUsage, finish_reason};
 use crate::canonical::{ContentPart, Response};
 
-/// Top-level keys this encoder writes; an `extra` field of the same name
-/// gives way.
-const KEYS: &[&str] = &["id", "object", "created", "model", "choices", "usage"];
+/// Top-level keys this encoder always writes; an `extra` field of the same
+/// name gives way (and to `usage` when the answer has one).
+const KEYS: &[&str] = &["id", "object", "created", "model", "choices"];
 
 /// Encode a whole response. `model` is used when the upstream named none.
 pub fn encode_response(resp: &Response, model: &str) -> Result<Vec<u8>, serde_json::Error> {
@@ -34,6 +34,9 @@ pub fn encode_response(resp: &Response, model: &str) -> Result<Vec<u8>, serde_js
     let mut extra =
         crate::frontend::extra::unwrap(crate::frontend::Format::OpenAiChat, resp.extra.as_deref());
     extra.retain(|key, _| !KEYS.contains(&key.as_str()));
+    if resp.usage.is_some() {
+        extra.remove("usage");
+    }
     let completion = Completion {
         id: &resp.id,
         object: "chat.completion",
@@ -162,6 +165,37 @@ mod tests {
         );
         assert_eq!(body["usage"]["total_tokens"], 5);
         assert_eq!(body["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+    }
+
+    #[test]
+    fn an_extra_usage_stays_unless_the_answer_has_its_own() {
+        let mut resp = Response {
+            id: "x".into(),
+            model: "m".into(),
+            created: Some(1),
+            content: vec![ContentPart::Text("hi".into())],
+            finish_reason: Some(FinishReason::Stop),
+            usage: None,
+            extra: Some(r#"{"openai-chat":{"usage":{"total_tokens":9}}}"#.into()),
+        };
+        let body = |resp: &Response| -> Value {
+            serde_json::from_slice(&encode_response(resp, "m").unwrap_or_default())
+                .unwrap_or_default()
+        };
+        assert_eq!(body(&resp)["usage"]["total_tokens"], 9);
+        resp.usage = Some(Usage {
+            input_tokens: 3,
+            output_tokens: 2,
+            cached_input_tokens: None,
+            cache_write_tokens: None,
+            reasoning_tokens: None,
+        });
+        let text = encode_response(&resp, "m").unwrap_or_default();
+        assert_eq!(
+            String::from_utf8_lossy(&text).matches("\"usage\"").count(),
+            1
+        );
+        assert_eq!(body(&resp)["usage"]["total_tokens"], 5);
     }
 
     #[test]

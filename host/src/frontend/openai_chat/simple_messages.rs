@@ -38,7 +38,7 @@ struct WireMessage {
     name: Option<String>,
 }
 
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum WireRole {
     System,
