@@ -3,6 +3,7 @@
 mod error;
 mod request;
 mod response;
+mod simple_messages;
 mod stream;
 
 pub use error::{error_body, error_response};

@@ -10,6 +10,7 @@
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 
+use super::simple_messages;
 use crate::api_error::ApiError;
 use crate::canonical::{
     ContentPart, Image, ImageSource, Message, Reasoning, Request, Role, Sampling, Thinking,
@@ -37,6 +38,9 @@ const KNOWN: &[&str] = &[
 /// Where the tools' JSON Schemas are, kept as text (see [`kept_text`]).
 const SCHEMAS: &[Step] = &[Step::Key("tools"), Step::Each, Step::Key("input_schema")];
 
+/// The messages, kept as text for [`simple_messages`] to read first.
+const MESSAGES: &[Step] = &[Step::Key("messages")];
+
 /// Client headers an Anthropic upstream needs to see.
 const FORWARDED_HEADERS: &[&str] = &["anthropic-beta", "anthropic-version"];
 
@@ -44,7 +48,7 @@ const FORWARDED_HEADERS: &[&str] = &["anthropic-beta", "anthropic-version"];
 /// no `max_tokens`). Texts, images and schemas are moved out of the parsed
 /// tree, not copied.
 pub fn decode_request(body: &[u8], headers: &HeaderMap) -> Result<Request, ApiError> {
-    let value = kept_text::parse(body, &[SCHEMAS])
+    let value = kept_text::parse(body, &[SCHEMAS, MESSAGES])
         .map_err(|e| ApiError::bad_field("body", format!("request body is not valid JSON: {e}")))?;
     let Value::Object(mut obj) = value else {
         return Err(ApiError::bad_field(
@@ -63,18 +67,8 @@ pub fn decode_request(body: &[u8], headers: &HeaderMap) -> Result<Request, ApiEr
     };
     let mut messages = decode_system(obj.remove("system"))?;
     match obj.remove("messages") {
-        Some(Value::Array(items)) if !items.is_empty() => {
-            messages.reserve(items.len());
-            for (i, item) in items.into_iter().enumerate() {
-                messages.push(decode_message(&format!("messages.{i}"), item)?);
-            }
-        }
-        _ => {
-            return Err(ApiError::bad_field(
-                "messages",
-                "`messages` is required and must be a non-empty array",
-            ));
-        }
+        Some(Value::String(raw)) => messages.extend(decode_messages(&raw)?),
+        _ => return Err(no_messages()),
     }
     let tools = match obj.remove("tools") {
         None | Some(Value::Null) => Vec::new(),
@@ -123,6 +117,34 @@ pub fn decode_request(body: &[u8], headers: &HeaderMap) -> Result<Request, ApiEr
     })
 }
 
+/// The `messages` array (its JSON text): the common shape read straight
+/// into messages, anything else through a tree.
+fn decode_messages(raw: &str) -> Result<Vec<Message>, ApiError> {
+    match simple_messages::decode(raw) {
+        Some(messages) => Ok(messages),
+        None => decode_message_tree(raw),
+    }
+}
+
+/// The `messages` array through a JSON tree: any shape the wire allows.
+fn decode_message_tree(raw: &str) -> Result<Vec<Message>, ApiError> {
+    match serde_json::from_str(raw) {
+        Ok(Value::Array(items)) if !items.is_empty() => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| decode_message(&format!("messages.{i}"), item))
+            .collect(),
+        _ => Err(no_messages()),
+    }
+}
+
+fn no_messages() -> ApiError {
+    ApiError::bad_field(
+        "messages",
+        "`messages` is required and must be a non-empty array",
+    )
+}
+
 /// `system`: a string or an array of text blocks → one system message.
 fn decode_system(system: Option<Value>) -> Result<Vec<Message>, ApiError> {
     match system {
@@ -165,14 +187,15 @@ fn decode_system(system: Option<Value>) -> Result<Vec<Message>, ApiError> {
 
 /// Content parts with their per-block leftovers (`$parts`).
 #[derive(Default)]
-struct Parts {
+pub(super) struct Parts {
     content: Vec<ContentPart>,
     leftovers: Vec<Value>,
     any_leftover: bool,
 }
 
 impl Parts {
-    fn push(&mut self, part: ContentPart, leftover: Map<String, Value>) {
+    /// Add a part and what its block had besides (empty: nothing).
+    pub(super) fn push(&mut self, part: ContentPart, leftover: Map<String, Value>) {
         self.content.push(part);
         if leftover.is_empty() {
             self.leftovers.push(Value::Null);
@@ -182,7 +205,8 @@ impl Parts {
         }
     }
 
-    fn into_message(self, role: Role, mut extra_fields: Map<String, Value>) -> Message {
+    /// The message, with the leftovers in `extra` when there are any.
+    pub(super) fn into_message(self, role: Role, mut extra_fields: Map<String, Value>) -> Message {
         if self.any_leftover {
             extra_fields.insert("$parts".into(), Value::Array(self.leftovers));
         }
@@ -627,6 +651,87 @@ mod tests {
         assert!(top["anthropic"]["$headers"].get("x-api-key").is_none());
         assert!(top["anthropic"].get("max_tokens").is_none());
         Ok(())
+    }
+
+    #[test]
+    fn the_fast_path_decodes_messages_as_the_tree_does() {
+        let cases: &[(&str, bool)] = &[
+            (
+                r#"[{"role":"user","content":[{"type":"text","text":"<reminder>"},{"type":"text","text":"Fix it","cache_control":{"type":"ephemeral"}}]},
+                   {"role":"assistant","content":[{"type":"text","text":"Looking."},{"input":{"z":1,"a":{"y":[1,2],"b":null}},"name":"Bash","id":"toolu_1","type":"tool_use"}]},
+                   {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"ok","cache_control":{"type":"ephemeral"}}]}]"#,
+                true,
+            ),
+            (
+                r#"[{"role":"user","content":"hi"},{"role":"system","content":""}]"#,
+                true,
+            ),
+            (
+                r#"[{"role":"assistant","content":[{"type":"thinking","thinking":"hmm","signature":"s"},{"type":"redacted_thinking","data":"xx"},{"type":"tool_use","id":"t","name":"n"},{"type":"tool_use","id":"u","name":"n","input":null}]}]"#,
+                true,
+            ),
+            (
+                r#"[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}],"is_error":true},{"type":"tool_result","tool_use_id":"u","content":null,"is_error":false},{"type":"tool_result","tool_use_id":"v"}]}]"#,
+                true,
+            ),
+            (
+                r#"[{"role":"user","content":[{"type":"image","source":{"type":"url","url":"http://x/i.png"}}]}]"#,
+                false,
+            ),
+            (
+                r#"[{"role":"user","content":[{"type":"text","text":"a","citations":[]}]}]"#,
+                false,
+            ),
+            (
+                r#"[{"role":"user","content":[{"type":"text","text":"a","id":null}]}]"#,
+                false,
+            ),
+            (
+                r#"[{"role":"user","content":[{"type":"text","text":"a","signature":"s"}]}]"#,
+                false,
+            ),
+            (
+                r#"[{"role":"assistant","content":[{"type":"thinking","thinking":"a","signature":null}]}]"#,
+                false,
+            ),
+            (
+                r#"[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","is_error":null}]}]"#,
+                false,
+            ),
+            (
+                r#"[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"a","cache_control":{}}]}]}]"#,
+                false,
+            ),
+            (r#"[{"role":"user","content":"a","name":"me"}]"#, false),
+            (r#"[{"role":"user","content":[]}]"#, false),
+            (r#"[{"role":"user","content":null}]"#, false),
+            (
+                r#"[{"role":"user","content":[{"type":"text","text":"a","text":"b"}]}]"#,
+                false,
+            ),
+            (r#"[{"role":"bot","content":"x"}]"#, false),
+            (
+                r#"[{"role":"user","content":[{"type":"tool_use","id":"t"}]}]"#,
+                false,
+            ),
+            (r#"[{"role":"user","content":[{"type":"video"}]}]"#, false),
+            ("[]", false),
+            ("{}", false),
+        ];
+        for (raw, fast) in cases {
+            let simple = simple_messages::decode(raw);
+            assert_eq!(simple.is_some(), *fast, "{raw}");
+            let general = decode_message_tree(raw);
+            let decoded = decode_messages(raw);
+            assert_eq!(format!("{decoded:?}"), format!("{general:?}"), "{raw}");
+            if let Some(simple) = simple {
+                assert_eq!(
+                    format!("{:?}", Ok::<_, ApiError>(simple)),
+                    format!("{general:?}"),
+                    "{raw}"
+                );
+            }
+        }
     }
 
     #[test]
