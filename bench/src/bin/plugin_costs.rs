@@ -349,6 +349,24 @@ async fn main() -> anyhow::Result<()> {
                         *N / 10,
                     );
                 }
+                // The same for the openai-responses plugin's body: a turn
+                // in the Responses form Codex CLI sends.
+                if name == "openai-responses"
+                    && let Ok(Outgoing::Send(built)) =
+                        provider.build_request(&agent_turn, &target).await?
+                    && let Some(body) = built.body().and_then(|b| b.as_bytes())
+                {
+                    let t = Instant::now();
+                    for _ in 0..*N / 10 {
+                        let _ = wasmgate::frontend::openai_responses::decode_request(body);
+                    }
+                    report(
+                        "(host)",
+                        "decode agent body (Responses)",
+                        t.elapsed(),
+                        *N / 10,
+                    );
+                }
                 if name == "openai" {
                     let t = Instant::now();
                     for _ in 0..*N {

@@ -27,8 +27,7 @@ pub use request::{Echo, decode_request};
 pub use response::encode_response;
 pub use stream::ResponsesStreamEncoder;
 
-use axum::Json;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
@@ -54,7 +53,8 @@ impl Codec for ResponsesCodec {
     }
 
     fn encode(self, response: &Response, model: &str) -> axum::response::Response {
-        Json(encode_response(response, model, &self.echo)).into_response()
+        let body = encode_response(response, model, &self.echo);
+        ([(header::CONTENT_TYPE, "application/json")], body).into_response()
     }
 
     fn stream(self, id: &str, model: String) -> ResponsesStreamEncoder {

@@ -1,6 +1,10 @@
 //! The Response object and its output items, shared by whole and streamed
 //! answers.
 
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 use super::request::Echo;
@@ -14,7 +18,13 @@ use crate::frontend::{Format, extra};
 #[derive(Debug, Clone)]
 pub struct Shell {
     base: Map<String, Value>,
+    /// The echoed `tools` as the client sent them, unless the upstream's
+    /// fields replace them (then they are in `base`).
+    tools: Option<Arc<String>>,
 }
+
+/// The fields [`Shell::render`] sets itself, over any in the shell.
+const RENDERED: &[&str] = &["status", "error", "incomplete_details", "output", "usage"];
 
 impl Shell {
     /// `upstream_extra` is the canonical response's (or stream start's)
@@ -26,14 +36,19 @@ impl Shell {
         created_at: u64,
         model: &str,
     ) -> Self {
-        let mut base = echo.0.clone();
-        base.extend(extra::unwrap(Format::OpenAiResponses, upstream_extra));
+        let mut base = echo.fields.clone();
+        let upstream = extra::unwrap(Format::OpenAiResponses, upstream_extra);
+        let tools = match upstream.contains_key("tools") {
+            true => None,
+            false => echo.tools.clone(),
+        };
+        base.extend(upstream);
         base.insert("id".into(), id.into());
         base.insert("object".into(), "response".into());
         base.insert("created_at".into(), created_at.into());
         base.insert("model".into(), model.into());
         base.insert("previous_response_id".into(), Value::Null);
-        Shell { base }
+        Shell { base, tools }
     }
 
     /// The response id.
@@ -44,22 +59,74 @@ impl Shell {
             .unwrap_or_default()
     }
 
-    /// The whole Response object.
-    pub fn render(
-        &self,
-        status: &str,
+    /// The whole Response object, written from the shell and `output` as
+    /// they stand (the echo can be tens of kilobytes of tools: it is not
+    /// copied for each event that carries it).
+    pub fn render<'a>(
+        &'a self,
+        status: &'a str,
         incomplete_details: Value,
         error: Value,
-        output: &[Value],
+        output: &'a [Value],
         usage: Option<&Usage>,
-    ) -> Value {
-        let mut body = self.base.clone();
-        body.insert("status".into(), status.into());
-        body.insert("error".into(), error);
-        body.insert("incomplete_details".into(), incomplete_details);
-        body.insert("output".into(), Value::Array(output.to_vec()));
-        body.insert("usage".into(), usage.map_or(Value::Null, usage_json));
-        Value::Object(body)
+    ) -> Rendered<'a> {
+        Rendered {
+            shell: self,
+            status,
+            incomplete_details,
+            error,
+            output,
+            usage: usage.map_or(Value::Null, usage_json),
+        }
+    }
+}
+
+/// A Response object, ready to write.
+pub struct Rendered<'a> {
+    shell: &'a Shell,
+    status: &'a str,
+    incomplete_details: Value,
+    error: Value,
+    output: &'a [Value],
+    usage: Value,
+}
+
+impl Rendered<'_> {
+    /// Append the object's JSON text to `out`: the echoed `tools` go in as
+    /// the client's text.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        // Serialising `Value`s into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, self);
+        if let Some(tools) = &self.shell.tools
+            && out.last() == Some(&b'}')
+        {
+            // The object is never empty (it has an id): a comma goes first.
+            out.pop();
+            out.extend_from_slice(b",\"tools\":");
+            out.extend_from_slice(tools.as_bytes());
+            out.push(b'}');
+        }
+    }
+}
+
+/// Every field but the echoed `tools` text, which [`Rendered::write`] adds.
+impl Serialize for Rendered<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let shell = self.shell;
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in &shell.base {
+            let replaced =
+                RENDERED.contains(&key.as_str()) || (key == "tools" && shell.tools.is_some());
+            if !replaced {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.serialize_entry("status", self.status)?;
+        map.serialize_entry("error", &self.error)?;
+        map.serialize_entry("incomplete_details", &self.incomplete_details)?;
+        map.serialize_entry("output", self.output)?;
+        map.serialize_entry("usage", &self.usage)?;
+        map.end()
     }
 }
 

@@ -1,5 +1,7 @@
 //! `responses.create` request JSON → canonical request.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 
 use super::input::decode_input;
@@ -10,39 +12,68 @@ use crate::canonical::{
 use crate::frontend::kept_text::{self, Step};
 use crate::frontend::{Format, extra};
 
-/// Where the tools' JSON Schemas are, kept as text (see [`kept_text`]).
-/// What goes back to the client (the echoed `tools`) has them as trees
-/// again: see [`with_schema_trees`].
-const SCHEMAS: &[Step] = &[Step::Key("tools"), Step::Each, Step::Key("parameters")];
+/// The `tools` array, kept as text (see [`kept_text`]): the Response
+/// object echoes it as it came, and a coding agent sends tens of kilobytes
+/// of tools with every turn.
+const TOOLS: &[Step] = &[Step::Key("tools")];
+
+/// Where the JSON Schemas are in that text, kept as text in turn: the
+/// gateway passes them on and never reads them.
+const SCHEMAS: &[Step] = &[Step::Each, Step::Key("parameters")];
 
 /// What the Response object echoes from the request: `tools`,
 /// `tool_choice`, `instructions`, sampling settings, … as the client sent
 /// them, with the API's defaults for what it left out.
 #[derive(Debug, Clone)]
-pub struct Echo(pub Map<String, Value>);
+pub struct Echo {
+    /// The echoed fields, `tools` among them unless it is in [`Echo::tools`].
+    pub fields: Map<String, Value>,
+    /// The client's `tools` array as the JSON text it sent (line breaks
+    /// taken out, so it fits on an SSE `data:` line): written back as it
+    /// is, never read into a tree. Shared by every event that echoes it.
+    pub tools: Option<Arc<String>>,
+}
 
 impl Default for Echo {
     fn default() -> Self {
-        let Value::Object(fields) = json!({
-            "instructions": null,
-            "max_output_tokens": null,
-            "parallel_tool_calls": true,
-            "previous_response_id": null,
-            "reasoning": {"effort": null, "summary": null},
-            "store": false,
-            "temperature": null,
-            "text": {"format": {"type": "text"}},
-            "tool_choice": "auto",
-            "tools": [],
-            "top_p": null,
-            "truncation": "disabled",
-            "user": null,
-            "metadata": {},
-        }) else {
-            return Echo(Map::new());
-        };
-        Echo(fields)
+        Echo {
+            fields: default_fields(),
+            tools: None,
+        }
     }
+}
+
+/// The echoed fields' values when the client did not send them.
+fn default_fields() -> Map<String, Value> {
+    let Value::Object(fields) = json!({
+        "instructions": null,
+        "max_output_tokens": null,
+        "parallel_tool_calls": true,
+        "previous_response_id": null,
+        "reasoning": {"effort": null, "summary": null},
+        "store": false,
+        "temperature": null,
+        "text": {"format": {"type": "text"}},
+        "tool_choice": "auto",
+        "tools": [],
+        "top_p": null,
+        "truncation": "disabled",
+        "user": null,
+        "metadata": {},
+    }) else {
+        return Map::new();
+    };
+    fields
+}
+
+/// `tools` text as the echo keeps it: JSON text holds a line break only
+/// between tokens (inside a string it is escaped), so taking them out
+/// leaves the same JSON on one line.
+fn echoed_tools(text: String) -> Arc<String> {
+    if memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_none() {
+        return Arc::new(text);
+    }
+    Arc::new(text.replace(['\n', '\r'], ""))
 }
 
 /// Request fields the Response object echoes when the client sent them.
@@ -85,11 +116,11 @@ const KNOWN: &[&str] = &[
 
 /// Decode a request body.
 pub fn decode_request(body: &[u8]) -> Result<(Request, Echo), ApiError> {
-    let value = kept_text::parse(body, &[SCHEMAS]).map_err(|e| {
+    let value = kept_text::parse(body, &[TOOLS]).map_err(|e| {
         ApiError::bad_field("body", format!("request body is not valid JSON: {e}"))
             .with_code("invalid_json")
     })?;
-    let Value::Object(obj) = value else {
+    let Value::Object(mut obj) = value else {
         return Err(ApiError::bad_field(
             "body",
             "request body must be a JSON object",
@@ -142,7 +173,19 @@ pub fn decode_request(body: &[u8]) -> Result<(Request, Echo), ApiError> {
     }
     messages.extend(decode_input(obj.get("input"))?);
 
-    let (tools, other_tools) = decode_tools(obj.get("tools"))?;
+    // The kept `tools` text (`null` stays a `null`), and its tree with
+    // the schemas kept as text.
+    let mut tools_text = match obj.remove("tools") {
+        Some(Value::String(text)) => Some(text),
+        _ => None,
+    };
+    let tools_tree = match &tools_text {
+        Some(text) => Some(kept_text::parse(text.as_bytes(), &[SCHEMAS]).map_err(|e| {
+            ApiError::bad_field("tools", format!("`tools` is not valid JSON: {e}"))
+        })?),
+        None => None,
+    };
+    let (tools, other_tools) = decode_tools(tools_tree.as_ref())?;
     let (tool_choice, other_choice) = decode_tool_choice(obj.get("tool_choice"))?;
     let (reasoning, other_reasoning) = decode_reasoning(obj.get("reasoning"))?;
     let sampling = Sampling {
@@ -157,14 +200,14 @@ pub fn decode_request(body: &[u8]) -> Result<(Request, Echo), ApiError> {
 
     let mut echo = Echo::default();
     for key in ECHOED {
-        if let Some(value) = obj.get(*key).filter(|v| !v.is_null()) {
-            let value = match (*key, value) {
-                ("tools", Value::Array(tools)) => {
-                    Value::Array(tools.iter().map(with_schema_trees).collect())
-                }
-                _ => value.clone(),
-            };
-            echo.0.insert((*key).to_string(), value);
+        if *key == "tools" {
+            // `decode_tools` took it: an array.
+            if let Some(text) = tools_text.take() {
+                echo.tools = Some(echoed_tools(text));
+                echo.fields.remove("tools");
+            }
+        } else if let Some(value) = obj.get(*key).filter(|v| !v.is_null()) {
+            echo.fields.insert((*key).to_string(), value.clone());
         }
     }
 
@@ -263,7 +306,7 @@ fn decode_function_tool(i: usize, fields: &Map<String, Value>) -> Result<ToolDef
 }
 
 /// `tool` as the client sent it: a `parameters` kept as text (see
-/// `SCHEMAS`) read back into a tree.
+/// [`SCHEMAS`]) read back into a tree.
 fn with_schema_trees(tool: &Value) -> Value {
     let mut tool = tool.clone();
     if let Some(parameters) = tool.get_mut("parameters")
@@ -475,17 +518,17 @@ mod tests {
             assert!(!extra.contains_key(key), "{key} has a canonical home");
         }
 
-        assert_eq!(echo.0["instructions"], "Be brief.");
-        assert_eq!(echo.0["tools"].as_array().map(Vec::len), Some(2));
+        assert_eq!(echo.fields["instructions"], "Be brief.");
+        assert_eq!(echoed(&echo).as_array().map(Vec::len), Some(2));
         assert_eq!(
-            echo.0["tool_choice"],
+            echo.fields["tool_choice"],
             json!({"type": "function", "name": "f"})
         );
-        assert_eq!(echo.0["parallel_tool_calls"], false);
-        assert_eq!(echo.0["max_output_tokens"], 100);
-        assert_eq!(echo.0["store"], false);
-        assert_eq!(echo.0["previous_response_id"], Value::Null);
-        assert_eq!(echo.0["metadata"], json!({"a": "b"}));
+        assert_eq!(echo.fields["parallel_tool_calls"], false);
+        assert_eq!(echo.fields["max_output_tokens"], 100);
+        assert_eq!(echo.fields["store"], false);
+        assert_eq!(echo.fields["previous_response_id"], Value::Null);
+        assert_eq!(echo.fields["metadata"], json!({"a": "b"}));
         Ok(())
     }
 
@@ -493,10 +536,10 @@ mod tests {
     fn defaults_echo_like_the_api() -> Result<(), ApiError> {
         let (req, echo) = decode(json!({"model": "m", "input": "x"}))?;
         assert!(!req.stream && req.extra.is_none() && req.tool_choice.is_none());
-        assert_eq!(echo.0["tool_choice"], "auto");
-        assert_eq!(echo.0["tools"], json!([]));
-        assert_eq!(echo.0["parallel_tool_calls"], true);
-        assert_eq!(echo.0["text"], json!({"format": {"type": "text"}}));
+        assert_eq!(echo.fields["tool_choice"], "auto");
+        assert_eq!(echo.fields["tools"], json!([]));
+        assert_eq!(echo.fields["parallel_tool_calls"], true);
+        assert_eq!(echo.fields["text"], json!({"format": {"type": "text"}}));
         Ok(())
     }
 
@@ -514,7 +557,7 @@ mod tests {
         let (req, echo) = decode(json!({"model": "m", "input": "x", "tool_choice": hosted}))?;
         assert!(req.tool_choice.is_none());
         assert_eq!(extra_of(req.extra.as_deref())["tool_choice"], hosted);
-        assert_eq!(echo.0["tool_choice"], hosted);
+        assert_eq!(echo.fields["tool_choice"], hosted);
         Ok(())
     }
 
@@ -590,8 +633,16 @@ mod tests {
         }
     }
 
+    /// The echoed `tools` read back into a tree.
+    fn echoed(echo: &Echo) -> Value {
+        echo.tools
+            .as_ref()
+            .and_then(|tools| serde_json::from_str(tools).ok())
+            .unwrap_or_default()
+    }
+
     #[test]
-    fn tool_schemas_are_passed_on_as_sent_and_echoed_as_trees() -> Result<(), ApiError> {
+    fn tool_schemas_are_passed_on_and_echoed_as_sent() -> Result<(), ApiError> {
         let schema = r#"{"type": "object", "properties": {"path": {"type": "string"}, "all": {}}}"#;
         let body = format!(
             r#"{{"model":"m","input":"x","tools":[
@@ -603,12 +654,20 @@ mod tests {
         let tree: Value =
             serde_json::from_str(schema).map_err(|e| ApiError::bad_field("test", e.to_string()))?;
         assert_eq!(
-            echo.0["tools"],
+            echoed(&echo),
             json!([
                 {"type": "function", "name": "a", "parameters": tree},
                 {"type": "custom_thing", "parameters": {"z": 1, "a": 2}}
             ])
         );
+        // As sent, on one line (it goes out on SSE `data:` lines), and only
+        // there: not in the tree of echoed fields too.
+        let text = echo.tools.as_deref().map_or("", String::as_str);
+        assert!(
+            text.contains(r#"{"z":1,"a":2}"#) && !text.contains('\n'),
+            "{text}"
+        );
+        assert!(echo.fields.get("tools").is_none());
         assert_eq!(
             extra_of(req.extra.as_deref())["tools"],
             json!([{"type": "custom_thing", "parameters": {"z": 1, "a": 2}}])

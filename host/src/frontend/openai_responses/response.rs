@@ -7,9 +7,9 @@ use super::request::Echo;
 use super::{Status, call_id, failure_json, fresh_id, item_id, now_secs, response_id};
 use crate::canonical::{ContentPart, ErrorKind, Response};
 
-/// Encode a whole response. `model` is used when the upstream named none;
-/// `echo` is what the Response object repeats from the request.
-pub fn encode_response(resp: &Response, model: &str, echo: &Echo) -> Value {
+/// Encode a whole response as JSON text. `model` is used when the upstream
+/// named none; `echo` is what the Response object repeats from the request.
+pub fn encode_response(resp: &Response, model: &str, echo: &Echo) -> Vec<u8> {
     let id = response_id(&resp.id, fresh_id);
     let model = if resp.model.is_empty() {
         model
@@ -72,13 +72,16 @@ pub fn encode_response(resp: &Response, model: &str, echo: &Echo) -> Value {
     } else {
         Value::Null
     };
-    shell.render(
+    let body = shell.render(
         status.name(),
         status.incomplete_details(),
         error,
         &output,
         resp.usage.as_ref(),
-    )
+    );
+    let mut out = Vec::new();
+    body.write(&mut out);
+    out
 }
 
 #[cfg(test)]
@@ -87,6 +90,11 @@ mod tests {
 
     use super::*;
     use crate::canonical::{FinishReason, Thinking, ToolCall, Usage};
+
+    /// The encoded answer as a tree.
+    fn encode(resp: &Response, echo: &Echo) -> Value {
+        serde_json::from_slice(&encode_response(resp, "m", echo)).unwrap_or_default()
+    }
 
     fn response(content: Vec<ContentPart>, finish: FinishReason) -> Response {
         Response {
@@ -127,10 +135,11 @@ mod tests {
                 arguments: String::new(),
             }),
         ];
-        let mut echo = Echo::default();
-        echo.0
-            .insert("tools".into(), json!([{"type": "function", "name": "f"}]));
-        let body = encode_response(&response(content, FinishReason::ToolCalls), "m", &echo);
+        let echo = Echo {
+            tools: Some(r#"[{"type": "function", "name": "f"}]"#.to_owned().into()),
+            ..Echo::default()
+        };
+        let body = encode(&response(content, FinishReason::ToolCalls), &echo);
         for key in [
             "id",
             "object",
@@ -195,7 +204,7 @@ mod tests {
         let mut resp = response(vec![ContentPart::Text("cut".into())], FinishReason::Length);
         resp.id = "resp_abc".into();
         resp.model = "up".into();
-        let body = encode_response(&resp, "m", &Echo::default());
+        let body = encode(&resp, &Echo::default());
         assert_eq!(body["id"], "resp_abc");
         assert_eq!(body["model"], "up");
         assert_eq!(body["status"], "incomplete");
@@ -207,14 +216,14 @@ mod tests {
         assert_eq!(body["output"][0]["id"], "msg_abc_0");
 
         let resp = response(vec![], FinishReason::ContentFilter);
-        let body = encode_response(&resp, "m", &Echo::default());
+        let body = encode(&resp, &Echo::default());
         assert_eq!(body["incomplete_details"]["reason"], "content_filter");
         assert_eq!(body["output"], json!([]));
 
         let mut resp = response(vec![], FinishReason::Error);
         resp.id = String::new();
         resp.usage = None;
-        let body = encode_response(&resp, "m", &Echo::default());
+        let body = encode(&resp, &Echo::default());
         assert_eq!(body["status"], "failed");
         assert_eq!(body["error"]["code"], "server_error");
         assert_eq!(body["usage"], Value::Null);

@@ -14,7 +14,9 @@
 
 use serde_json::{Value, json};
 
-use super::output::{Shell, function_call_item, message_item, output_text, reasoning_item};
+use super::output::{
+    Rendered, Shell, function_call_item, message_item, output_text, reasoning_item,
+};
 use super::request::Echo;
 use super::{Status, call_id, failure_json, item_id, now_secs, response_id};
 use crate::canonical::{FinishReason, StreamEvent, StreamStart, Usage};
@@ -111,11 +113,12 @@ impl ResponsesStreamEncoder {
         };
         let created_at = start.and_then(|s| s.created).unwrap_or_else(now_secs);
         let extra = start.and_then(|s| s.extra.as_deref());
-        let shell = Shell::new(&self.echo, extra, &id, created_at, model);
+        let shell = self
+            .shell
+            .insert(Shell::new(&self.echo, extra, &id, created_at, model));
         let snapshot = shell.render("in_progress", Value::Null, Value::Null, &[], None);
-        self.shell = Some(shell);
-        self.emit_response(out, "response.created", &snapshot);
-        self.emit_response(out, "response.in_progress", &snapshot);
+        Self::emit_response(&mut self.sequence, out, "response.created", &snapshot);
+        Self::emit_response(&mut self.sequence, out, "response.in_progress", &snapshot);
     }
 
     fn response_id(&self) -> &str {
@@ -137,25 +140,18 @@ impl ResponsesStreamEncoder {
     }
 
     /// Append one event whose field is the whole Response object, written
-    /// from the tree as it stands (not copied into an event tree first).
-    fn emit_response(&mut self, out: &mut Vec<u8>, kind: &str, response: &Value) {
-        self.head(out, kind);
+    /// from the shell as it stands (not copied into an event tree first).
+    /// An associated function: the object borrows from the encoder.
+    fn emit_response(sequence: &mut u64, out: &mut Vec<u8>, kind: &str, response: &Rendered) {
+        head(sequence, out, kind);
         out.extend_from_slice(b",\"response\":");
-        // Serialising a `Value` into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, response);
+        response.write(out);
         out.extend_from_slice(b"}\n\n");
     }
 
-    /// `event: kind`, `data: {"type":kind,"sequence_number":n` (the caller
-    /// closes the object and the event).
+    /// See [`head`].
     fn head(&mut self, out: &mut Vec<u8>, kind: &str) {
-        out.extend_from_slice(b"event: ");
-        out.extend_from_slice(kind.as_bytes());
-        out.extend_from_slice(b"\ndata: {\"type\":");
-        write_json(out, kind);
-        out.extend_from_slice(b",\"sequence_number\":");
-        out.extend_from_slice(self.sequence.to_string().as_bytes());
-        self.sequence += 1;
+        head(&mut self.sequence, out, kind);
     }
 
     /// A delta event, written directly (this is the hot path).
@@ -522,7 +518,7 @@ impl StreamEncoder for ResponsesStreamEncoder {
                     )
                 });
                 if let Some(response) = response {
-                    self.emit_response(out, "response.failed", &response);
+                    Self::emit_response(&mut self.sequence, out, "response.failed", &response);
                 }
             }
         }
@@ -557,9 +553,21 @@ impl StreamEncoder for ResponsesStreamEncoder {
             )
         });
         if let Some(response) = response {
-            self.emit_response(out, kind, &response);
+            Self::emit_response(&mut self.sequence, out, kind, &response);
         }
     }
+}
+
+/// `event: kind`, `data: {"type":kind,"sequence_number":n` (the caller
+/// closes the object and the event); `sequence` counts on.
+fn head(sequence: &mut u64, out: &mut Vec<u8>, kind: &str) {
+    out.extend_from_slice(b"event: ");
+    out.extend_from_slice(kind.as_bytes());
+    out.extend_from_slice(b"\ndata: {\"type\":");
+    write_json(out, kind);
+    out.extend_from_slice(b",\"sequence_number\":");
+    out.extend_from_slice(sequence.to_string().as_bytes());
+    *sequence += 1;
 }
 
 #[cfg(test)]
@@ -612,7 +620,12 @@ mod tests {
     /// Run `events` through a fresh encoder; the events as JSON, after
     /// checking the SSE framing, the `type` and the sequence numbers.
     fn run(events: Vec<StreamEvent>) -> Vec<Value> {
-        let mut encoder = ResponsesStreamEncoder::new("wg-1", "asked".into(), Echo::default());
+        run_echoing(Echo::default(), events)
+    }
+
+    /// [`run`] for a request whose fields the answer echoes.
+    fn run_echoing(echo: Echo, events: Vec<StreamEvent>) -> Vec<Value> {
+        let mut encoder = ResponsesStreamEncoder::new("wg-1", "asked".into(), echo);
         let mut out = Vec::new();
         for event in events {
             encoder.event(event, &mut out);
@@ -639,6 +652,37 @@ mod tests {
 
     fn kinds(events: &[Value]) -> Vec<&str> {
         events.iter().filter_map(|e| e["type"].as_str()).collect()
+    }
+
+    #[test]
+    fn the_client_tools_are_echoed_on_one_data_line() -> Result<(), crate::api_error::ApiError> {
+        let body = br#"{"model": "m", "input": "x", "stream": true,
+            "tools": [
+              {"type": "function", "name": "a",
+               "parameters": {"type": "object",
+                              "properties": {"p": {"type": "string", "description": "line\nbreak"}}}}
+            ]}"#;
+        let (_, echo) = super::super::decode_request(body)?;
+        let events = run_echoing(
+            echo,
+            vec![
+                start("chatcmpl-1"),
+                StreamEvent::TextDelta("Hi".into()),
+                StreamEvent::Finish(FinishReason::Stop),
+            ],
+        );
+        let tools = json!([{"type": "function", "name": "a", "parameters": {"type": "object",
+            "properties": {"p": {"type": "string", "description": "line\nbreak"}}}}]);
+        let echoing: Vec<_> = events
+            .iter()
+            .filter(|e| e.get("response").is_some())
+            .collect();
+        assert_eq!(echoing.len(), 3);
+        for event in echoing {
+            assert_eq!(event["response"]["tools"], tools, "{event}");
+            assert_eq!(event["response"]["tool_choice"], "auto", "{event}");
+        }
+        Ok(())
     }
 
     #[test]
