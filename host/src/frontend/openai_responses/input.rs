@@ -52,12 +52,13 @@ impl Draft {
     }
 }
 
-/// The messages `input` describes, in order.
-pub fn decode_input(value: Option<&Value>) -> Result<Vec<Message>, ApiError> {
+/// The messages `input` describes, in order. Texts are moved out of the
+/// tree, not copied.
+pub fn decode_input(value: Option<Value>) -> Result<Vec<Message>, ApiError> {
     let items = match value {
         Some(Value::String(text)) => {
             let mut draft = Draft::new(Role::User);
-            draft.push(ContentPart::Text(text.clone()), &Map::new(), Map::new());
+            draft.push(ContentPart::Text(text), &Map::new(), Map::new());
             return Ok(vec![draft.finish()]);
         }
         Some(Value::Array(items)) if !items.is_empty() => items,
@@ -69,7 +70,7 @@ pub fn decode_input(value: Option<&Value>) -> Result<Vec<Message>, ApiError> {
         }
     };
     let mut drafts: Vec<Draft> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
+    for (i, item) in items.into_iter().enumerate() {
         decode_item(i, item, &mut drafts)?;
     }
     if drafts.is_empty() {
@@ -92,51 +93,46 @@ fn target(drafts: &mut Vec<Draft>, role: Role, fold: bool) -> &mut Draft {
     &mut drafts[last]
 }
 
-/// The fields of `obj` other than `known`.
-fn rest(obj: &Map<String, Value>, known: &[&str]) -> Map<String, Value> {
-    obj.iter()
-        .filter(|(k, _)| !known.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
-fn decode_item(i: usize, item: &Value, drafts: &mut Vec<Draft>) -> Result<(), ApiError> {
+/// One item; what is left of `obj` once its known fields are taken out
+/// goes with each part it makes (see [`Draft::push`]).
+fn decode_item(i: usize, item: Value, drafts: &mut Vec<Draft>) -> Result<(), ApiError> {
     let param = format!("input[{i}]");
-    let Value::Object(obj) = item else {
+    let Value::Object(mut obj) = item else {
         return Err(ApiError::bad_field(
             param,
             "each input item must be an object",
         ));
     };
-    match obj.get("type").and_then(Value::as_str) {
+    // Whatever its value, `type` is not an item field to keep.
+    let kind = obj.remove("type");
+    match kind.as_ref().and_then(Value::as_str) {
         None | Some("message") => decode_message(&param, obj, drafts),
         Some("function_call") => {
-            let call_id = required_str(obj, &param, "call_id")?;
-            let name = required_str(obj, &param, "name")?;
-            let arguments = match obj.get("arguments") {
+            let call_id = take_required(&mut obj, &param, "call_id")?;
+            let name = take_required(&mut obj, &param, "name")?;
+            let arguments = match obj.remove("arguments") {
                 None | Some(Value::Null) => "{}".to_string(),
                 Some(Value::String(s)) if s.is_empty() => "{}".to_string(),
-                Some(Value::String(s)) => s.clone(),
+                Some(Value::String(s)) => s,
                 Some(other) => other.to_string(),
             };
-            let item_fields = rest(obj, &["type", "call_id", "name", "arguments"]);
             target(drafts, Role::Assistant, true).push(
                 ContentPart::ToolCall(ToolCall {
-                    id: call_id.to_string(),
-                    name: name.to_string(),
+                    id: call_id,
+                    name,
                     arguments,
                 }),
-                &item_fields,
+                &obj,
                 Map::new(),
             );
             Ok(())
         }
         Some("function_call_output") => {
-            let call_id = required_str(obj, &param, "call_id")?;
-            let content = match obj.get("output") {
-                Some(Value::String(text)) => vec![ToolResultPart::Text(text.clone())],
+            let call_id = take_required(&mut obj, &param, "call_id")?;
+            let content = match obj.remove("output") {
+                Some(Value::String(text)) => vec![ToolResultPart::Text(text)],
                 Some(Value::Array(parts)) => parts
-                    .iter()
+                    .into_iter()
                     .enumerate()
                     .map(|(j, part)| {
                         let param = format!("{param}.output[{j}]");
@@ -159,33 +155,35 @@ fn decode_item(i: usize, item: &Value, drafts: &mut Vec<Draft>) -> Result<(), Ap
                     ));
                 }
             };
-            let item_fields = rest(obj, &["type", "call_id", "output"]);
             target(drafts, Role::Tool, true).push(
                 ContentPart::ToolResult(ToolResult {
-                    call_id: call_id.to_string(),
+                    call_id,
                     content,
                     is_error: false,
                 }),
-                &item_fields,
+                &obj,
                 Map::new(),
             );
             Ok(())
         }
         Some("reasoning") => {
-            let summaries = match obj.get("summary") {
-                None | Some(Value::Null) => Vec::new(),
-                Some(Value::Array(parts)) => parts
-                    .iter()
-                    .enumerate()
-                    .map(|(j, part)| {
-                        part.get("text").and_then(Value::as_str).ok_or_else(|| {
-                            ApiError::bad_field(
-                                format!("{param}.summary[{j}].text"),
-                                "summary parts need `text`",
-                            )
+            let (text, summary_parts) = match obj.get("summary") {
+                None | Some(Value::Null) => (String::new(), 0),
+                Some(Value::Array(parts)) => {
+                    let texts = parts
+                        .iter()
+                        .enumerate()
+                        .map(|(j, part)| {
+                            part.get("text").and_then(Value::as_str).ok_or_else(|| {
+                                ApiError::bad_field(
+                                    format!("{param}.summary[{j}].text"),
+                                    "summary parts need `text`",
+                                )
+                            })
                         })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
+                        .collect::<Result<Vec<_>, _>>()?;
+                    (texts.join("\n\n"), texts.len())
+                }
                 Some(_) => {
                     return Err(ApiError::bad_field(
                         format!("{param}.summary"),
@@ -193,9 +191,9 @@ fn decode_item(i: usize, item: &Value, drafts: &mut Vec<Draft>) -> Result<(), Ap
                     ));
                 }
             };
-            let signature = match obj.get("encrypted_content") {
+            let signature = match obj.remove("encrypted_content") {
                 None | Some(Value::Null) => None,
-                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::String(s)) => Some(s),
                 Some(_) => {
                     return Err(ApiError::bad_field(
                         format!("{param}.encrypted_content"),
@@ -204,19 +202,16 @@ fn decode_item(i: usize, item: &Value, drafts: &mut Vec<Draft>) -> Result<(), Ap
                 }
             };
             // More than one summary part: keep the split for this wire.
-            let known: &[&str] = if summaries.len() > 1 {
-                &["type", "encrypted_content"]
-            } else {
-                &["type", "encrypted_content", "summary"]
-            };
-            let item_fields = rest(obj, known);
+            if summary_parts <= 1 {
+                obj.remove("summary");
+            }
             target(drafts, Role::Assistant, true).push(
                 ContentPart::Thinking(Thinking {
-                    text: summaries.join("\n\n"),
+                    text,
                     signature,
                     redacted: false,
                 }),
-                &item_fields,
+                &obj,
                 Map::new(),
             );
             Ok(())
@@ -234,25 +229,21 @@ fn decode_item(i: usize, item: &Value, drafts: &mut Vec<Draft>) -> Result<(), Ap
     }
 }
 
-fn required_str<'a>(
-    obj: &'a Map<String, Value>,
-    param: &str,
-    key: &str,
-) -> Result<&'a str, ApiError> {
-    obj.get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            ApiError::bad_field(
-                format!("{param}.{key}"),
-                format!("`{key}` is required and must be a non-empty string"),
-            )
-        })
+/// The non-empty string under `key`, taken out of `obj`.
+fn take_required(obj: &mut Map<String, Value>, param: &str, key: &str) -> Result<String, ApiError> {
+    match obj.remove(key) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s),
+        _ => Err(ApiError::bad_field(
+            format!("{param}.{key}"),
+            format!("`{key}` is required and must be a non-empty string"),
+        )),
+    }
 }
 
+/// A `message` item (its `type` already taken out).
 fn decode_message(
     param: &str,
-    obj: &Map<String, Value>,
+    mut obj: Map<String, Value>,
     drafts: &mut Vec<Draft>,
 ) -> Result<(), ApiError> {
     let role = match obj.get("role").and_then(Value::as_str) {
@@ -273,11 +264,11 @@ fn decode_message(
             ));
         }
     };
-    let item_fields = rest(obj, &["type", "role", "content"]);
-    let parts = match obj.get("content") {
-        Some(Value::String(text)) => vec![(ContentPart::Text(text.clone()), Map::new())],
+    obj.remove("role");
+    let parts = match obj.remove("content") {
+        Some(Value::String(text)) => vec![(ContentPart::Text(text), Map::new())],
         Some(Value::Array(parts)) => parts
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(j, part)| decode_part(&format!("{param}.content[{j}]"), part))
             .collect::<Result<Vec<_>, _>>()?,
@@ -295,77 +286,75 @@ fn decode_message(
     // Only assistant turns fold (an answer's message and calls are one turn).
     let draft = target(drafts, role, role == Role::Assistant);
     for (part, fields) in parts {
-        draft.push(part, &item_fields, fields);
+        draft.push(part, &obj, fields);
     }
     Ok(())
 }
 
 /// One content part, with its fields that have no canonical home.
-fn decode_part(param: &str, part: &Value) -> Result<(ContentPart, Map<String, Value>), ApiError> {
-    let Value::Object(obj) = part else {
+fn decode_part(param: &str, part: Value) -> Result<(ContentPart, Map<String, Value>), ApiError> {
+    let Value::Object(mut obj) = part else {
         return Err(ApiError::bad_field(param, "content parts must be objects"));
     };
-    let text = |key: &str| {
-        obj.get(key)
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| {
-                ApiError::bad_field(
-                    format!("{param}.{key}"),
-                    format!("this part needs `{key}` as a string"),
-                )
-            })
-    };
-    match obj.get("type").and_then(Value::as_str) {
-        Some("input_text") | Some("output_text") | Some("text") => Ok((
-            ContentPart::Text(text("text")?),
-            rest(obj, &["type", "text"]),
+    let text = |obj: &mut Map<String, Value>, key: &str| match obj.remove(key) {
+        Some(Value::String(text)) => Ok(text),
+        _ => Err(ApiError::bad_field(
+            format!("{param}.{key}"),
+            format!("this part needs `{key}` as a string"),
         )),
+    };
+    let kind = match obj.get("type") {
+        Some(Value::String(kind)) => Some(kind.clone()),
+        _ => None,
+    };
+    match kind.as_deref() {
+        Some("input_text") | Some("output_text") | Some("text") => {
+            let text = text(&mut obj, "text")?;
+            obj.remove("type");
+            Ok((ContentPart::Text(text), obj))
+        }
         Some("refusal") => {
-            // The type tells a refusal from text on this wire: keep it.
-            let mut fields = rest(obj, &["refusal"]);
-            fields.insert("type".into(), "refusal".into());
-            Ok((ContentPart::Text(text("refusal")?), fields))
+            // The type tells a refusal from text on this wire: it stays.
+            let text = text(&mut obj, "refusal")?;
+            Ok((ContentPart::Text(text), obj))
         }
         Some("input_image") => {
-            let detail = obj
-                .get("detail")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let Some(url) = obj.get("image_url").and_then(Value::as_str) else {
+            obj.remove("type");
+            let detail = match obj.remove("detail") {
+                Some(Value::String(detail)) => Some(detail),
+                _ => None,
+            };
+            let Some(Value::String(url)) = obj.remove("image_url") else {
                 return Err(ApiError::bad_field(
                     format!("{param}.image_url"),
                     "input_image needs `image_url` (a URL or a data: URL); \
                      `file_id` is not supported: wasmgate does not store files",
                 ));
             };
-            Ok((
-                ContentPart::Image(media_from_url(url, None, detail)),
-                rest(obj, &["type", "image_url", "detail"]),
-            ))
+            Ok((ContentPart::Image(media_from_url(&url, None, detail)), obj))
         }
         Some("input_file") => {
-            let filename = obj.get("filename").and_then(Value::as_str);
-            let guessed = filename.and_then(media_type_of);
-            let image = if let Some(data) = obj.get("file_data").and_then(Value::as_str) {
-                media_from_url(data, guessed, None)
-            } else if let Some(url) = obj.get("file_url").and_then(Value::as_str) {
-                Image {
-                    source: ImageSource::Url(url.to_string()),
+            let guessed = obj
+                .get("filename")
+                .and_then(Value::as_str)
+                .and_then(media_type_of);
+            let image = match (obj.remove("file_data"), obj.remove("file_url")) {
+                (Some(Value::String(data)), _) => media_from_url(&data, guessed, None),
+                (_, Some(Value::String(url))) => Image {
+                    source: ImageSource::Url(url),
                     media_type: guessed.map(str::to_string),
                     detail: None,
+                },
+                _ => {
+                    return Err(ApiError::bad_field(
+                        format!("{param}.file_data"),
+                        "input_file needs `file_data` or `file_url`; `file_id` is not \
+                         supported: wasmgate does not store files",
+                    ));
                 }
-            } else {
-                return Err(ApiError::bad_field(
-                    format!("{param}.file_data"),
-                    "input_file needs `file_data` or `file_url`; `file_id` is not \
-                     supported: wasmgate does not store files",
-                ));
             };
-            // The part type tells a file from an image on this wire.
-            let mut fields = rest(obj, &["file_data", "file_url"]);
-            fields.insert("type".into(), "input_file".into());
-            Ok((ContentPart::Image(image), fields))
+            // The part type tells a file from an image on this wire: it stays.
+            Ok((ContentPart::Image(image), obj))
         }
         Some(other) => Err(ApiError::bad_field(
             format!("{param}.type"),
@@ -428,7 +417,7 @@ mod tests {
     use serde_json::json;
 
     fn decode(input: Value) -> Result<Vec<Message>, ApiError> {
-        decode_input(Some(&input))
+        decode_input(Some(input))
     }
 
     fn parts_of(message: &Message) -> Value {

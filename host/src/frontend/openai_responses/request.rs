@@ -171,7 +171,7 @@ pub fn decode_request(body: &[u8]) -> Result<(Request, Echo), ApiError> {
             ));
         }
     }
-    messages.extend(decode_input(obj.get("input"))?);
+    messages.extend(decode_input(obj.remove("input"))?);
 
     // The kept `tools` text (`null` stays a `null`), and its tree with
     // the schemas kept as text.
