@@ -19,6 +19,7 @@ use crate::canonical::{
 use crate::frontend::Format;
 use crate::frontend::extra::{self, without};
 use crate::frontend::kept_text::{self, Step};
+use crate::frontend::message_array;
 
 /// Top-level keys with a canonical home; every other key goes to `extra`.
 /// `thinking` and `output_config` are mapped and also kept verbatim.
@@ -68,7 +69,7 @@ pub fn decode_request(body: &[u8], headers: &HeaderMap) -> Result<Request, ApiEr
     let mut messages = decode_system(obj.remove("system"))?;
     match obj.remove("messages") {
         Some(Value::String(raw)) => messages.extend(decode_messages(&raw)?),
-        _ => return Err(no_messages()),
+        _ => return Err(message_array::missing()),
     }
     let tools = match obj.remove("tools") {
         None | Some(Value::Null) => Vec::new(),
@@ -120,29 +121,9 @@ pub fn decode_request(body: &[u8], headers: &HeaderMap) -> Result<Request, ApiEr
 /// The `messages` array (its JSON text): the common shape read straight
 /// into messages, anything else through a tree.
 fn decode_messages(raw: &str) -> Result<Vec<Message>, ApiError> {
-    match simple_messages::decode(raw) {
-        Some(messages) => Ok(messages),
-        None => decode_message_tree(raw),
-    }
-}
-
-/// The `messages` array through a JSON tree: any shape the wire allows.
-fn decode_message_tree(raw: &str) -> Result<Vec<Message>, ApiError> {
-    match serde_json::from_str(raw) {
-        Ok(Value::Array(items)) if !items.is_empty() => items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| decode_message(&format!("messages.{i}"), item))
-            .collect(),
-        _ => Err(no_messages()),
-    }
-}
-
-fn no_messages() -> ApiError {
-    ApiError::bad_field(
-        "messages",
-        "`messages` is required and must be a non-empty array",
-    )
+    message_array::decode(raw, simple_messages::decode, |(i, item)| {
+        decode_message(&format!("messages.{i}"), item)
+    })
 }
 
 /// `system`: a string or an array of text blocks → one system message.
@@ -718,19 +699,10 @@ mod tests {
             ("[]", false),
             ("{}", false),
         ];
-        for (raw, fast) in cases {
-            let simple = simple_messages::decode(raw);
-            assert_eq!(simple.is_some(), *fast, "{raw}");
-            let general = decode_message_tree(raw);
-            let decoded = decode_messages(raw);
-            assert_eq!(format!("{decoded:?}"), format!("{general:?}"), "{raw}");
-            if let Some(simple) = simple {
-                assert_eq!(
-                    format!("{:?}", Ok::<_, ApiError>(simple)),
-                    format!("{general:?}"),
-                    "{raw}"
-                );
-            }
+        for (raw, taken) in cases {
+            message_array::assert_paths_agree(raw, *taken, simple_messages::decode, |(i, item)| {
+                decode_message(&format!("messages.{i}"), item)
+            });
         }
     }
 

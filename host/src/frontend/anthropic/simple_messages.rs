@@ -17,15 +17,12 @@ use super::request::Parts;
 use crate::canonical::{
     ContentPart, Message, Role, Thinking, ToolCall, ToolResult, ToolResultPart,
 };
+use crate::frontend::message_array;
 
 /// `messages` as canonical messages, or `None` when the array is not of
 /// the common shape (or empty).
 pub fn decode(raw: &str) -> Option<Vec<Message>> {
-    let wire: Vec<WireMessage> = serde_json::from_str(raw).ok()?;
-    if wire.is_empty() {
-        return None;
-    }
-    wire.into_iter().map(WireMessage::into_message).collect()
+    message_array::typed(raw, WireMessage::into_message)
 }
 
 /// One message: a string or an array of blocks.

@@ -10,6 +10,7 @@ use crate::canonical::{
 };
 use crate::frontend::extra::{leftovers, without};
 use crate::frontend::kept_text::{self, Step};
+use crate::frontend::message_array;
 
 /// Client options that shape the answer but not the canonical request.
 #[derive(Debug, Clone, Copy, Default)]
@@ -69,7 +70,7 @@ pub fn decode_request(body: &[u8]) -> Result<(Request, ChatOptions), ApiError> {
     };
     let messages = match obj.remove("messages") {
         Some(Value::String(raw)) => decode_messages(&raw)?,
-        _ => return Err(no_messages()),
+        _ => return Err(message_array::missing()),
     };
     let tools = match obj.get("tools") {
         None | Some(Value::Null) => Vec::new(),
@@ -168,29 +169,7 @@ pub fn decode_request(body: &[u8]) -> Result<(Request, ChatOptions), ApiError> {
 /// The `messages` array from its JSON text: the common shape read
 /// straight into messages, anything else through a tree.
 fn decode_messages(raw: &str) -> Result<Vec<Message>, ApiError> {
-    match simple_messages::decode(raw) {
-        Some(messages) => Ok(messages),
-        None => decode_message_tree(raw),
-    }
-}
-
-/// The `messages` array through a JSON tree: any shape the wire allows.
-fn decode_message_tree(raw: &str) -> Result<Vec<Message>, ApiError> {
-    match serde_json::from_str(raw) {
-        Ok(Value::Array(items)) if !items.is_empty() => items
-            .into_iter()
-            .enumerate()
-            .map(|(i, m)| decode_message(i, m))
-            .collect(),
-        _ => Err(no_messages()),
-    }
-}
-
-fn no_messages() -> ApiError {
-    ApiError::bad_field(
-        "messages",
-        "`messages` is required and must be a non-empty array",
-    )
+    message_array::decode(raw, simple_messages::decode, |(i, m)| decode_message(i, m))
 }
 
 fn extra_text(obj: Map<String, Value>) -> Option<String> {
@@ -531,18 +510,10 @@ mod tests {
             ),
             ("[]", false),
         ];
-        for (raw, fast) in cases {
-            let simple = simple_messages::decode(raw);
-            assert_eq!(simple.is_some(), fast, "{raw}");
-            let general = decode_message_tree(raw);
-            let decoded = decode_messages(raw);
-            assert_eq!(format!("{decoded:?}"), format!("{general:?}"), "{raw}");
-            if let Some(simple) = simple {
-                assert_eq!(
-                    format!("{:?}", Ok::<_, ApiError>(simple)),
-                    format!("{general:?}")
-                );
-            }
+        for (raw, taken) in cases {
+            message_array::assert_paths_agree(raw, taken, simple_messages::decode, |(i, m)| {
+                decode_message(i, m)
+            });
         }
     }
 
