@@ -349,6 +349,19 @@ async fn main() -> anyhow::Result<()> {
                         *N / 10,
                     );
                 }
+                // The same for the gemini plugin's body: a turn in the form
+                // Gemini CLI sends.
+                if name == "gemini"
+                    && let Ok(Outgoing::Send(built)) =
+                        provider.build_request(&agent_turn, &target).await?
+                    && let Some(body) = built.body().and_then(|b| b.as_bytes())
+                {
+                    let t = Instant::now();
+                    for _ in 0..*N / 10 {
+                        let _ = wasmgate::frontend::gemini::decode_request(body, "gpt-bench", true);
+                    }
+                    report("(host)", "decode agent body (Gemini)", t.elapsed(), *N / 10);
+                }
                 // The same for the openai-responses plugin's body: a turn
                 // in the Responses form Codex CLI sends.
                 if name == "openai-responses"

@@ -26,6 +26,30 @@ use crate::canonical::{
     ToolCall, ToolChoice, ToolDefinition, ToolResult, ToolResultPart,
 };
 use crate::frontend::Format;
+use crate::frontend::kept_text::{self, Step};
+
+/// Where the declarations' JSON Schemas (`parametersJsonSchema`) are,
+/// under `prefix`, in every spelling of the keys (see [`take`]): kept as
+/// text (see [`kept_text`]), since the gateway passes them on and never
+/// reads them. A `parameters` schema (Gemini's own dialect) is read, to be
+/// converted.
+fn schema_paths(prefix: &[Step]) -> Vec<Vec<Step>> {
+    let mut paths = Vec::new();
+    for declarations in ["functionDeclarations", "function_declarations"] {
+        for schema in ["parametersJsonSchema", "parameters_json_schema"] {
+            let mut path = prefix.to_vec();
+            path.extend([
+                Step::Key("tools"),
+                Step::Each,
+                Step::Key(declarations),
+                Step::Each,
+                Step::Key(schema),
+            ]);
+            paths.push(path);
+        }
+    }
+    paths
+}
 
 /// The parameters of a tool that declares none.
 const EMPTY_PARAMETERS: &str = r#"{"type":"object","properties":{}}"#;
@@ -33,13 +57,16 @@ const EMPTY_PARAMETERS: &str = r#"{"type":"object","properties":{}}"#;
 /// Decode a `generateContent` / `streamGenerateContent` body. The model and
 /// the stream flag come from the path.
 pub fn decode_request(body: &[u8], model: &str, stream: bool) -> Result<Request, ApiError> {
-    decode_object(parse_body(body)?, "", model, stream)
+    let paths = schema_paths(&[]);
+    decode_object(parse_body(body, &paths)?, "", model, stream)
 }
 
 /// Decode a `countTokens` body: `{contents, …}` or
 /// `{generateContentRequest: {…}}`.
 pub fn decode_count_tokens(body: &[u8], model: &str) -> Result<Request, ApiError> {
-    let mut obj = parse_body(body)?;
+    let mut paths = schema_paths(&[]);
+    paths.extend(schema_paths(&[Step::Key("generateContentRequest")]));
+    let mut obj = parse_body(body, &paths)?;
     match take(&mut obj, "generateContentRequest") {
         Some(inner) => {
             let param = "generateContentRequest";
@@ -49,8 +76,10 @@ pub fn decode_count_tokens(body: &[u8], model: &str) -> Result<Request, ApiError
     }
 }
 
-fn parse_body(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
+/// `body` as an object, with the values at `kept` as their JSON text.
+fn parse_body(body: &[u8], kept: &[Vec<Step>]) -> Result<Map<String, Value>, ApiError> {
+    let kept: Vec<&[Step]> = kept.iter().map(Vec::as_slice).collect();
+    let value = kept_text::parse(body, &kept).map_err(|e| {
         ApiError::bad_field("body", format!("request body is not valid JSON: {e}"))
             .with_code("invalid_json")
     })?;
@@ -629,6 +658,8 @@ fn decode_declaration(param: &str, value: Value) -> Result<ToolDefinition, ApiEr
             ));
         }
         (Some(schema), None) => to_json_schema(schema).to_string(),
+        // The schema is its JSON text already: see `schema_paths`.
+        (None, Some(Value::String(text))) => text,
         (None, Some(schema)) => schema.to_string(),
         (None, None) => EMPTY_PARAMETERS.to_string(),
     };
@@ -1080,6 +1111,29 @@ mod tests {
             err.and_then(|e| e.param).as_deref(),
             Some("generateContentRequest.contents")
         );
+        Ok(())
+    }
+
+    #[test]
+    fn json_schemas_are_passed_on_as_sent_in_either_spelling() -> Result<(), ApiError> {
+        let schema = r#"{"type": "object", "properties": {"z": {"type": "string"}, "a": {}}}"#;
+        let tools = format!(
+            r#"[{{"functionDeclarations": [{{"name": "f", "parametersJsonSchema": {schema}}}]}},
+                {{"function_declarations": [{{"name": "g", "parameters_json_schema": {schema}}},
+                                           {{"name": "h", "parameters": {{"type": "OBJECT"}}}}]}}]"#
+        );
+        let contents = r#"[{"role": "user", "parts": [{"text": "x"}]}]"#;
+        let body = format!(r#"{{"contents": {contents}, "tools": {tools}}}"#);
+        let req = decode_request(body.as_bytes(), "m", false)?;
+        let wrapped = format!(
+            r#"{{"generateContentRequest": {{"model": "models/m", "contents": {contents}, "tools": {tools}}}}}"#
+        );
+        let counted = decode_count_tokens(wrapped.as_bytes(), "m")?;
+        for req in [req, counted] {
+            let parameters: Vec<&str> = req.tools.iter().map(|t| t.parameters.as_str()).collect();
+            assert_eq!(parameters[..2], [schema, schema]);
+            assert_eq!(parameters[2], r#"{"type":"object"}"#);
+        }
         Ok(())
     }
 
