@@ -96,7 +96,7 @@ impl Rendered<'_> {
     /// the client's text.
     pub fn write(&self, out: &mut Vec<u8>) {
         // Serialising `Value`s into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, self);
+        let _ = serde_json::to_writer(&mut *out, &Fields(self));
         if let Some(tools) = &self.shell.tools
             && out.last() == Some(&b'}')
         {
@@ -109,10 +109,15 @@ impl Rendered<'_> {
     }
 }
 
-/// Every field but the echoed `tools` text, which [`Rendered::write`] adds.
-impl Serialize for Rendered<'_> {
+/// Every field of a [`Rendered`] object but the echoed `tools` text, which
+/// [`Rendered::write`] adds: private, so that no caller can serialize a
+/// Response without its tools.
+struct Fields<'r, 'a>(&'r Rendered<'a>);
+
+impl Serialize for Fields<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let shell = self.shell;
+        let Fields(rendered) = self;
+        let shell = rendered.shell;
         let mut map = serializer.serialize_map(None)?;
         for (key, value) in &shell.base {
             let replaced =
@@ -121,11 +126,11 @@ impl Serialize for Rendered<'_> {
                 map.serialize_entry(key, value)?;
             }
         }
-        map.serialize_entry("status", self.status)?;
-        map.serialize_entry("error", &self.error)?;
-        map.serialize_entry("incomplete_details", &self.incomplete_details)?;
-        map.serialize_entry("output", self.output)?;
-        map.serialize_entry("usage", &self.usage)?;
+        map.serialize_entry("status", rendered.status)?;
+        map.serialize_entry("error", &rendered.error)?;
+        map.serialize_entry("incomplete_details", &rendered.incomplete_details)?;
+        map.serialize_entry("output", rendered.output)?;
+        map.serialize_entry("usage", &rendered.usage)?;
         map.end()
     }
 }
