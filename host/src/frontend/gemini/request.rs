@@ -16,6 +16,8 @@
 //!   part, which a Gemini provider sends instead of the text.
 //! - tool definition: unknown `FunctionDeclaration` fields.
 
+use std::sync::LazyLock;
+
 use serde_json::{Map, Value};
 
 use super::fields::{self, join, take};
@@ -28,11 +30,26 @@ use crate::canonical::{
 use crate::frontend::Format;
 use crate::frontend::kept_text::{self, Step};
 
-/// Where the declarations' JSON Schemas (`parametersJsonSchema`) are,
-/// under `prefix`, in every spelling of the keys (see [`take`]): kept as
-/// text (see [`kept_text`]), since the gateway passes them on and never
-/// reads them. A `parameters` schema (Gemini's own dialect) is read, to be
-/// converted.
+/// Where the declarations' JSON Schemas (`parametersJsonSchema`) are, in
+/// every spelling of the keys (see [`take`]): kept as text (see
+/// [`kept_text`]), since the gateway passes them on and never reads them. A
+/// `parameters` schema (Gemini's own dialect) is read, to be converted.
+/// Built once: a request body's paths, then a `countTokens` body's (the
+/// same under `generateContentRequest`).
+static SCHEMA_PATHS: LazyLock<SchemaPaths> = LazyLock::new(|| {
+    let top = schema_paths(&[]);
+    let mut count_tokens = top.clone();
+    count_tokens.extend(schema_paths(&[Step::Key("generateContentRequest")]));
+    SchemaPaths { top, count_tokens }
+});
+
+/// The kept paths of each body shape (see [`SCHEMA_PATHS`]).
+struct SchemaPaths {
+    top: Vec<Vec<Step>>,
+    count_tokens: Vec<Vec<Step>>,
+}
+
+/// The schema paths under `prefix` (see [`SCHEMA_PATHS`]).
 fn schema_paths(prefix: &[Step]) -> Vec<Vec<Step>> {
     let mut paths = Vec::new();
     for declarations in ["functionDeclarations", "function_declarations"] {
@@ -57,16 +74,13 @@ const EMPTY_PARAMETERS: &str = r#"{"type":"object","properties":{}}"#;
 /// Decode a `generateContent` / `streamGenerateContent` body. The model and
 /// the stream flag come from the path.
 pub fn decode_request(body: &[u8], model: &str, stream: bool) -> Result<Request, ApiError> {
-    let paths = schema_paths(&[]);
-    decode_object(parse_body(body, &paths)?, "", model, stream)
+    decode_object(parse_body(body, &SCHEMA_PATHS.top)?, "", model, stream)
 }
 
 /// Decode a `countTokens` body: `{contents, …}` or
 /// `{generateContentRequest: {…}}`.
 pub fn decode_count_tokens(body: &[u8], model: &str) -> Result<Request, ApiError> {
-    let mut paths = schema_paths(&[]);
-    paths.extend(schema_paths(&[Step::Key("generateContentRequest")]));
-    let mut obj = parse_body(body, &paths)?;
+    let mut obj = parse_body(body, &SCHEMA_PATHS.count_tokens)?;
     match take(&mut obj, "generateContentRequest") {
         Some(inner) => {
             let param = "generateContentRequest";
