@@ -165,9 +165,9 @@ impl WireMessage {
         match self.content {
             Content::Text(text) => parts.push(ContentPart::Text(text), Map::new()),
             Content::Blocks(blocks) if !blocks.is_empty() => {
-                for block in blocks {
+                for mut block in blocks {
                     let mut leftover = Map::new();
-                    if let Some(mark) = block.cache_control.clone() {
+                    if let Some(mark) = block.cache_control.take() {
                         leftover.insert("cache_control".into(), mark);
                     }
                     parts.push(block.into_part()?, leftover);
