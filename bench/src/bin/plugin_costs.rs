@@ -169,6 +169,29 @@ fn filter_config(name: &str) -> &'static str {
     }
 }
 
+/// A host decoder of a request body, its result dropped.
+type Decoder = fn(&[u8]);
+
+/// The plugin whose built body is a coding agent's turn in another API's
+/// form: the row's name and the host decoder of that form.
+fn agent_decoder(plugin: &str) -> Option<(&'static str, Decoder)> {
+    match plugin {
+        // Claude Code's form.
+        "anthropic" => Some(("decode agent body (Messages)", |body| {
+            let _ = wasmgate::frontend::anthropic::decode_request(body, &Default::default());
+        })),
+        // Gemini CLI's.
+        "gemini" => Some(("decode agent body (Gemini)", |body| {
+            let _ = wasmgate::frontend::gemini::decode_request(body, "gpt-bench", true);
+        })),
+        // Codex CLI's.
+        "openai-responses" => Some(("decode agent body (Responses)", |body| {
+            let _ = wasmgate::frontend::openai_responses::decode_request(body);
+        })),
+        _ => None,
+    }
+}
+
 fn report(plugin: &str, what: &str, total: Duration, n: u32) {
     println!(
         "| {plugin:<16} | {what:<34} | {:>8.2} |",
@@ -330,55 +353,19 @@ async fn main() -> anyhow::Result<()> {
                     let _ = provider.build_request(&agent_turn, &target).await?;
                 }
                 report(name, "build-request (agent body)", t.elapsed(), *N / 10);
-                // The body the anthropic plugin builds is the agent's turn in
-                // Messages form: what Claude Code sends the gateway.
-                if name == "anthropic"
-                    && let Ok(Outgoing::Send(built)) =
-                        provider.build_request(&agent_turn, &target).await?
-                    && let Some(body) = built.body().and_then(|b| b.as_bytes())
-                {
-                    let headers = axum::http::HeaderMap::new();
-                    let t = Instant::now();
-                    for _ in 0..*N / 10 {
-                        let _ = wasmgate::frontend::anthropic::decode_request(body, &headers);
-                    }
-                    report(
-                        "(host)",
-                        "decode agent body (Messages)",
-                        t.elapsed(),
-                        *N / 10,
-                    );
-                }
-                // The same for the gemini plugin's body: a turn in the form
-                // Gemini CLI sends.
-                if name == "gemini"
+                // The body this plugin builds is the agent's turn in its
+                // API's form, as the coding agent that speaks it sends the
+                // gateway: the host's cost to decode it.
+                if let Some((label, decode)) = agent_decoder(name)
                     && let Ok(Outgoing::Send(built)) =
                         provider.build_request(&agent_turn, &target).await?
                     && let Some(body) = built.body().and_then(|b| b.as_bytes())
                 {
                     let t = Instant::now();
                     for _ in 0..*N / 10 {
-                        let _ = wasmgate::frontend::gemini::decode_request(body, "gpt-bench", true);
+                        decode(body);
                     }
-                    report("(host)", "decode agent body (Gemini)", t.elapsed(), *N / 10);
-                }
-                // The same for the openai-responses plugin's body: a turn
-                // in the Responses form Codex CLI sends.
-                if name == "openai-responses"
-                    && let Ok(Outgoing::Send(built)) =
-                        provider.build_request(&agent_turn, &target).await?
-                    && let Some(body) = built.body().and_then(|b| b.as_bytes())
-                {
-                    let t = Instant::now();
-                    for _ in 0..*N / 10 {
-                        let _ = wasmgate::frontend::openai_responses::decode_request(body);
-                    }
-                    report(
-                        "(host)",
-                        "decode agent body (Responses)",
-                        t.elapsed(),
-                        *N / 10,
-                    );
+                    report("(host)", label, t.elapsed(), *N / 10);
                 }
                 if name == "openai" {
                     let t = Instant::now();
