@@ -77,22 +77,7 @@ TOML
 # `example-filter` in `gateway_toml`'s config for `wg-agent` (run.sh) and
 # for `FILTERS=agent` (ab.sh).
 agent_filters() {
-  cat <<'TOML'
-[[filters]]
-plugin = "chat-commands"
-[[filters]]
-plugin = "redact-secrets"
-config = { restore = true }
-[[filters]]
-plugin = "command-guard"
-[[filters]]
-plugin = "loop-guard"
-[[filters]]
-plugin = "rewrite"
-config = { rules = [{ match = "colour", target = "assistant", text = "color" }] }
-[[filters]]
-plugin = "tool-call-repair"
-TOML
+  cat bench/fixtures/agent-filters.toml
 }
 
 # Wait until the server on port $1 answers GET /health; else show the logs.

@@ -1,7 +1,18 @@
-//! Builds the first-party plugins in `plugins/` for `wasm32-wasip2` and
-//! exposes them to the host: bundled plugins are embedded with
-//! `include_bytes!`, and `WASMGATE_PLUGIN_ARTIFACTS` names the folder holding
-//! every built plugin (test-only ones included) for the tests.
+//! Builds the first-party plugins in `plugins/` and exposes them to the
+//! host: bundled plugins are embedded with `include_bytes!`, and
+//! `WASMGATE_PLUGIN_ARTIFACTS` names the folder holding every built plugin
+//! (test-only ones included) for the tests.
+//!
+//! Bundled plugins need no WASI, so they are built without it: for
+//! `wasm32-unknown-unknown`, linked into components by the toolchain's
+//! `wasm-component-ld` (the linker of `wasm32-wasip2`). A component then has
+//! 6 core instances instead of 19 and imports only the plugin contract, and
+//! a fresh instance per request costs less: "Hello" through openai and
+//! example-filter about 5% less gateway CPU, through the six agent filters
+//! about 10% (`bench/ab.sh` with `PLUGINS_A` holding `wasm32-wasip2`
+//! builds, README "Benchmarks").
+//! Test-only plugins that try WASI's doors (`misbehave`, `reach`) and
+//! `versioned` are built for `wasm32-wasip2`, as third-party plugins are.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -27,7 +38,14 @@ const BUNDLED: &[&str] = &[
     "chat-commands",
     "command-guard",
 ];
-const TARGET: &str = "wasm32-wasip2";
+/// Plugins built only for the tests, for `wasm32-wasip2`.
+const TEST_ONLY: &[&str] = &["misbehave", "versioned", "reach"];
+
+/// The target of bundled plugins (no WASI imports).
+const BUNDLED_TARGET: &str = "wasm32-unknown-unknown";
+
+/// The target of test-only plugins.
+const WASI_TARGET: &str = "wasm32-wasip2";
 
 /// Linear memory a first-party plugin starts with (2 MiB). The linker's
 /// default is just what the 1 MiB stack and the data need, so a call's
@@ -48,40 +66,39 @@ fn main() {
     println!("cargo:rerun-if-changed={}", root.join("wit").display());
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
 
-    ensure_target();
+    for target in [BUNDLED_TARGET, WASI_TARGET] {
+        ensure_target(target);
+    }
     let target_dir = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
         .join("wasm");
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.arg("build")
-        .arg("--manifest-path")
-        .arg(root.join("plugins").join("Cargo.toml"))
-        .args(["--release", "--target", TARGET])
-        .arg("--target-dir")
-        .arg(&target_dir);
-    // Do not leak the host build's settings into the guest build.
-    for (key, _) in env::vars_os() {
-        if let Some(key) = key.to_str()
-            && (key.starts_with("CARGO_") || key == "RUSTFLAGS" || key == "RUSTC_WRAPPER")
-            && key != "CARGO_HOME"
-        {
-            cmd.env_remove(key);
+    let manifest = root.join("plugins").join("Cargo.toml");
+    // The toolchain's `wasm-component-ld` links components (it finds
+    // `wasm-ld` beside itself), and with no WASI imports it adds no adapter.
+    build_plugins(
+        &manifest,
+        &target_dir,
+        BUNDLED_TARGET,
+        BUNDLED,
+        "-C linker=wasm-component-ld",
+    );
+    build_plugins(&manifest, &target_dir, WASI_TARGET, TEST_ONLY, "");
+
+    // Every built plugin, in one folder, for the tests.
+    let artifacts = target_dir.join("artifacts");
+    if let Err(e) = std::fs::create_dir_all(&artifacts) {
+        fail(&format!("cannot create {}: {e}", artifacts.display()));
+    }
+    for (target, names) in [(BUNDLED_TARGET, BUNDLED), (WASI_TARGET, TEST_ONLY)] {
+        for name in names {
+            let file = format!("{}.wasm", name.replace('-', "_"));
+            let built = target_dir.join(target).join("release").join(&file);
+            if let Err(e) = std::fs::copy(&built, artifacts.join(&file)) {
+                fail(&format!("cannot copy {}: {e}", built.display()));
+            }
         }
     }
-    cmd.env(
-        "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
-        format!("-C link-arg=--initial-memory={INITIAL_MEMORY}"),
-    );
-    let status = cmd.status();
-    match status {
-        Ok(s) if s.success() => {}
-        Ok(s) => fail(&format!("building the plugins failed ({s})")),
-        Err(e) => fail(&format!("cannot run cargo to build the plugins: {e}")),
-    }
-
-    let artifacts = target_dir.join(TARGET).join("release");
     println!(
         "cargo:rustc-env=WASMGATE_PLUGIN_ARTIFACTS={}",
         artifacts.display()
@@ -110,6 +127,50 @@ fn main() {
     let out = out_dir.join("bundled.rs");
     if let Err(e) = std::fs::write(&out, code) {
         fail(&format!("cannot write {}: {e}", out.display()));
+    }
+}
+
+/// Build `packages` of the plugins workspace for `target`, in release, with
+/// `rustflags` and the initial memory of [`INITIAL_MEMORY`].
+fn build_plugins(
+    manifest: &Path,
+    target_dir: &Path,
+    target: &str,
+    packages: &[&str],
+    rustflags: &str,
+) {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.arg("build")
+        .arg("--manifest-path")
+        .arg(manifest)
+        .args(["--release", "--target", target])
+        .arg("--target-dir")
+        .arg(target_dir);
+    for package in packages {
+        cmd.args(["--package", package]);
+    }
+    // Do not leak the host build's settings into the guest build.
+    for (key, _) in env::vars_os() {
+        if let Some(key) = key.to_str()
+            && (key.starts_with("CARGO_") || key == "RUSTFLAGS" || key == "RUSTC_WRAPPER")
+            && key != "CARGO_HOME"
+        {
+            cmd.env_remove(key);
+        }
+    }
+    let variable = format!(
+        "CARGO_TARGET_{}_RUSTFLAGS",
+        target.to_uppercase().replace('-', "_")
+    );
+    cmd.env(
+        variable,
+        format!("{rustflags} -C link-arg=--initial-memory={INITIAL_MEMORY}"),
+    );
+    match cmd.status() {
+        Ok(s) if s.success() => {}
+        Ok(s) => fail(&format!("building the plugins for {target} failed ({s})")),
+        Err(e) => fail(&format!("cannot run cargo to build the plugins: {e}")),
     }
 }
 
@@ -154,8 +215,8 @@ fn stamp(mut bytes: Vec<u8>, manifest: &str, workspace: &str) -> Vec<u8> {
     bytes
 }
 
-/// Install the wasm target when the toolchain lacks it (a fresh machine).
-fn ensure_target() {
+/// Install a wasm target when the toolchain lacks it (a fresh machine).
+fn ensure_target(target: &str) {
     let sysroot = Command::new(env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
         .args(["--print", "sysroot"])
         .output()
@@ -163,18 +224,18 @@ fn ensure_target() {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .map(|s| PathBuf::from(s.trim()));
     let installed = sysroot
-        .map(|s| s.join("lib").join("rustlib").join(TARGET).exists())
+        .map(|s| s.join("lib").join("rustlib").join(target).exists())
         .unwrap_or(false);
     if !installed {
-        println!("cargo:warning=installing the {TARGET} target with rustup");
+        println!("cargo:warning=installing the {target} target with rustup");
         let ok = Command::new("rustup")
-            .args(["target", "add", TARGET])
+            .args(["target", "add", target])
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
         if !ok {
             fail(&format!(
-                "the {TARGET} target is missing; run `rustup target add {TARGET}`"
+                "the {target} target is missing; run `rustup target add {target}`"
             ));
         }
     }

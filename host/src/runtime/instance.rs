@@ -88,6 +88,9 @@ impl<B> Instance<B> {
         self.store.set_epoch_deadline(1);
         let result = f(&self.bindings, &mut self.store).await;
         let elapsed = self.store.data().call_started.elapsed();
+        if std::mem::take(&mut self.store.data_mut().memory_grew) {
+            self.stats.record_memory_grow();
+        }
         match result {
             Ok(value) => {
                 self.stats.record(elapsed, CallEnd::Returned);

@@ -35,6 +35,9 @@ pub struct StoreState {
     limits: StoreLimits,
     /// Set when the guest asked for more memory than the cap allows.
     pub(crate) memory_denied: bool,
+    /// Set when the guest grew its memory past its initial size (see
+    /// [`super::stats::StatsSnapshot::memory_grows`]).
+    pub(crate) memory_grew: bool,
     /// When the current guest call began, for its wall-clock deadline
     /// (moved forward by time spent in granted network calls).
     pub(crate) call_started: std::time::Instant,
@@ -56,6 +59,7 @@ impl StoreState {
                 .instances(64)
                 .build(),
             memory_denied: false,
+            memory_grew: false,
             call_started: std::time::Instant::now(),
         }
     }
@@ -98,6 +102,9 @@ impl ResourceLimiter for StoreState {
         let allowed = self.limits.memory_growing(current, desired, maximum)?;
         if !allowed {
             self.memory_denied = true;
+        } else if current > 0 {
+            // Not the memory's creation (from 0 to its initial size).
+            self.memory_grew = true;
         }
         Ok(allowed)
     }

@@ -19,6 +19,7 @@ mod filter_components;
 mod filters;
 mod gemini;
 mod hotswap;
+mod initial_memory;
 mod limits;
 mod misbehave;
 mod mock;

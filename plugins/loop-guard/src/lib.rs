@@ -22,6 +22,10 @@
 // Tests may panic to report a failure; shipped code may not.
 #![cfg_attr(not(test), deny(clippy::panic))]
 
+// Built without WASI for the gateway (`host/build.rs`): the allocator that
+// keeps a call's allocations in the initial memory.
+use wasmgate_heap as _;
+
 mod canonical_json;
 mod config;
 mod fingerprint;

@@ -17,6 +17,10 @@
 #![cfg_attr(not(test), deny(clippy::panic))]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+// Built without WASI for the gateway (`host/build.rs`): the allocator that
+// keeps a call's allocations in the initial memory.
+use wasmgate_heap as _;
+
 mod assign;
 mod config;
 mod detect;
