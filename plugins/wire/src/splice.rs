@@ -9,6 +9,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::json_string;
+
 /// Something written as JSON into a byte buffer.
 pub trait WriteJson {
     /// Append `self` as JSON to `out`.
@@ -35,8 +37,43 @@ impl WriteJson for Raw<'_> {
 
 impl WriteJson for Value {
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        serde_json::to_writer(out, self)
+        write_value(out, self)
     }
+}
+
+/// `value` as compact JSON, byte for byte as `serde_json` writes it, with
+/// strings (keys too) escaped by [`json_string`]: a coding agent's tools
+/// carry kilobytes of descriptions, which `serde_json` escapes a byte at a
+/// time.
+pub fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
+    match value {
+        Value::String(text) => json_string::write_str(out, text),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            out.push(b'{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_string::write_str(out, key);
+                out.push(b':');
+                write_value(out, item)?;
+            }
+            out.push(b'}');
+        }
+        // Numbers, booleans and null: as `serde_json` writes them.
+        other => serde_json::to_writer(&mut *out, other)?,
+    }
+    Ok(())
 }
 
 impl<T: WriteJson> WriteJson for [T] {
@@ -98,7 +135,7 @@ pub fn write_object(
         while let Some((k, v)) = pending.next_if(|(k, _)| *k < key.as_str()) {
             v.write_json(object.key(k)?)?;
         }
-        serde_json::to_writer(object.key(key)?, value)?;
+        write_value(object.key(key)?, value)?;
     }
     for (k, v) in pending {
         v.write_json(object.key(k)?)?;
@@ -126,7 +163,7 @@ impl<'o> Object<'o> {
         if !std::mem::take(&mut self.first) {
             self.out.push(b',');
         }
-        serde_json::to_writer(&mut *self.out, key)?;
+        json_string::write_str(self.out, key);
         self.out.push(b':');
         Ok(self.out)
     }
@@ -233,5 +270,34 @@ mod tests {
             value: Some(Raw("1")),
         };
         assert_eq!(text(&spliced), r#"{"a\"b":"\n","z":1}"#);
+    }
+
+    #[test]
+    fn values_are_written_as_serde_json_writes_them() {
+        let every_byte: String = (0u8..128).map(char::from).collect();
+        let values = [
+            json!(null),
+            json!(true),
+            json!(-12),
+            json!(18446744073709551615u64),
+            json!(1.5e300),
+            json!(0.1),
+            json!(""),
+            json!(every_byte),
+            json!("é ✓ 𝄞 \u{2028} \u{7f}"),
+            json!([]),
+            json!({}),
+            json!({"z": [1, "two", {"three": null}], "a\u{1}b": {"": ["\"\\"]}}),
+            json!([[[[{"deep": [false, 2.25, "x\ty"]}]]]]),
+        ];
+        for value in values {
+            let mut ours = Vec::new();
+            write_value(&mut ours, &value).unwrap_or_else(|e| panic!("{e}"));
+            let theirs = serde_json::to_vec(&value).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&theirs)
+            );
+        }
     }
 }
