@@ -2,6 +2,7 @@
 //! `streamGenerateContent?alt=sse` HTTP request.
 
 use serde_json::{Map, Value, json};
+use wasmgate_wire::splice::{self, Raw, Spliced, WriteJson};
 use wasmgate_wire::{extra, headers, json};
 
 use crate::types::{
@@ -32,11 +33,15 @@ pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest,
         headers.push(("x-goog-api-key".to_string(), credential.to_string()));
     }
     headers.extend(headers::passthrough(&reserved));
+    // Written by the wire's writer: `Value`'s own `to_string` goes through
+    // `fmt` and escapes a byte at a time (a third of a coding agent's turn).
+    let body = splice::to_vec(&body)
+        .map_err(|e| error::invalid_request(format!("cannot write the request body: {e}")))?;
     Ok(HttpRequest {
         method: "POST".into(),
         url,
         headers,
-        body: Value::Object(body).to_string().into_bytes(),
+        body,
     })
 }
 
@@ -90,13 +95,66 @@ fn percent_encode(text: &str) -> String {
     out
 }
 
+/// The JSON body of a `generateContent` request: every field but the
+/// function declarations, and those.
+pub struct Body<'a> {
+    map: Map<String, Value>,
+    tools: Option<Tools<'a>>,
+}
+
+impl WriteJson for Body<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match &self.tools {
+            Some(tools) => splice::write_object(out, &self.map, &[("tools", tools)]),
+            None => splice::write_object(out, &self.map, &[]),
+        }
+    }
+}
+
+/// `tools`: one entry with every function declaration, then the built-in
+/// tools (googleSearch, codeExecution, …) a Gemini client sent.
+struct Tools<'a> {
+    declarations: Vec<Spliced<Schema<'a>>>,
+    built_in: Vec<Value>,
+}
+
+impl WriteJson for Tools<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.extend_from_slice(br#"[{"functionDeclarations":"#);
+        self.declarations.write_json(out)?;
+        out.push(b'}');
+        for tool in &self.built_in {
+            out.push(b',');
+            splice::write_value(out, tool)?;
+        }
+        out.push(b']');
+        Ok(())
+    }
+}
+
+/// A declaration's `parametersJsonSchema`: the canonical text as it stands,
+/// or the schema read and rewritten (see [`schema`]).
+enum Schema<'a> {
+    Text(Raw<'a>),
+    Tree(Value),
+}
+
+impl WriteJson for Schema<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match self {
+            Schema::Text(raw) => raw.write_json(out),
+            Schema::Tree(value) => splice::write_value(out, value),
+        }
+    }
+}
+
 /// The JSON body of a `generateContent` request. `fields` are the
 /// request's Gemini pass-through fields (reserved keys removed).
-pub fn build_body(
-    req: &Request,
+pub fn build_body<'a>(
+    req: &'a Request,
     model: &str,
     mut fields: Map<String, Value>,
-) -> Result<Map<String, Value>, Error> {
+) -> Result<Body<'a>, Error> {
     let conversation = contents::map_messages(&req.messages)?;
     let mut body = Map::new();
     body.insert("contents".into(), Value::Array(conversation.contents));
@@ -104,22 +162,26 @@ pub fn build_body(
         body.insert("systemInstruction".into(), system);
     }
 
+    let mut tools = None;
     if !req.tools.is_empty() {
         let declarations = req
             .tools
             .iter()
             .map(function_declaration)
             .collect::<Result<Vec<_>, _>>()?;
-        let mut tools = vec![json!({"functionDeclarations": declarations})];
         // Built-in tools (googleSearch, codeExecution, …) a Gemini client
         // sent ride along; its function declarations are the canonical ones.
-        if let Some(Value::Array(more)) = fields.remove("tools") {
-            tools.extend(
-                more.into_iter()
-                    .filter(|t| t.get("functionDeclarations").is_none()),
-            );
-        }
-        body.insert("tools".into(), Value::Array(tools));
+        let built_in = match fields.remove("tools") {
+            Some(Value::Array(more)) => more
+                .into_iter()
+                .filter(|t| t.get("functionDeclarations").is_none())
+                .collect(),
+            _ => Vec::new(),
+        };
+        tools = Some(Tools {
+            declarations,
+            built_in,
+        });
     }
     if let Some(choice) = &req.tool_choice {
         body.insert(
@@ -138,32 +200,18 @@ pub fn build_body(
     // The model is in the URL; a body `model` would contradict it.
     fields.remove("model");
     extra::merge_deep(&mut body, fields, ATOMIC_KEYS);
-    Ok(body)
+    Ok(Body { map: body, tools })
 }
 
 /// One `functionDeclarations` entry. `parametersJsonSchema` takes full JSON
 /// Schema, so the canonical schema goes as-is (Gemini's upper-case OpenAPI
 /// type names are lower-cased into JSON Schema ones).
-fn function_declaration(tool: &ToolDefinition) -> Result<Value, Error> {
-    let mut parameters: Value = serde_json::from_str(&tool.parameters).map_err(|e| {
-        error::invalid_request(format!(
-            "tool `{}` has parameters that are not valid JSON: {e}",
-            tool.name
-        ))
-    })?;
-    lower_case_types(&mut parameters);
+fn function_declaration(tool: &ToolDefinition) -> Result<Spliced<Schema<'_>>, Error> {
+    let schema = schema(tool)?;
     let mut declaration = Map::new();
     declaration.insert("name".into(), Value::from(tool.name.as_str()));
     if let Some(description) = &tool.description {
         declaration.insert("description".into(), Value::from(description.as_str()));
-    }
-    let empty = match &parameters {
-        Value::Null => true,
-        Value::Object(map) => map.is_empty(),
-        _ => false,
-    };
-    if !empty {
-        declaration.insert("parametersJsonSchema".into(), parameters);
     }
     let mut fields = extra::wire_object(tool.extra.as_deref(), WIRE);
     extra::take_reserved(&mut fields);
@@ -171,7 +219,51 @@ fn function_declaration(tool: &ToolDefinition) -> Result<Value, Error> {
     fields.remove("parameters");
     fields.remove("parametersJsonSchema");
     extra::merge_missing(&mut declaration, fields);
-    Ok(Value::Object(declaration))
+    Ok(Spliced {
+        map: declaration,
+        key: "parametersJsonSchema",
+        value: schema,
+    })
+}
+
+/// A tool's `parametersJsonSchema`, none for an empty one (`{}`, `null`).
+/// A schema with no upper-case type name in it (nearly every one) goes as
+/// the canonical text: reading a coding agent's schemas into trees and
+/// writing them back cost more than the rest of its turn. Any other (or
+/// one with a `\u00` escape, which could spell a type name) is read and
+/// its type names are lower-cased.
+fn schema(tool: &ToolDefinition) -> Result<Option<Schema<'_>>, Error> {
+    const REWRITTEN: &[&str] = &[
+        "\"STRING\"",
+        "\"NUMBER\"",
+        "\"INTEGER\"",
+        "\"BOOLEAN\"",
+        "\"ARRAY\"",
+        "\"OBJECT\"",
+        "\"NULL\"",
+        "\\u00",
+    ];
+    let text = tool.parameters.trim();
+    if !text.is_empty() && !REWRITTEN.iter().any(|marker| text.contains(marker)) {
+        let empty = text == "null"
+            || text
+                .strip_prefix('{')
+                .is_some_and(|rest| rest.trim_start().starts_with('}'));
+        return Ok((!empty).then_some(Schema::Text(Raw(text))));
+    }
+    let mut parameters: Value = serde_json::from_str(text).map_err(|e| {
+        error::invalid_request(format!(
+            "tool `{}` has parameters that are not valid JSON: {e}",
+            tool.name
+        ))
+    })?;
+    lower_case_types(&mut parameters);
+    let empty = match &parameters {
+        Value::Null => true,
+        Value::Object(map) => map.is_empty(),
+        _ => false,
+    };
+    Ok((!empty).then_some(Schema::Tree(parameters)))
 }
 
 /// Rewrite Gemini OpenAPI-style `"type": "STRING"` (and friends) as JSON
@@ -546,6 +638,42 @@ mod tests {
     }
 
     #[test]
+    fn schemas_with_nothing_to_rewrite_go_as_the_canonical_text() {
+        let tool = |name: &str, parameters: &str| ToolDefinition {
+            name: name.into(),
+            description: Some("d".into()),
+            parameters: parameters.into(),
+            extra: None,
+        };
+        let as_sent = "{ \"type\":\"object\",\n  \"properties\": {\"p\": {\"type\": \"string\"}} }";
+        let mut req = request();
+        req.tools = vec![
+            tool("kept", as_sent),
+            tool("empty", " {\n } "),
+            tool("null", "null"),
+            tool("escaped", r#"{"type":"\u004fBJECT"}"#),
+            tool("upper", r#"{"type":"OBJECT"}"#),
+        ];
+        let h = http(&req, &target("http://h", None));
+        let text = String::from_utf8(h.body.clone()).unwrap_or_default();
+        // Byte for byte, spacing and line breaks included.
+        let kept =
+            format!(r#"{{"description":"d","name":"kept","parametersJsonSchema":{as_sent}}}"#);
+        assert!(text.contains(&kept), "{text}");
+        let body: Value = serde_json::from_slice(&h.body).unwrap_or_default();
+        assert_eq!(
+            body["tools"][0]["functionDeclarations"],
+            json!([
+                {"name": "kept", "description": "d", "parametersJsonSchema": {"type": "object", "properties": {"p": {"type": "string"}}}},
+                {"name": "empty", "description": "d"},
+                {"name": "null", "description": "d"},
+                {"name": "escaped", "description": "d", "parametersJsonSchema": {"type": "object"}},
+                {"name": "upper", "description": "d", "parametersJsonSchema": {"type": "object"}},
+            ])
+        );
+    }
+
+    #[test]
     fn reasoning_settings() {
         let config = |r: Reasoning, model: &str| {
             let mut req = request();
@@ -638,7 +766,9 @@ mod tests {
         req.tools = vec![ToolDefinition {
             name: "broken".into(),
             description: None,
-            parameters: "{not json".into(),
+            // One the plugin reads (it has a type name to lower-case);
+            // others go as the host checked them.
+            parameters: r#"{"type": "OBJECT", not json"#.into(),
             extra: None,
         }];
         match build_http_request(&req, &target("http://h", None)) {
