@@ -233,18 +233,8 @@ fn function_declaration(tool: &ToolDefinition) -> Result<Spliced<Schema<'_>>, Er
 /// one with a `\u00` escape, which could spell a type name) is read and
 /// its type names are lower-cased.
 fn schema(tool: &ToolDefinition) -> Result<Option<Schema<'_>>, Error> {
-    const REWRITTEN: &[&str] = &[
-        "\"STRING\"",
-        "\"NUMBER\"",
-        "\"INTEGER\"",
-        "\"BOOLEAN\"",
-        "\"ARRAY\"",
-        "\"OBJECT\"",
-        "\"NULL\"",
-        "\\u00",
-    ];
     let text = tool.parameters.trim();
-    if !text.is_empty() && !REWRITTEN.iter().any(|marker| text.contains(marker)) {
+    if !text.is_empty() && !may_need_rewriting(text) {
         let empty = text == "null"
             || text
                 .strip_prefix('{')
@@ -266,17 +256,37 @@ fn schema(tool: &ToolDefinition) -> Result<Option<Schema<'_>>, Error> {
     Ok((!empty).then_some(Schema::Tree(parameters)))
 }
 
+/// Whether a schema's text has a string that is a Gemini upper-case type
+/// name, or a `\u00` escape (which could spell one): one pass over its
+/// quotes and backslashes (a search per name cost more than the rest of
+/// the request).
+fn may_need_rewriting(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr2_iter(b'"', b'\\', bytes).any(|at| {
+        let rest = bytes.get(at + 1..).unwrap_or_default();
+        match bytes.get(at) {
+            Some(b'"') => UPPER_CASE_TYPES.iter().any(|name| {
+                rest.strip_prefix(name.as_bytes())
+                    .is_some_and(|after| after.first() == Some(&b'"'))
+            }),
+            _ => rest.starts_with(b"u00"),
+        }
+    })
+}
+
+/// Gemini's OpenAPI-style type names, which JSON Schema spells in lower case.
+const UPPER_CASE_TYPES: &[&str] = &[
+    "STRING", "NUMBER", "INTEGER", "BOOLEAN", "ARRAY", "OBJECT", "NULL",
+];
+
 /// Rewrite Gemini OpenAPI-style `"type": "STRING"` (and friends) as JSON
 /// Schema `"type": "string"`, everywhere in a schema.
 fn lower_case_types(schema: &mut Value) {
-    const TYPES: &[&str] = &[
-        "STRING", "NUMBER", "INTEGER", "BOOLEAN", "ARRAY", "OBJECT", "NULL",
-    ];
     match schema {
         Value::Object(map) => {
             for (key, value) in map.iter_mut() {
                 match value {
-                    Value::String(s) if key == "type" && TYPES.contains(&s.as_str()) => {
+                    Value::String(s) if key == "type" && UPPER_CASE_TYPES.contains(&s.as_str()) => {
                         *s = s.to_ascii_lowercase();
                     }
                     other => lower_case_types(other),
