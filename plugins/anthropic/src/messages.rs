@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 use wasmgate_wire::extra;
+use wasmgate_wire::splice::{self, WriteJson};
 
 use crate::types::{
     ContentPart, Error, Image, ImageSource, Message, Role, Thinking, ToolCall, ToolResult,
@@ -10,13 +11,117 @@ use crate::types::{
 };
 use crate::{WIRE, error};
 
-/// The conversation in wire form.
-#[derive(Debug, Default, PartialEq)]
-pub struct Conversation {
+/// The conversation in wire form, borrowing the canonical texts.
+#[derive(Debug, Default)]
+pub struct Conversation<'a> {
     /// Text blocks of every system and developer message, in order.
-    pub system: Vec<Value>,
+    pub system: Vec<Block<'a>>,
     /// `messages` entries, roles alternating.
-    pub messages: Vec<Value>,
+    pub messages: Vec<WireMessage<'a>>,
+}
+
+/// One `messages` entry.
+#[derive(Debug)]
+pub struct WireMessage<'a> {
+    role: &'static str,
+    content: Vec<Block<'a>>,
+    /// Message-level wire fields (they never replace `role` or `content`).
+    wire: Map<String, Value>,
+}
+
+impl WriteJson for WireMessage<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        splice::write_object(
+            out,
+            &self.wire,
+            &[("content", &self.content), ("role", &self.role)],
+        )
+    }
+}
+
+/// A content block. Text, and a tool result that is one text, are written
+/// from the canonical text: they are the bulk of a coding agent's turn
+/// (prompts, file contents, command output), and a tree would copy each.
+/// Any other block is a tree. Each carries the part's wire fields (such as
+/// `cache_control`), which never replace the block's own entries.
+#[derive(Debug)]
+pub enum Block<'a> {
+    /// `{"type": "text", "text": …}`.
+    Text {
+        text: &'a str,
+        fields: Map<String, Value>,
+    },
+    /// `{"type": "tool_result", "tool_use_id": …, "content": "…"}`.
+    ToolResultText {
+        call_id: &'a str,
+        text: &'a str,
+        is_error: bool,
+        fields: Map<String, Value>,
+    },
+    /// Any other block.
+    Tree(Value),
+}
+
+impl Block<'_> {
+    fn is_tool_result(&self) -> bool {
+        match self {
+            Block::Text { .. } => false,
+            Block::ToolResultText { .. } => true,
+            Block::Tree(block) => block.get("type").and_then(Value::as_str) == Some("tool_result"),
+        }
+    }
+
+    /// The block with the part's wire fields added.
+    fn with_fields(mut self, more: Map<String, Value>) -> Self {
+        match &mut self {
+            Block::Text { fields, .. } | Block::ToolResultText { fields, .. } => {
+                extra::merge_missing(fields, more);
+            }
+            Block::Tree(Value::Object(obj)) => extra::merge_missing(obj, more),
+            Block::Tree(_) => {}
+        }
+        self
+    }
+}
+
+impl WriteJson for Block<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match self {
+            Block::Text { text, fields } => {
+                splice::write_object(out, fields, &[("text", text), ("type", &"text")])
+            }
+            Block::ToolResultText {
+                call_id,
+                text,
+                is_error: true,
+                fields,
+            } => splice::write_object(
+                out,
+                fields,
+                &[
+                    ("content", text),
+                    ("is_error", &true),
+                    ("tool_use_id", call_id),
+                    ("type", &"tool_result"),
+                ],
+            ),
+            Block::ToolResultText {
+                call_id,
+                text,
+                is_error: false,
+                fields,
+            } => splice::write_object(
+                out,
+                fields,
+                &[
+                    ("content", text),
+                    ("tool_use_id", call_id),
+                    ("type", &"tool_result"),
+                ],
+            ),
+            Block::Tree(block) => splice::write_value(out, block),
+        }
+    }
 }
 
 /// The wire role a canonical message is sent as, or `None` for prompts that
@@ -33,7 +138,7 @@ fn wire_role(role: Role) -> Option<&'static str> {
 /// of the same wire role are merged (the API wants user and assistant to
 /// alternate), and in a user message tool results come first (the API
 /// wants them before any other content).
-pub fn map_messages(messages: &[Message]) -> Result<Conversation, Error> {
+pub fn map_messages(messages: &[Message]) -> Result<Conversation<'_>, Error> {
     let mut out = Conversation::default();
     for message in messages {
         let mut wire = extra::wire_object(message.extra.as_deref(), WIRE);
@@ -46,7 +151,7 @@ pub fn map_messages(messages: &[Message]) -> Result<Conversation, Error> {
                 if let ContentPart::Text(text) = part
                     && !text.is_empty()
                 {
-                    out.system.push(with_fields(text_block(text), fields(i)));
+                    out.system.push(text_block(text).with_fields(fields(i)));
                 }
             }
             continue;
@@ -55,7 +160,7 @@ pub fn map_messages(messages: &[Message]) -> Result<Conversation, Error> {
         let mut blocks = Vec::with_capacity(message.content.len());
         for (i, part) in message.content.iter().enumerate() {
             if let Some(block) = map_part(part, role)? {
-                blocks.push(with_fields(block, fields(i)));
+                blocks.push(block.with_fields(fields(i)));
             }
         }
         // A message whose every part went nowhere (thinking without a
@@ -66,10 +171,9 @@ pub fn map_messages(messages: &[Message]) -> Result<Conversation, Error> {
         push_merged(&mut out.messages, role, blocks, wire);
     }
     for message in &mut out.messages {
-        if message.get("role").and_then(Value::as_str) == Some("user")
-            && let Some(Value::Array(blocks)) = message.get_mut("content")
-        {
-            tool_results_first(blocks);
+        if message.role == "user" {
+            // Stable: every `tool_result` block moves in front of the others.
+            message.content.sort_by_key(|block| !block.is_tool_result());
         }
     }
     Ok(out)
@@ -77,54 +181,44 @@ pub fn map_messages(messages: &[Message]) -> Result<Conversation, Error> {
 
 /// Append `blocks` as a `role` message, or to the last message when it has
 /// the same role. Message-level wire fields fill in what is missing.
-fn push_merged(out: &mut Vec<Value>, role: &str, blocks: Vec<Value>, wire: Map<String, Value>) {
-    if let Some(Value::Object(last)) = out.last_mut()
-        && last.get("role").and_then(Value::as_str) == Some(role)
+fn push_merged<'a>(
+    out: &mut Vec<WireMessage<'a>>,
+    role: &'static str,
+    blocks: Vec<Block<'a>>,
+    wire: Map<String, Value>,
+) {
+    if let Some(last) = out.last_mut()
+        && last.role == role
     {
-        if let Some(Value::Array(content)) = last.get_mut("content") {
-            content.extend(blocks);
-        }
-        extra::merge_missing(last, wire);
+        last.content.extend(blocks);
+        extra::merge_missing(&mut last.wire, wire);
         return;
     }
-    let mut obj = Map::new();
-    obj.insert("role".into(), Value::from(role));
-    obj.insert("content".into(), Value::Array(blocks));
-    extra::merge_missing(&mut obj, wire);
-    out.push(Value::Object(obj));
-}
-
-/// Stable-move every `tool_result` block in front of the other blocks.
-fn tool_results_first(blocks: &mut [Value]) {
-    blocks.sort_by_key(|b| b.get("type").and_then(Value::as_str) != Some("tool_result"));
-}
-
-/// `block` with the part's wire fields (e.g. `cache_control`) added.
-fn with_fields(mut block: Value, fields: Map<String, Value>) -> Value {
-    if let Value::Object(obj) = &mut block {
-        extra::merge_missing(obj, fields);
-    }
-    block
+    out.push(WireMessage {
+        role,
+        content: blocks,
+        wire,
+    });
 }
 
 /// The wire block for one content part of a `role` message; `None` for
 /// parts dropped on purpose.
-fn map_part(part: &ContentPart, role: &str) -> Result<Option<Value>, Error> {
+fn map_part<'a>(part: &'a ContentPart, role: &str) -> Result<Option<Block<'a>>, Error> {
     let assistant = role == "assistant";
     Ok(match part {
         // The API refuses empty text blocks.
         ContentPart::Text(text) if text.is_empty() => None,
         ContentPart::Text(text) => Some(text_block(text)),
-        ContentPart::Image(image) if !assistant => Some(image_block(image)),
+        ContentPart::Image(image) if !assistant => Some(Block::Tree(image_block(image))),
         ContentPart::Image(_) => {
             return Err(error::invalid_request(
                 "anthropic: images can only be sent in user messages",
             ));
         }
         // Reasoning only means something on the model's own turns.
-        ContentPart::Thinking(thinking) if assistant => thinking_block(thinking),
+        ContentPart::Thinking(thinking) if assistant => thinking_block(thinking).map(Block::Tree),
         ContentPart::Thinking(_) => None,
-        ContentPart::ToolCall(call) if assistant => Some(tool_use_block(call)?),
+        ContentPart::ToolCall(call) if assistant => Some(Block::Tree(tool_use_block(call)?)),
         ContentPart::ToolCall(call) => {
             return Err(error::invalid_request(format!(
                 "anthropic: tool call `{}` must be in an assistant message",
@@ -142,8 +236,11 @@ fn map_part(part: &ContentPart, role: &str) -> Result<Option<Value>, Error> {
 }
 
 /// A `text` block.
-fn text_block(text: &str) -> Value {
-    json!({"type": "text", "text": text})
+fn text_block(text: &str) -> Block<'_> {
+    Block::Text {
+        text,
+        fields: Map::new(),
+    }
 }
 
 /// A `thinking` block when signed, a `redacted_thinking` block when
@@ -184,21 +281,26 @@ fn tool_use_block(call: &ToolCall) -> Result<Value, Error> {
 
 /// A `tool_result` block: one text part as a string, anything else as
 /// blocks (text and images).
-fn tool_result_block(result: &ToolResult) -> Value {
+fn tool_result_block(result: &ToolResult) -> Block<'_> {
+    if let [ToolResultPart::Text(text)] = result.content.as_slice() {
+        return Block::ToolResultText {
+            call_id: &result.call_id,
+            text,
+            is_error: result.is_error,
+            fields: Map::new(),
+        };
+    }
     let mut obj = Map::new();
     obj.insert("type".into(), Value::from("tool_result"));
     obj.insert("tool_use_id".into(), Value::from(result.call_id.as_str()));
     match result.content.as_slice() {
         [] => {}
-        [ToolResultPart::Text(text)] => {
-            obj.insert("content".into(), Value::from(text.as_str()));
-        }
         parts => {
             let blocks = parts
                 .iter()
                 .filter_map(|part| match part {
                     ToolResultPart::Text(text) if text.is_empty() => None,
-                    ToolResultPart::Text(text) => Some(text_block(text)),
+                    ToolResultPart::Text(text) => Some(json!({"type": "text", "text": text})),
                     ToolResultPart::Image(image) => Some(image_block(image)),
                 })
                 .collect();
@@ -208,7 +310,7 @@ fn tool_result_block(result: &ToolResult) -> Value {
     if result.is_error {
         obj.insert("is_error".into(), Value::Bool(true));
     }
-    Value::Object(obj)
+    Block::Tree(Value::Object(obj))
 }
 
 /// An `image` block (a `document` block for PDFs). A `data:` URL is sent
@@ -292,8 +394,24 @@ mod tests {
         ContentPart::Text(t.into())
     }
 
-    fn map_ok(messages: &[Message]) -> Conversation {
-        map_messages(messages).unwrap_or_else(|e| panic!("unexpected error: {e:?}"))
+    /// A conversation as written, read back.
+    struct Written {
+        system: Vec<Value>,
+        messages: Vec<Value>,
+    }
+
+    /// What `items` are written as, read back.
+    fn values<T: WriteJson>(items: &Vec<T>) -> Vec<Value> {
+        let text = splice::to_vec(items).unwrap_or_else(|e| panic!("{e}"));
+        serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn map_ok(messages: &[Message]) -> Written {
+        let c = map_messages(messages).unwrap_or_else(|e| panic!("unexpected error: {e:?}"));
+        Written {
+            system: values(&c.system),
+            messages: values(&c.messages),
+        }
     }
 
     fn map_err(messages: &[Message]) -> Error {

@@ -1,12 +1,13 @@
 //! Canonical request to a Messages API HTTP request.
 
 use serde_json::{Map, Value, json};
-use wasmgate_wire::splice::{self, Raw, Spliced};
+use wasmgate_wire::splice::{self, Raw, Spliced, WriteJson};
 use wasmgate_wire::{extra, headers, json};
 
 use crate::config::Config;
+use crate::messages::{self, Conversation};
 use crate::types::{Error, HttpRequest, Reasoning, Request, Target, ToolChoice, ToolDefinition};
-use crate::{WIRE, error, messages};
+use crate::{WIRE, error};
 
 /// Where the Messages API lives when the config names no base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -58,9 +59,29 @@ fn messages_url(base_url: &str) -> String {
     }
 }
 
-/// The JSON body of a Messages request: a tree, with the tools spliced in
-/// so that their schemas are written as the text they came in.
-pub type Body<'a> = Spliced<Vec<Tool<'a>>>;
+/// The JSON body of a Messages request: a tree, with the conversation and
+/// the tools spliced in, so that texts are written from the canonical ones
+/// and schemas as the text they came in.
+pub struct Body<'a> {
+    map: Map<String, Value>,
+    conversation: Conversation<'a>,
+    tools: Vec<Tool<'a>>,
+}
+
+impl WriteJson for Body<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        // In key order, each only when there is one.
+        let mut spliced: Vec<(&str, &dyn WriteJson)> =
+            vec![("messages", &self.conversation.messages)];
+        if !self.conversation.system.is_empty() {
+            spliced.push(("system", &self.conversation.system));
+        }
+        if !self.tools.is_empty() {
+            spliced.push(("tools", &self.tools));
+        }
+        splice::write_object(out, &self.map, &spliced)
+    }
+}
 
 /// One `tools` entry, its schema spliced in as `input_schema`.
 pub type Tool<'a> = Spliced<Raw<'a>>;
@@ -78,10 +99,6 @@ pub fn build_body<'a>(
     let conversation = messages::map_messages(&req.messages)?;
     let mut body = Map::new();
     body.insert("model".into(), Value::from(target.model.as_str()));
-    if !conversation.system.is_empty() {
-        body.insert("system".into(), Value::Array(conversation.system));
-    }
-    body.insert("messages".into(), Value::Array(conversation.messages));
 
     let sampling = &req.sampling;
     let mut max_tokens = match (sampling.max_tokens, wire.get("max_tokens")) {
@@ -154,10 +171,10 @@ pub fn build_body<'a>(
     }
 
     extra::merge_missing(&mut body, wire);
-    Ok(Spliced {
+    Ok(Body {
         map: body,
-        key: "tools",
-        value: (!tools.is_empty()).then_some(tools),
+        conversation,
+        tools,
     })
 }
 

@@ -76,6 +76,20 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
     Ok(())
 }
 
+impl WriteJson for &str {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        json_string::write_str(out, self);
+        Ok(())
+    }
+}
+
+impl WriteJson for bool {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.extend_from_slice(if *self { b"true" } else { b"false" });
+        Ok(())
+    }
+}
+
 impl<T: WriteJson> WriteJson for [T] {
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         out.push(b'[');
