@@ -49,7 +49,9 @@ impl SseParser {
     pub fn feed(&mut self, bytes: &[u8]) -> Result<Vec<SseEvent>, LineTooLong> {
         let mut events = Vec::new();
         let mut rest = bytes;
-        while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
+        // memchr scans a word at a time; a byte loop cost a tenth of a
+        // streamed answer's decoding.
+        while let Some(pos) = memchr::memchr(b'\n', rest) {
             let line = &rest[..pos];
             rest = &rest[pos + 1..];
             let event = if self.pending.is_empty() {
@@ -106,10 +108,13 @@ impl SseParser {
                 if self.has_data {
                     self.data.push('\n');
                 }
-                self.data.push_str(&String::from_utf8_lossy(value));
+                push_text(&mut self.data, value);
                 self.has_data = true;
             }
-            b"event" => self.event = String::from_utf8_lossy(value).into_owned(),
+            b"event" => {
+                self.event.clear();
+                push_text(&mut self.event, value);
+            }
             _ => {}
         }
         None
@@ -120,6 +125,16 @@ impl SseParser {
         let data = std::mem::take(&mut self.data);
         let event = std::mem::take(&mut self.event);
         std::mem::take(&mut self.has_data).then_some(SseEvent { event, data })
+    }
+}
+
+/// Append `bytes` as text: as they stand when they are UTF-8 (checked a
+/// word at a time, where `from_utf8_lossy` goes a character at a time),
+/// else with U+FFFD for each invalid sequence.
+fn push_text(out: &mut String, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => out.push_str(text),
+        Err(_) => out.push_str(&String::from_utf8_lossy(bytes)),
     }
 }
 
@@ -166,6 +181,23 @@ mod tests {
         for split in splits(body, 1, 1) {
             assert_eq!(all(&split.pieces), expected, "{}", split.label);
         }
+    }
+
+    #[test]
+    fn text_is_utf8_split_anywhere_and_invalid_bytes_are_replaced() {
+        let body = "event: é\ndata: naïve ✓ 𝄞\n\n".as_bytes();
+        for split in splits(body, 1, 1) {
+            assert_eq!(
+                all(&split.pieces),
+                vec![pair("é", "naïve ✓ 𝄞")],
+                "{}",
+                split.label
+            );
+        }
+        assert_eq!(
+            all(&[b"event: x\xff\ndata: a\xc3(b\n\n"]),
+            vec![pair("x\u{fffd}", "a\u{fffd}(b")]
+        );
     }
 
     #[test]
