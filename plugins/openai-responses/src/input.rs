@@ -4,8 +4,11 @@
 //! into `message` items, while each thinking part (with a signature), tool
 //! call and tool result is an item of its own, in the order the parts came.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value, json};
 use wasmgate_wire::extra;
+use wasmgate_wire::splice::{self, WriteJson};
 
 use crate::WIRE;
 use crate::types::{
@@ -17,7 +20,7 @@ use crate::types::{
 const ITEM_KEYS: &[&str] = &["id", "status", "phase", "type", "role"];
 
 /// Map the conversation to `input` items.
-pub fn map_messages(messages: &[Message]) -> Vec<Value> {
+pub fn map_messages(messages: &[Message]) -> Vec<Item<'_>> {
     let mut out = Vec::with_capacity(messages.len());
     for message in messages {
         map_message(message, &mut out);
@@ -25,17 +28,115 @@ pub fn map_messages(messages: &[Message]) -> Vec<Value> {
     out
 }
 
+/// One `input` item. Texts, call arguments and tool outputs are borrowed
+/// from the canonical messages and written straight into the body: they
+/// are the bulk of a coding agent's turn, and a tree would copy each. Each
+/// item's wire fields never replace its own entries.
+#[derive(Debug)]
+pub enum Item<'a> {
+    /// A `message` item.
+    Message {
+        role: &'static str,
+        content: Vec<Entry<'a>>,
+        fields: Map<String, Value>,
+    },
+    /// A `function_call` item.
+    FunctionCall {
+        call_id: &'a str,
+        name: &'a str,
+        arguments: &'a str,
+        fields: Map<String, Value>,
+    },
+    /// A `function_call_output` item with a text output.
+    FunctionCallOutput {
+        call_id: &'a str,
+        output: Cow<'a, str>,
+        fields: Map<String, Value>,
+    },
+    /// Any other item (reasoning, an output with images).
+    Tree(Value),
+}
+
+impl WriteJson for Item<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match self {
+            Item::Message {
+                role,
+                content,
+                fields,
+            } => splice::write_object(
+                out,
+                fields,
+                &[("content", content), ("role", role), ("type", &"message")],
+            ),
+            Item::FunctionCall {
+                call_id,
+                name,
+                arguments,
+                fields,
+            } => splice::write_object(
+                out,
+                fields,
+                &[
+                    ("arguments", arguments),
+                    ("call_id", call_id),
+                    ("name", name),
+                    ("type", &"function_call"),
+                ],
+            ),
+            Item::FunctionCallOutput {
+                call_id,
+                output,
+                fields,
+            } => splice::write_object(
+                out,
+                fields,
+                &[
+                    ("call_id", call_id),
+                    ("output", &output.as_ref()),
+                    ("type", &"function_call_output"),
+                ],
+            ),
+            Item::Tree(item) => splice::write_value(out, item),
+        }
+    }
+}
+
+/// One `content` entry of a `message` item.
+#[derive(Debug)]
+pub enum Entry<'a> {
+    /// `{"type": "input_text" | "output_text", "text": …}` with its fields.
+    Text {
+        kind: &'static str,
+        text: &'a str,
+        fields: Map<String, Value>,
+    },
+    /// Any other entry (an image).
+    Tree(Value),
+}
+
+impl WriteJson for Entry<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match self {
+            Entry::Text { kind, text, fields } => {
+                splice::write_object(out, fields, &[("text", text), ("type", kind)])
+            }
+            Entry::Tree(entry) => splice::write_value(out, entry),
+        }
+    }
+}
+
 /// A `message` item being filled with consecutive text and image parts.
 #[derive(Default)]
-struct Pending {
+struct Pending<'a> {
     /// Content entries so far.
-    content: Vec<Value>,
+    content: Vec<Entry<'a>>,
     /// Item-level fields from `$parts` (such as the item `id`).
     fields: Map<String, Value>,
 }
 
 /// Append the items for one canonical message to `out`.
-fn map_message(message: &Message, out: &mut Vec<Value>) {
+fn map_message<'a>(message: &'a Message, out: &mut Vec<Item<'a>>) {
     let mut wire = extra::wire_object(message.extra.as_deref(), WIRE);
     let reserved = extra::take_reserved(&mut wire);
     let parts = extra::parts(&reserved);
@@ -50,20 +151,27 @@ fn map_message(message: &Message, out: &mut Vec<Value>) {
         let fields = extra::part_fields(&parts, i);
         match part {
             ContentPart::Text(text) => {
-                let entry = if assistant {
-                    json!({"type": "output_text", "text": text})
+                let kind = if assistant {
+                    "output_text"
                 } else {
-                    json!({"type": "input_text", "text": text})
+                    "input_text"
+                };
+                let entry = Entry::Text {
+                    kind,
+                    text,
+                    fields: Map::new(),
                 };
                 pending.push(entry, fields, assistant);
             }
             // The Responses API takes no images from the assistant.
             ContentPart::Image(_) if assistant => {}
-            ContentPart::Image(image) => pending.push(image_entry(image), fields, false),
+            ContentPart::Image(image) => {
+                pending.push(Entry::Tree(image_entry(image)), fields, false);
+            }
             ContentPart::Thinking(thinking) => {
                 if let Some(item) = reasoning_item(thinking, fields) {
                     flush(&mut pending, role, &mut message_fields, out);
-                    out.push(item);
+                    out.push(Item::Tree(item));
                 }
             }
             ContentPart::ToolCall(call) => {
@@ -79,11 +187,16 @@ fn map_message(message: &Message, out: &mut Vec<Value>) {
     flush(&mut pending, role, &mut message_fields, out);
 }
 
-impl Pending {
+impl<'a> Pending<'a> {
     /// Add one content entry, with its `$parts` fields split between the
     /// entry and the item.
-    fn push(&mut self, mut entry: Value, fields: Map<String, Value>, output_text: bool) {
-        if let Value::Object(obj) = &mut entry {
+    fn push(&mut self, mut entry: Entry<'a>, fields: Map<String, Value>, output_text: bool) {
+        let obj = match &mut entry {
+            Entry::Text { fields, .. } => Some(fields),
+            Entry::Tree(Value::Object(obj)) => Some(obj),
+            Entry::Tree(_) => None,
+        };
+        if let Some(obj) = obj {
             for (key, value) in fields {
                 if ITEM_KEYS.contains(&key.as_str()) {
                     self.fields.entry(key).or_insert(value);
@@ -100,25 +213,27 @@ impl Pending {
 }
 
 /// Emit the pending `message` item, if it has content.
-fn flush(
-    pending: &mut Pending,
-    role: &str,
+fn flush<'a>(
+    pending: &mut Pending<'a>,
+    role: &'static str,
     message_fields: &mut Option<Map<String, Value>>,
-    out: &mut Vec<Value>,
+    out: &mut Vec<Item<'a>>,
 ) {
-    let Pending { content, fields } = std::mem::take(pending);
+    let Pending {
+        content,
+        mut fields,
+    } = std::mem::take(pending);
     if content.is_empty() {
         return;
     }
-    let mut item = Map::new();
-    item.insert("type".into(), Value::from("message"));
-    item.insert("role".into(), Value::from(role));
-    item.insert("content".into(), Value::Array(content));
-    extra::merge_missing(&mut item, fields);
     if let Some(wire) = message_fields.take() {
-        extra::merge_missing(&mut item, wire);
+        extra::merge_missing(&mut fields, wire);
     }
-    out.push(Value::Object(item));
+    out.push(Item::Message {
+        role,
+        content,
+        fields,
+    });
 }
 
 /// The wire role of a `message` item. Text in a tool message (which should
@@ -151,58 +266,61 @@ fn reasoning_item(thinking: &Thinking, fields: Map<String, Value>) -> Option<Val
 }
 
 /// A `function_call` item.
-fn function_call_item(call: &ToolCall, fields: Map<String, Value>) -> Value {
+fn function_call_item(call: &ToolCall, fields: Map<String, Value>) -> Item<'_> {
     let arguments = if call.arguments.trim().is_empty() {
         "{}"
     } else {
         call.arguments.as_str()
     };
-    let mut item = Map::new();
-    item.insert("type".into(), Value::from("function_call"));
-    item.insert("call_id".into(), Value::from(call.id.as_str()));
-    item.insert("name".into(), Value::from(call.name.as_str()));
-    item.insert("arguments".into(), Value::from(arguments));
-    extra::merge_missing(&mut item, fields);
-    Value::Object(item)
+    Item::FunctionCall {
+        call_id: &call.id,
+        name: &call.name,
+        arguments,
+        fields,
+    }
 }
 
 /// A `function_call_output` item: text output (parts joined), or a list of
 /// `input_text` / `input_image` entries when the result has images. The
 /// Responses API has no error flag, so `is-error` is not sent.
-fn function_call_output_item(result: &ToolResult, fields: Map<String, Value>) -> Value {
+fn function_call_output_item(result: &ToolResult, fields: Map<String, Value>) -> Item<'_> {
     let has_image = result
         .content
         .iter()
         .any(|p| matches!(p, ToolResultPart::Image(_)));
-    let output = if has_image {
-        Value::Array(
-            result
-                .content
-                .iter()
-                .map(|part| match part {
-                    ToolResultPart::Text(text) => json!({"type": "input_text", "text": text}),
-                    ToolResultPart::Image(image) => image_entry(image),
-                })
-                .collect(),
-        )
-    } else {
-        Value::from(
-            result
-                .content
-                .iter()
-                .filter_map(|p| match p {
-                    ToolResultPart::Text(text) => Some(text.as_str()),
-                    ToolResultPart::Image(_) => None,
-                })
-                .collect::<String>(),
-        )
-    };
+    if !has_image {
+        let output = match result.content.as_slice() {
+            [ToolResultPart::Text(text)] => Cow::Borrowed(text.as_str()),
+            parts => Cow::Owned(
+                parts
+                    .iter()
+                    .filter_map(|p| match p {
+                        ToolResultPart::Text(text) => Some(text.as_str()),
+                        ToolResultPart::Image(_) => None,
+                    })
+                    .collect::<String>(),
+            ),
+        };
+        return Item::FunctionCallOutput {
+            call_id: &result.call_id,
+            output,
+            fields,
+        };
+    }
+    let output = result
+        .content
+        .iter()
+        .map(|part| match part {
+            ToolResultPart::Text(text) => json!({"type": "input_text", "text": text}),
+            ToolResultPart::Image(image) => image_entry(image),
+        })
+        .collect();
     let mut item = Map::new();
     item.insert("type".into(), Value::from("function_call_output"));
     item.insert("call_id".into(), Value::from(result.call_id.as_str()));
-    item.insert("output".into(), output);
+    item.insert("output".into(), Value::Array(output));
     extra::merge_missing(&mut item, fields);
-    Value::Object(item)
+    Item::Tree(Value::Object(item))
 }
 
 /// An `input_image` entry: the URL as given, or a `data:` URL built from
@@ -226,6 +344,12 @@ fn image_entry(image: &Image) -> Value {
 mod tests {
     use super::*;
 
+    /// The items `messages` map to, as written, read back.
+    fn items(messages: &[Message]) -> Vec<Value> {
+        let text = splice::to_vec(&map_messages(messages)).unwrap_or_else(|e| panic!("{e}"));
+        serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     fn msg(role: Role, content: Vec<ContentPart>) -> Message {
         Message {
             role,
@@ -241,7 +365,7 @@ mod tests {
 
     #[test]
     fn roles_stay_in_position() {
-        let out = map_messages(&[
+        let out = items(&[
             msg(Role::System, vec![text("be "), text("nice")]),
             msg(Role::User, vec![text("hi")]),
             msg(Role::Developer, vec![text("dev")]),
@@ -259,7 +383,7 @@ mod tests {
 
     #[test]
     fn images_base64_and_url() {
-        let out = map_messages(&[msg(
+        let out = items(&[msg(
             Role::User,
             vec![
                 text("what is this?"),
@@ -324,7 +448,7 @@ mod tests {
                 .into(),
         );
         assert_eq!(
-            Value::Array(map_messages(&[m])),
+            Value::Array(items(&[m])),
             json!([
                 {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "hmm"}],
                  "encrypted_content": "enc-1"},
@@ -339,7 +463,7 @@ mod tests {
 
     #[test]
     fn signature_only_thinking_has_an_empty_summary() {
-        let out = map_messages(&[msg(
+        let out = items(&[msg(
             Role::Assistant,
             vec![ContentPart::Thinking(Thinking {
                 text: String::new(),
@@ -355,7 +479,7 @@ mod tests {
 
     #[test]
     fn unsigned_thinking_only_leaves_nothing_behind() {
-        let out = map_messages(&[msg(
+        let out = items(&[msg(
             Role::Assistant,
             vec![ContentPart::Thinking(Thinking {
                 text: "t".into(),
@@ -364,7 +488,7 @@ mod tests {
             })],
         )]);
         assert!(out.is_empty());
-        assert!(map_messages(&[msg(Role::User, vec![])]).is_empty());
+        assert!(items(&[msg(Role::User, vec![])]).is_empty());
     }
 
     #[test]
@@ -374,7 +498,7 @@ mod tests {
             media_type: Some("image/png".into()),
             detail: None,
         };
-        let out = map_messages(&[
+        let out = items(&[
             msg(
                 Role::Tool,
                 vec![ContentPart::ToolResult(ToolResult {
@@ -432,7 +556,7 @@ mod tests {
             r#"{"openai-responses": {"phase": "commentary", "role": "user", "$parts": [{"annotations": [{"x": 1}]}]}}"#
                 .into(),
         );
-        let out = map_messages(&[m]);
+        let out = items(&[m]);
         assert_eq!(
             out[0],
             json!({"type": "message", "role": "assistant", "phase": "commentary", "content": [

@@ -47,9 +47,28 @@ pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest,
     })
 }
 
-/// The JSON body of a Responses request: a tree, with the tools spliced in
-/// so that function schemas are written as the text they came in.
-pub type Body<'a> = Spliced<Vec<Tool<'a>>>;
+/// The JSON body of a Responses request: a tree, with the input items and
+/// the tools spliced in, so that texts are written from the canonical ones
+/// and function schemas as the text they came in.
+pub struct Body<'a> {
+    map: Map<String, Value>,
+    input: Vec<input::Item<'a>>,
+    tools: Vec<Tool<'a>>,
+}
+
+impl WriteJson for Body<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        if self.tools.is_empty() {
+            splice::write_object(out, &self.map, &[("input", &self.input)])
+        } else {
+            splice::write_object(
+                out,
+                &self.map,
+                &[("input", &self.input), ("tools", &self.tools)],
+            )
+        }
+    }
+}
 
 /// One `tools` entry.
 #[derive(Debug)]
@@ -78,10 +97,7 @@ pub fn build_body<'a>(
 ) -> Result<Body<'a>, Error> {
     let mut body = Map::new();
     body.insert("model".into(), Value::from(target.model.as_str()));
-    body.insert(
-        "input".into(),
-        Value::Array(input::map_messages(&req.messages)),
-    );
+    let input = input::map_messages(&req.messages);
 
     let mut tools = req.tools.iter().map(map_tool).collect::<Vec<_>>();
     // Built-in tools (web search, file search, …) have no canonical home; a
@@ -141,10 +157,10 @@ pub fn build_body<'a>(
     }
 
     extra::merge_missing(&mut body, wire);
-    Ok(Spliced {
+    Ok(Body {
         map: body,
-        key: "tools",
-        value: (!tools.is_empty()).then_some(tools),
+        input,
+        tools,
     })
 }
 
