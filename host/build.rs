@@ -10,7 +10,7 @@
 //! a fresh instance per request costs less: "Hello" through openai and
 //! example-filter about 5% less gateway CPU, through the six agent filters
 //! about 10% (`bench/ab.sh` with `PLUGINS_A` holding `wasm32-wasip2`
-//! builds, README "Benchmarks").
+//! builds, README "Benchmark").
 //! Test-only plugins that try WASI's doors (`misbehave`, `reach`) and
 //! `versioned` are built for `wasm32-wasip2`, as third-party plugins are.
 

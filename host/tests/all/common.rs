@@ -173,3 +173,22 @@ pub fn plugin_check(file: &std::path::Path, config: &str) -> (bool, String, Stri
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// `GET /admin/plugins` with `key` as bearer: status and body.
+pub async fn admin(url: &str, key: Option<&str>) -> (u16, Value) {
+    let mut req = client().get(format!("{url}/admin/plugins"));
+    if let Some(key) = key {
+        req = req.bearer_auth(key);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// The entry of plugin `name` in an `/admin/plugins` body.
+pub fn entry<'a>(body: &'a Value, name: &str) -> &'a Value {
+    body["plugins"]
+        .as_array()
+        .and_then(|all| all.iter().find(|p| p["name"] == name))
+        .unwrap_or_else(|| panic!("no {name} in {body}"))
+}

@@ -252,23 +252,6 @@ pub fn tempdir(name: &str) -> std::path::PathBuf {
     dir
 }
 
-async fn admin(url: &str, key: Option<&str>) -> (u16, Value) {
-    let mut req = client().get(format!("{url}/admin/plugins"));
-    if let Some(key) = key {
-        req = req.bearer_auth(key);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
-
-fn entry<'a>(body: &'a Value, name: &str) -> &'a Value {
-    body["plugins"]
-        .as_array()
-        .and_then(|all| all.iter().find(|p| p["name"] == name))
-        .unwrap_or_else(|| panic!("no {name} in {body}"))
-}
-
 #[tokio::test]
 async fn admin_plugins_shows_sources_states_and_call_stats() {
     let mock = mock::start().await;

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::common::{client, config_text, openai_upstream, start_config};
+use crate::common::{admin, client, config_text, entry, openai_upstream, start_config};
 use crate::mock;
 
 /// A coding agent's 65 KB turn (system prompt, tools, a long history).
@@ -44,16 +44,8 @@ async fn bundled_plugins_serve_an_agent_turn_without_growing_their_memory() {
         assert!(!body.contains("\"error\""), "{body}");
     }
 
-    let admin: Value = client()
-        .get(format!("{}/admin/plugins", gw.url))
-        .bearer_auth("admin-key")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let plugins = admin["plugins"].as_array().unwrap();
+    let (status, plugins) = admin(&gw.url, Some("admin-key")).await;
+    assert_eq!(status, 200, "{plugins}");
     let serving = [
         "openai",
         "chat-commands",
@@ -65,11 +57,7 @@ async fn bundled_plugins_serve_an_agent_turn_without_growing_their_memory() {
         "example-filter",
     ];
     for name in serving {
-        let plugin = plugins
-            .iter()
-            .find(|p| p["name"] == name)
-            .unwrap_or_else(|| panic!("no {name} in {admin}"));
-        let stats = &plugin["stats"];
+        let stats = &entry(&plugins, name)["stats"];
         assert!(stats["calls"].as_u64().unwrap() >= 4, "{name}: {stats}");
         assert_eq!(stats["memory_grows"], 0, "{name}: {stats}");
     }

@@ -93,32 +93,20 @@ impl WriteJson for Block<'_> {
             Block::ToolResultText {
                 call_id,
                 text,
-                is_error: true,
+                is_error,
                 fields,
-            } => splice::write_object(
-                out,
-                fields,
-                &[
-                    ("content", text),
-                    ("is_error", &true),
-                    ("tool_use_id", call_id),
+            } => {
+                // In key order; `is_error` only when set.
+                let mut entries: Vec<(&str, &dyn WriteJson)> = vec![("content", text)];
+                if *is_error {
+                    entries.push(("is_error", &true));
+                }
+                entries.extend([
+                    ("tool_use_id", call_id as &dyn WriteJson),
                     ("type", &"tool_result"),
-                ],
-            ),
-            Block::ToolResultText {
-                call_id,
-                text,
-                is_error: false,
-                fields,
-            } => splice::write_object(
-                out,
-                fields,
-                &[
-                    ("content", text),
-                    ("tool_use_id", call_id),
-                    ("type", &"tool_result"),
-                ],
-            ),
+                ]);
+                splice::write_object(out, fields, &entries)
+            }
             Block::Tree(block) => splice::write_value(out, block),
         }
     }

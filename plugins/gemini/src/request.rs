@@ -96,24 +96,12 @@ fn percent_encode(text: &str) -> String {
 }
 
 /// The JSON body of a `generateContent` request: every field but the
-/// function declarations, and those.
-pub struct Body<'a> {
-    map: Map<String, Value>,
-    tools: Option<Tools<'a>>,
-}
-
-impl WriteJson for Body<'_> {
-    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        match &self.tools {
-            Some(tools) => splice::write_object(out, &self.map, &[("tools", tools)]),
-            None => splice::write_object(out, &self.map, &[]),
-        }
-    }
-}
+/// function declarations, and those spliced in as `tools`.
+pub type Body<'a> = Spliced<Tools<'a>>;
 
 /// `tools`: one entry with every function declaration, then the built-in
 /// tools (googleSearch, codeExecution, …) a Gemini client sent.
-struct Tools<'a> {
+pub struct Tools<'a> {
     declarations: Vec<Spliced<Schema<'a>>>,
     built_in: Vec<Value>,
 }
@@ -134,7 +122,7 @@ impl WriteJson for Tools<'_> {
 
 /// A declaration's `parametersJsonSchema`: the canonical text as it stands,
 /// or the schema read and rewritten (see [`schema`]).
-enum Schema<'a> {
+pub enum Schema<'a> {
     Text(Raw<'a>),
     Tree(Value),
 }
@@ -200,7 +188,11 @@ pub fn build_body<'a>(
     // The model is in the URL; a body `model` would contradict it.
     fields.remove("model");
     extra::merge_deep(&mut body, fields, ATOMIC_KEYS);
-    Ok(Body { map: body, tools })
+    Ok(Spliced {
+        map: body,
+        key: "tools",
+        value: tools,
+    })
 }
 
 /// One `functionDeclarations` entry. `parametersJsonSchema` takes full JSON
