@@ -95,18 +95,16 @@ impl WriteJson for Block<'_> {
                 text,
                 is_error,
                 fields,
-            } => {
-                // In key order; `is_error` only when set.
-                let mut entries: Vec<(&str, &dyn WriteJson)> = vec![("content", text)];
-                if *is_error {
-                    entries.push(("is_error", &true));
-                }
-                entries.extend([
-                    ("tool_use_id", call_id as &dyn WriteJson),
+            } => splice::write_object(
+                out,
+                fields,
+                &[
+                    ("content", text),
+                    ("is_error", &is_error.then_some(true)),
+                    ("tool_use_id", call_id),
                     ("type", &"tool_result"),
-                ]);
-                splice::write_object(out, fields, &entries)
-            }
+                ],
+            ),
             Block::Tree(block) => splice::write_value(out, block),
         }
     }

@@ -70,16 +70,15 @@ pub struct Body<'a> {
 
 impl WriteJson for Body<'_> {
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        // In key order, each only when there is one.
-        let mut spliced: Vec<(&str, &dyn WriteJson)> =
-            vec![("messages", &self.conversation.messages)];
-        if !self.conversation.system.is_empty() {
-            spliced.push(("system", &self.conversation.system));
-        }
-        if !self.tools.is_empty() {
-            spliced.push(("tools", &self.tools));
-        }
-        splice::write_object(out, &self.map, &spliced)
+        splice::write_object(
+            out,
+            &self.map,
+            &[
+                ("messages", &self.conversation.messages),
+                ("system", &splice::non_empty(&self.conversation.system)),
+                ("tools", &splice::non_empty(&self.tools)),
+            ],
+        )
     }
 }
 

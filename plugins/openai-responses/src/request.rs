@@ -58,15 +58,14 @@ pub struct Body<'a> {
 
 impl WriteJson for Body<'_> {
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        if self.tools.is_empty() {
-            splice::write_object(out, &self.map, &[("input", &self.input)])
-        } else {
-            splice::write_object(
-                out,
-                &self.map,
-                &[("input", &self.input), ("tools", &self.tools)],
-            )
-        }
+        splice::write_object(
+            out,
+            &self.map,
+            &[
+                ("input", &self.input),
+                ("tools", &splice::non_empty(&self.tools)),
+            ],
+        )
     }
 }
 

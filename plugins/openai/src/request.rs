@@ -52,15 +52,14 @@ pub struct Body<'a> {
 
 impl WriteJson for Body<'_> {
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        if self.tools.is_empty() {
-            splice::write_object(out, &self.map, &[("messages", &self.messages)])
-        } else {
-            splice::write_object(
-                out,
-                &self.map,
-                &[("messages", &self.messages), ("tools", &self.tools)],
-            )
-        }
+        splice::write_object(
+            out,
+            &self.map,
+            &[
+                ("messages", &self.messages),
+                ("tools", &splice::non_empty(&self.tools)),
+            ],
+        )
     }
 }
 

@@ -15,6 +15,12 @@ use crate::json_string;
 pub trait WriteJson {
     /// Append `self` as JSON to `out`.
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
+
+    /// Whether `self`, spliced into an object by [`write_object`], is
+    /// written there; an absent entry is left out.
+    fn is_present(&self) -> bool {
+        true
+    }
 }
 
 /// `value` as JSON bytes.
@@ -76,11 +82,44 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
     Ok(())
 }
 
-impl WriteJson for &str {
+impl WriteJson for str {
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         json_string::write_str(out, self);
         Ok(())
     }
+}
+
+impl<T: WriteJson + ?Sized> WriteJson for &T {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        (**self).write_json(out)
+    }
+
+    fn is_present(&self) -> bool {
+        (**self).is_present()
+    }
+}
+
+/// A value that may be absent: spliced into an object, `None` is left out
+/// (anywhere else it is `null`).
+impl<T: WriteJson> WriteJson for Option<T> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match self {
+            Some(value) => value.write_json(out),
+            None => {
+                out.extend_from_slice(b"null");
+                Ok(())
+            }
+        }
+    }
+
+    fn is_present(&self) -> bool {
+        self.as_ref().is_some_and(WriteJson::is_present)
+    }
+}
+
+/// `items` when there are any: a list spliced into an object only then.
+pub fn non_empty<T>(items: &[T]) -> Option<&[T]> {
+    (!items.is_empty()).then_some(items)
 }
 
 impl WriteJson for bool {
@@ -125,25 +164,24 @@ pub struct Spliced<V> {
 
 impl<V: WriteJson> WriteJson for Spliced<V> {
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        match &self.value {
-            Some(value) => write_object(out, &self.map, &[(self.key, value)]),
-            None => write_object(out, &self.map, &[]),
-        }
+        write_object(out, &self.map, &[(self.key, &self.value)])
     }
 }
 
 /// `map` written as a JSON object with the `spliced` entries added, each in
 /// its key's sorted place among the map's own keys (`spliced` is in key
-/// order) and winning over an entry of the same key in `map`.
+/// order) and winning over an entry of the same key in `map`. An absent
+/// entry (see [`WriteJson::is_present`]) is left out, and the map's entry
+/// of its key, if any, is written instead.
 pub fn write_object(
     out: &mut Vec<u8>,
     map: &Map<String, Value>,
     spliced: &[(&str, &dyn WriteJson)],
 ) -> serde_json::Result<()> {
     let mut object = Object::start(out);
-    let mut pending = spliced.iter().peekable();
+    let mut pending = spliced.iter().filter(|(_, v)| v.is_present()).peekable();
     for (key, value) in map {
-        if spliced.iter().any(|(k, _)| k == key) {
+        if spliced.iter().any(|(k, v)| k == key && v.is_present()) {
             continue;
         }
         while let Some((k, v)) = pending.next_if(|(k, _)| *k < key.as_str()) {
@@ -274,6 +312,34 @@ mod tests {
             String::from_utf8_lossy(&out),
             r#"{"a":1,"messages":[],"n":2,"tools":[1],"z":3}"#
         );
+    }
+
+    #[test]
+    fn an_absent_entry_is_left_out() {
+        let map = map(json!({"a": 1, "system": "from the map"}));
+        let (none, some): (&[Raw], &[Raw]) = (&[], &[Raw("1")]);
+        for (entries, expected) in [
+            (
+                [
+                    ("messages", &non_empty(none) as &dyn WriteJson),
+                    ("tools", &non_empty(some)),
+                ],
+                r#"{"a":1,"system":"from the map","tools":[1]}"#,
+            ),
+            (
+                [("b", &Some(true)), ("system", &None::<bool>)],
+                r#"{"a":1,"b":true,"system":"from the map"}"#,
+            ),
+            (
+                [("b", &Some(None::<bool>)), ("system", &Some("spliced"))],
+                r#"{"a":1,"system":"spliced"}"#,
+            ),
+        ] {
+            let mut out = Vec::new();
+            write_object(&mut out, &map, &entries).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(String::from_utf8_lossy(&out), expected);
+        }
+        assert_eq!(text(&None::<bool>), "null");
     }
 
     #[test]
