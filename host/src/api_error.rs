@@ -19,6 +19,9 @@ pub struct ApiError {
     pub code: Option<&'static str>,
     /// The request field at fault, if any.
     pub param: Option<String>,
+    /// Headers telling the client when to retry (`retry-after`,
+    /// `retry-after-ms`), passed on from the upstream.
+    pub retry_after: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -30,6 +33,7 @@ impl ApiError {
             message: message.into(),
             code: None,
             param: None,
+            retry_after: Vec::new(),
         }
     }
 
@@ -45,6 +49,12 @@ impl ApiError {
     /// Attach a machine code.
     pub fn with_code(mut self, code: &'static str) -> Self {
         self.code = Some(code);
+        self
+    }
+
+    /// Attach the upstream's `retry-after` headers.
+    pub fn with_retry_after(mut self, headers: Vec<(&'static str, String)>) -> Self {
+        self.retry_after = headers;
         self
     }
 

@@ -44,12 +44,21 @@ impl Format {
     }
 
     /// Render an error in this format.
+    /// The upstream's `retry-after` headers go with it.
     pub fn error_response(self, error: &crate::api_error::ApiError) -> axum::response::Response {
-        match self {
+        let mut response = match self {
             Format::OpenAiChat | Format::OpenAiResponses => openai_chat::error_response(error),
             Format::Anthropic => anthropic::error_response(error),
             Format::Gemini => gemini::error_response(error),
+        };
+        for (name, value) in &error.retry_after {
+            if let Ok(value) = axum::http::HeaderValue::from_str(value) {
+                response
+                    .headers_mut()
+                    .insert(axum::http::HeaderName::from_static(name), value);
+            }
         }
+        response
     }
 
     /// The wire name: `request-context.frontend` and the key of this

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 
@@ -56,6 +56,7 @@ pub fn router(gw: Arc<Gateway>) -> Router {
         .route("/admin/plugins", get(admin::plugins))
         .route("/", get(root).head(root))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             gw.clone(),
             auth::require_key,
@@ -77,6 +78,17 @@ async fn not_found(uri: Uri) -> Response {
         StatusCode::NOT_FOUND,
         ErrorKind::NotFound,
         format!("no route for {}", uri.path()),
+    );
+    Format::from_path(uri.path()).error_response(&error)
+}
+
+/// A known path asked with the wrong method: an error in the path's
+/// format, not an empty 405.
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    let error = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorKind::InvalidRequest,
+        format!("{method} is not allowed on {}", uri.path()),
     );
     Format::from_path(uri.path()).error_response(&error)
 }

@@ -124,7 +124,9 @@ pub async fn run(
     };
     tracing::debug!(upstream = name, status, "upstream answered");
 
-    if req.stream && (200..300).contains(&status) {
+    // An upstream that ignores `stream` answers with a whole JSON body:
+    // that is read whole below and streamed to the client from the answer.
+    if req.stream && (200..300).contains(&status) && !is_json(&headers) {
         let stream = match body {
             Body::Local(bytes) => EventStream::local(provider, chain, bytes.unwrap_or_default()),
             Body::Remote(body) => EventStream::remote(provider, chain, body, http.idle, name),
@@ -135,6 +137,7 @@ pub async fn run(
         Body::Local(bytes) => bytes.take().unwrap_or_default(),
         Body::Remote(body) => http.read_body(name, body).await?,
     };
+    let wait = retry_after(&headers);
     let response = provider
         .parse_response(&HttpResponse {
             status,
@@ -142,7 +145,11 @@ pub async fn run(
             body: bytes,
         })
         .await?
-        .map_err(|e| ApiError::from(e).redact(target.credential.as_deref()))?;
+        .map_err(|e| {
+            ApiError::from(e)
+                .redact(target.credential.as_deref())
+                .with_retry_after(wait)
+        })?;
     retire(provider);
     if req.stream {
         return Ok(Outcome::Stream(EventStream::from_response(
@@ -163,6 +170,31 @@ async fn on_request(
         FilterInstance::new(&filter.plugin.plugin, filter.plugin.env.clone(), limits).await?;
     let action = instance.on_request(ctx, req).await?;
     Ok((instance, action))
+}
+
+/// Whether `headers` say the body is one JSON document (`application/json`).
+fn is_json(headers: &[(String, String)]) -> bool {
+    headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("content-type")
+            && value
+                .split(';')
+                .next()
+                .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+    })
+}
+
+/// The upstream's `retry-after` and `retry-after-ms` headers, which the
+/// client's SDK reads to time its retry.
+fn retry_after(headers: &[(String, String)]) -> Vec<(&'static str, String)> {
+    ["retry-after", "retry-after-ms"]
+        .into_iter()
+        .filter_map(|wanted| {
+            let (_, value) = headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(wanted))?;
+            Some((wanted, value.clone()))
+        })
+        .collect()
 }
 
 enum Body {

@@ -98,6 +98,77 @@ async fn upstream_errors_pass_through_in_openai_shape() {
     assert_eq!(resp["error"]["message"], "upstream exploded");
 }
 
+/// A rate-limited client learns when to retry, in its own format, streamed
+/// or not; an error without that advice carries none.
+#[tokio::test]
+async fn rate_limits_pass_on_when_to_retry() {
+    let mock = mock::start().await;
+    let gw = start(&openai_upstream(&mock.url)).await;
+    let messages = json!([{"role": "user", "content": "Hello"}]);
+    for stream in [false, true] {
+        for (path, body) in [
+            ("/v1/chat/completions", chat_body("gpt-429", stream)),
+            (
+                "/v1/messages",
+                json!({"model": "gpt-429", "max_tokens": 10, "stream": stream, "messages": messages}),
+            ),
+        ] {
+            let resp = client()
+                .post(format!("{}{path}", gw.url))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 429, "{path}");
+            assert_eq!(resp.headers()["retry-after"], "7", "{path}");
+            assert_eq!(resp.headers()["retry-after-ms"], "7000", "{path}");
+            let error: serde_json::Value = resp.json().await.unwrap();
+            // OpenAI's and Anthropic's error bodies both name the kind here.
+            assert_eq!(
+                error["error"]["type"], "rate_limit_error",
+                "{path}: {error}"
+            );
+        }
+    }
+    let resp = client()
+        .post(format!("{}/v1/chat/completions", gw.url))
+        .json(&chat_body("gpt-500", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 500);
+    assert!(resp.headers().get("retry-after").is_none());
+}
+
+/// A wrong method or an unknown path gets an error body in the format the
+/// path belongs to, not an empty answer.
+#[tokio::test]
+async fn wrong_methods_and_paths_get_errors_in_the_paths_format() {
+    let gw = start("").await;
+    for (method, path, status, anthropic) in [
+        (reqwest::Method::GET, "/v1/chat/completions", 405, false),
+        (reqwest::Method::PUT, "/v1/messages", 405, true),
+        (reqwest::Method::POST, "/health", 405, false),
+        (reqwest::Method::POST, "/v2/nothing", 404, false),
+        (reqwest::Method::POST, "/v1/messages/nothing", 404, true),
+    ] {
+        let resp = client()
+            .request(method.clone(), format!("{}{path}", gw.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), status, "{method} {path}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(path), "{method} {path}: {body}");
+        assert_eq!(
+            body["type"] == "error",
+            anthropic,
+            "{method} {path}: {body}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn unknown_model_lists_what_is_available() {
     let gw = start(

@@ -130,6 +130,20 @@ async fn handle(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
             StatusCode::INTERNAL_SERVER_ERROR,
             r#"{"error":{"message":"upstream exploded","type":"server_error"}}"#,
         ),
+        "gpt-429" => {
+            let mut response = json(
+                StatusCode::TOO_MANY_REQUESTS,
+                r#"{"error":{"message":"Rate limit reached","type":"rate_limit_error"}}"#,
+            );
+            for (name, value) in [("retry-after", "7"), ("retry-after-ms", "7000")] {
+                response
+                    .headers_mut()
+                    .insert(name, axum::http::HeaderValue::from_static(value));
+            }
+            response
+        }
+        // Ignores `stream`: one JSON body.
+        "gpt-nostream" => json(StatusCode::OK, TEXT_JSON),
         "gpt-hang" => {
             tokio::time::sleep(Duration::from_secs(30)).await;
             json(StatusCode::OK, TEXT_JSON)

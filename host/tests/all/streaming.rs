@@ -9,29 +9,39 @@ use serde_json::json;
 use crate::common::*;
 use crate::mock;
 
+/// The same stream whether the upstream streams (`gpt-fake`) or ignores
+/// `stream` and answers with one JSON body (`gpt-nostream`).
 #[tokio::test]
 async fn text_stream_matches_the_wire_contract() {
     let mock = mock::start().await;
     let gw = start(&openai_upstream(&mock.url)).await;
-    let (status, events) = post_sse(&gw.url, &chat_body("gpt-fake", true)).await;
-    assert_eq!(status, 200);
-    assert_eq!(
-        streamed_text(&events),
-        "Hello from fake openai-chat upstream."
-    );
-    assert_eq!(events.last().unwrap(), "[DONE]");
-    let chunks: Vec<_> = events.iter().filter(|e| e.is_object()).collect();
-    for chunk in &chunks {
-        assert_eq!(chunk["object"], "chat.completion.chunk");
-        assert!(chunk["id"].is_string() && chunk["created"].is_u64() && chunk["model"].is_string());
+    for model in ["gpt-fake", "gpt-nostream"] {
+        let (status, events) = post_sse(&gw.url, &chat_body(model, true)).await;
+        assert_eq!(status, 200, "{model}");
+        assert_eq!(
+            streamed_text(&events),
+            "Hello from fake openai-chat upstream.",
+            "{model}: {events:?}"
+        );
+        assert_eq!(events.last().unwrap(), "[DONE]");
+        let chunks: Vec<_> = events.iter().filter(|e| e.is_object()).collect();
+        for chunk in &chunks {
+            assert_eq!(chunk["object"], "chat.completion.chunk");
+            assert!(
+                chunk["id"].is_string() && chunk["created"].is_u64() && chunk["model"].is_string()
+            );
+        }
+        assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+        let finish = chunks[chunks.len() - 2];
+        assert_eq!(finish["choices"][0]["finish_reason"], "stop", "{model}");
+        let usage = chunks.last().unwrap();
+        assert_eq!(usage["choices"], json!([]));
+        assert_eq!(usage["usage"]["total_tokens"], 15);
+        let (_, sent) = mock.last_request();
+        assert_eq!(sent["model"], model);
+        assert_eq!(sent["stream"], true);
+        assert_eq!(sent["stream_options"]["include_usage"], true);
     }
-    assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
-    let usage = chunks.last().unwrap();
-    assert_eq!(usage["choices"], json!([]));
-    assert_eq!(usage["usage"]["total_tokens"], 15);
-    let (_, sent) = mock.last_request();
-    assert_eq!(sent["stream"], true);
-    assert_eq!(sent["stream_options"]["include_usage"], true);
 }
 
 #[tokio::test]
