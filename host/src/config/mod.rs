@@ -84,6 +84,10 @@ pub struct ServerConfig {
     /// Allow listening on a non-loopback address without access keys.
     #[serde(default)]
     pub allow_unauthenticated_remote: bool,
+    /// Web pages (origins such as `http://localhost:3000`, or `"*"`) whose
+    /// requests are served; a request from any other page is refused.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
     /// Largest accepted request body, in bytes.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
@@ -100,6 +104,7 @@ impl Default for ServerConfig {
             api_keys: Vec::new(),
             admin_keys: Vec::new(),
             allow_unauthenticated_remote: false,
+            allowed_origins: Vec::new(),
             max_body_bytes: default_max_body(),
             workers: 0,
         }

@@ -13,6 +13,9 @@ api_keys = ["${WASMGATE_KEY:-}"]
 # admin_keys = ["${WASMGATE_ADMIN_KEY}"]
 # With no api_keys, wasmgate refuses a non-loopback `listen` unless this is true.
 allow_unauthenticated_remote = false
+# Web pages whose requests are served (browsers send their origin); requests
+# from any other page are refused. SDKs, CLIs and agents send none.
+allowed_origins = []                 # e.g. ["http://localhost:3000"], or ["*"]
 max_body_bytes = 20971520           # largest request body (20 MiB)
 workers = 0                          # worker threads; 0 = one per CPU
 

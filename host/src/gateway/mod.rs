@@ -10,6 +10,7 @@ mod chat;
 mod events;
 mod gemini;
 mod models;
+mod origin;
 mod pipeline;
 mod reload;
 mod responses;
@@ -60,6 +61,11 @@ pub fn router(gw: Arc<Gateway>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             gw.clone(),
             auth::require_key,
+        ))
+        // Outside auth: a browser's preflight carries no access key.
+        .layer(axum::middleware::from_fn_with_state(
+            gw.clone(),
+            origin::check,
         ))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(gw)

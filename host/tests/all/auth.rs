@@ -59,3 +59,100 @@ fn public_bind_without_keys_is_refused() {
     .unwrap();
     assert!(wasmgate::server::check_bind(&config).is_ok());
 }
+
+/// A web page the config does not name cannot use the gateway (no upstream
+/// call, in any format, even with a simple `text/plain` POST that a browser
+/// sends without asking); one it names gets CORS preflight answers and
+/// headers, and its requests still need an access key.
+#[tokio::test]
+async fn web_pages_need_an_allowed_origin() {
+    let mock = mock::start().await;
+    let gw = start(&format!(
+        "[server]\napi_keys = [\"local-key\"]\nallowed_origins = [\"http://localhost:3000/\"]\n{}",
+        openai_upstream(&mock.url)
+    ))
+    .await;
+    let url = format!("{}/v1/chat/completions", gw.url);
+    let body = chat_body("gpt-fake", false).to_string();
+    for (path, anthropic) in [("/v1/chat/completions", false), ("/v1/messages", true)] {
+        let resp = client()
+            .post(format!("{}{path}", gw.url))
+            .header("origin", "http://evil.example")
+            .header("content-type", "text/plain")
+            .bearer_auth("local-key")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 403, "{path}");
+        assert!(resp.headers().get("access-control-allow-origin").is_none());
+        let err: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(err["type"] == "error", anthropic, "{err}");
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("http://evil.example")),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        mock.state.calls.load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+
+    // The allowed page: a preflight without a key, then the call.
+    let origin = "http://localhost:3000";
+    let resp = client()
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let headers = resp.headers();
+    assert_eq!(headers["access-control-allow-origin"], origin);
+    assert_eq!(
+        headers["access-control-allow-headers"],
+        "authorization, content-type"
+    );
+    assert!(
+        headers["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+    for (key, status) in [(None, 401), (Some("local-key"), 200)] {
+        let mut request = client()
+            .post(&url)
+            .header("origin", origin)
+            .header("content-type", "application/json")
+            .body(body.clone());
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        let resp = request.send().await.unwrap();
+        assert_eq!(resp.status(), status);
+        assert_eq!(resp.headers()["access-control-allow-origin"], origin);
+    }
+    assert_eq!(
+        mock.state.calls.load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+
+    // Clients that are not web pages send no origin and are not affected.
+    let resp = client()
+        .post(&url)
+        .bearer_auth("local-key")
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+}
