@@ -767,6 +767,17 @@ fn decode_generation_config(
             .map(|(k, s)| fields::string(&format!("{p}[{k}]"), s))
             .collect::<Result<_, _>>()?;
     }
+    // One answer per request: more candidates would be paid for upstream
+    // and lost on the way back. A 1 stays for a Gemini upstream.
+    if let Some(v) = obj.get("candidateCount").filter(|v| !v.is_null()) {
+        let p = join(param, "candidateCount");
+        if fields::u32_field(&p, v)? != 1 {
+            return Err(ApiError::bad_field(
+                p,
+                "`candidateCount` must be 1: wasmgate returns one candidate per request",
+            ));
+        }
+    }
     if let Some(v) = take(&mut obj, "thinkingConfig") {
         let p = join(param, "thinkingConfig");
         let (decoded, rest) = decode_thinking_config(&p, v)?;
@@ -1195,6 +1206,10 @@ mod tests {
             (
                 json!({"contents": text, "generationConfig": {"temperature": "hot"}}),
                 "generationConfig.temperature",
+            ),
+            (
+                json!({"contents": text, "generationConfig": {"candidateCount": 2}}),
+                "generationConfig.candidateCount",
             ),
             (
                 json!({"contents": text, "generationConfig": {"maxOutputTokens": -5}}),

@@ -82,6 +82,14 @@ pub fn decode_request(body: &[u8]) -> Result<(Request, ChatOptions), ApiError> {
         Some(_) => return Err(ApiError::bad_field("tools", "`tools` must be an array")),
     };
     let tool_choice = decode_tool_choice(obj.get("tool_choice"))?;
+    // One answer per request: more choices would be paid for upstream and
+    // lost on the way back.
+    if opt_u32(&obj, "n")?.is_some_and(|n| n != 1) {
+        return Err(ApiError::bad_field(
+            "n",
+            "`n` must be 1: wasmgate returns one choice per request",
+        ));
+    }
     let stream = opt_bool(&obj, "stream")?.unwrap_or(false);
     let include_usage = match obj.get("stream_options") {
         None | Some(Value::Null) => false,
@@ -567,6 +575,20 @@ mod tests {
         assert_eq!(err.and_then(|e| e.code), Some("invalid_json"));
         let err = decode_request(br#"{"messages":[]}"#).err();
         assert_eq!(err.and_then(|e| e.param), Some("model".to_string()));
+    }
+
+    #[test]
+    fn one_choice_per_request() {
+        for (n, refused) in [("1", false), ("null", false), ("2", true), ("0", true)] {
+            let body =
+                format!(r#"{{"model":"m","messages":[{{"role":"user","content":"x"}}],"n":{n}}}"#);
+            let err = decode_request(body.as_bytes()).err();
+            assert_eq!(
+                err.and_then(|e| e.param),
+                refused.then(|| "n".to_string()),
+                "n = {n}"
+            );
+        }
     }
 
     #[test]
