@@ -5,6 +5,7 @@ mod codec;
 pub mod extra;
 pub mod gemini;
 pub mod kept_text;
+pub mod media;
 pub mod message_array;
 pub mod openai_chat;
 pub mod openai_responses;

@@ -77,6 +77,29 @@ async fn plain_message_through_an_openai_upstream() {
     assert!(sent.get("$headers").is_none(), "{sent}");
 }
 
+/// A PDF that Claude Code attaches (a `document` block) reaches an OpenAI
+/// upstream as a Chat `file` part, with its data and a file name.
+#[tokio::test]
+async fn a_pdf_document_reaches_an_openai_upstream_as_a_file() {
+    let mock = mock::start().await;
+    let gw = start(&openai_upstream(&mock.url)).await;
+    let mut body = messages_body("gpt-fake", false);
+    body["messages"] = json!([{"role": "user", "content": [
+        {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0xLjQ="}},
+        {"type": "text", "text": "Summarise this."}
+    ]}]);
+    let (status, text) = post_messages(&gw.url, &body).await;
+    assert_eq!(status, 200, "{text}");
+    let (_, sent) = mock.last_request();
+    assert_eq!(
+        sent["messages"][1],
+        json!({"role": "user", "content": [
+            {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBERi0xLjQ=", "filename": "document.pdf"}},
+            {"type": "text", "text": "Summarise this."}
+        ]})
+    );
+}
+
 #[tokio::test]
 async fn streamed_text_follows_the_messages_grammar() {
     let mock = mock::start().await;

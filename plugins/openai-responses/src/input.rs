@@ -7,8 +7,8 @@
 use std::borrow::Cow;
 
 use serde_json::{Map, Value, json};
-use wasmgate_wire::extra;
 use wasmgate_wire::splice::{self, WriteJson};
+use wasmgate_wire::{extra, media};
 
 use crate::WIRE;
 use crate::types::{
@@ -166,7 +166,14 @@ fn map_message<'a>(message: &'a Message, out: &mut Vec<Item<'a>>) {
             // The Responses API takes no images from the assistant.
             ContentPart::Image(_) if assistant => {}
             ContentPart::Image(image) => {
-                pending.push(Entry::Tree(image_entry(image)), fields, false);
+                let mut entry = image_entry(image);
+                // A file name the client sent wins over the made-up one.
+                if fields.contains_key("filename")
+                    && let Some(obj) = entry.as_object_mut()
+                {
+                    obj.remove("filename");
+                }
+                pending.push(Entry::Tree(entry), fields, false);
             }
             ContentPart::Thinking(thinking) => {
                 if let Some(item) = reasoning_item(thinking, fields) {
@@ -324,7 +331,8 @@ fn function_call_output_item(result: &ToolResult, fields: Map<String, Value>) ->
 }
 
 /// An `input_image` entry: the URL as given, or a `data:` URL built from
-/// base64 bytes and the media type.
+/// base64 bytes and the media type. A file (a PDF) is an `input_file`:
+/// its data as a `data:` URL with a file name, or its URL.
 fn image_entry(image: &Image) -> Value {
     let url = match &image.source {
         ImageSource::Url(url) => url.clone(),
@@ -333,6 +341,14 @@ fn image_entry(image: &Image) -> Value {
             image.media_type.as_deref().unwrap_or("image/png")
         ),
     };
+    let media_type = media::media_type(image.media_type.as_deref(), Some(&url));
+    if let Some(file_type) = media_type.filter(|m| media::is_file(Some(m))) {
+        return if url.starts_with("data:") {
+            json!({"type": "input_file", "file_data": url, "filename": media::file_name(file_type)})
+        } else {
+            json!({"type": "input_file", "file_url": url})
+        };
+    }
     json!({
         "type": "input_image",
         "image_url": url,
@@ -407,6 +423,47 @@ mod tests {
                 {"type": "input_image", "image_url": "https://x/y.png", "detail": "auto"},
             ])
         );
+    }
+
+    #[test]
+    fn files_are_input_files() {
+        let file = |source, media_type: &str| {
+            ContentPart::Image(Image {
+                source,
+                media_type: Some(media_type.into()),
+                detail: None,
+            })
+        };
+        let mut named = msg(
+            Role::User,
+            vec![
+                file(ImageSource::Base64("JVBERi0=".into()), "application/pdf"),
+                file(
+                    ImageSource::Url("https://x/a.pdf".into()),
+                    "application/pdf",
+                ),
+            ],
+        );
+        named.extra = Some(
+            json!({"openai-responses": {"$parts": [{"type": "input_file", "filename": "spec.pdf"}, null]}})
+                .to_string(),
+        );
+        let out = items(&[named]);
+        assert_eq!(
+            out[0]["content"],
+            json!([
+                {"type": "input_file", "file_data": "data:application/pdf;base64,JVBERi0=", "filename": "spec.pdf"},
+                {"type": "input_file", "file_url": "https://x/a.pdf"},
+            ])
+        );
+        let out = items(&[msg(
+            Role::User,
+            vec![file(
+                ImageSource::Base64("JVBERi0=".into()),
+                "application/pdf",
+            )],
+        )]);
+        assert_eq!(out[0]["content"][0]["filename"], "document.pdf");
     }
 
     #[test]

@@ -5,9 +5,9 @@
 
 use serde_json::{Map, Value, json};
 
-use wasmgate_wire::extra;
 use wasmgate_wire::json_string::{escape_into, write_str};
 use wasmgate_wire::splice::{Object, WriteJson};
+use wasmgate_wire::{extra, media};
 
 use crate::WIRE;
 use crate::types::{ContentPart, Image, ImageSource, Message, Role, ToolResult, ToolResultPart};
@@ -167,7 +167,9 @@ fn write_tool_result(result: &ToolResult, out: &mut Vec<u8>) {
     out.extend_from_slice(b"\"}");
 }
 
-/// An `image_url` content part.
+/// An `image_url` content part, or a `file` part for a file (a PDF): its
+/// data as a `data:` URL (or the URL as given, which some compatible
+/// servers fetch) and a file name.
 fn image_part(image: &Image) -> Value {
     let url = match &image.source {
         ImageSource::Url(url) => url.clone(),
@@ -176,6 +178,11 @@ fn image_part(image: &Image) -> Value {
             image.media_type.as_deref().unwrap_or("image/png")
         ),
     };
+    let media_type = media::media_type(image.media_type.as_deref(), Some(&url));
+    if let Some(file_type) = media_type.filter(|m| media::is_file(Some(m))) {
+        let file_name = media::file_name(file_type);
+        return json!({"type": "file", "file": {"file_data": url, "filename": file_name}});
+    }
     let mut image_url = Map::new();
     image_url.insert("url".into(), Value::from(url));
     if let Some(detail) = &image.detail {
@@ -255,6 +262,36 @@ mod tests {
                 {"type": "text", "text": "what is this?"},
                 {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA", "detail": "low"}},
                 {"type": "image_url", "image_url": {"url": "https://x/y.jpg"}},
+            ]})
+        );
+    }
+
+    #[test]
+    fn files_are_file_parts() {
+        let file = |source, media_type: Option<&str>| {
+            ContentPart::Image(Image {
+                source,
+                media_type: media_type.map(str::to_string),
+                detail: None,
+            })
+        };
+        let out = map_messages(&[msg(
+            Role::User,
+            vec![
+                file(
+                    ImageSource::Base64("JVBERi0=".into()),
+                    Some("application/pdf"),
+                ),
+                file(ImageSource::Url("data:text/plain;base64,aGk=".into()), None),
+                file(ImageSource::Base64("AAAA".into()), Some("image/png")),
+            ],
+        )]);
+        assert_eq!(
+            out[0],
+            json!({"role": "user", "content": [
+                {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBERi0=", "filename": "document.pdf"}},
+                {"type": "file", "file": {"file_data": "data:text/plain;base64,aGk=", "filename": "document.txt"}},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
             ]})
         );
     }

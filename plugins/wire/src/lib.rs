@@ -18,6 +18,7 @@ pub mod headers;
 pub mod json;
 pub mod json_string;
 pub mod kind;
+pub mod media;
 pub mod message;
 pub mod splice;
 pub mod sse;

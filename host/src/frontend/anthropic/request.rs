@@ -246,7 +246,7 @@ fn decode_block(param: &str, block: Value) -> Result<(ContentPart, Map<String, V
     };
     let part = match kind.as_str() {
         "text" => ContentPart::Text(take_str(&mut obj, "text", param)?),
-        "image" => ContentPart::Image(decode_image(param, &mut obj)?),
+        "image" | "document" => ContentPart::Image(decode_image(param, &kind, &mut obj)?),
         "tool_use" => {
             let arguments = match obj.remove("input") {
                 None => "{}".to_owned(),
@@ -277,7 +277,8 @@ fn decode_block(param: &str, block: Value) -> Result<(ContentPart, Map<String, V
                 format!("{param}.type"),
                 format!(
                     "content block type `{other}` is not supported by this gateway; \
-                     use text, image, tool_use, tool_result, thinking or redacted_thinking"
+                     use text, image, document, tool_use, tool_result, thinking or \
+                     redacted_thinking"
                 ),
             ));
         }
@@ -285,26 +286,39 @@ fn decode_block(param: &str, block: Value) -> Result<(ContentPart, Map<String, V
     Ok((part, obj))
 }
 
-/// An image block's `source`, taken out of `obj`.
-fn decode_image(param: &str, obj: &mut Map<String, Value>) -> Result<Image, ApiError> {
+/// An `image` or `document` (`kind`) block's `source`, taken out of `obj`.
+/// A document is a PDF (base64, or a URL, whose type is then PDF); the
+/// canonical image part carries it with its media type, as a provider
+/// sends files.
+fn decode_image(param: &str, kind: &str, obj: &mut Map<String, Value>) -> Result<Image, ApiError> {
     let Some(Value::Object(mut source)) = obj.remove("source") else {
         return Err(ApiError::bad_field(
             format!("{param}.source"),
-            "image blocks need a `source`",
+            format!("{kind} blocks need a `source`"),
         ));
     };
-    let media_type = match source.remove("media_type") {
+    let mut media_type = match source.remove("media_type") {
         Some(Value::String(m)) => Some(m),
         _ => None,
     };
     let source_param = format!("{param}.source");
     let source = match source.get("type").and_then(Value::as_str) {
         Some("base64") => ImageSource::Base64(take_str(&mut source, "data", &source_param)?),
-        Some("url") => ImageSource::Url(take_str(&mut source, "url", &source_param)?),
+        Some("url") => {
+            if kind == "document" {
+                media_type.get_or_insert_with(|| "application/pdf".to_string());
+            }
+            ImageSource::Url(take_str(&mut source, "url", &source_param)?)
+        }
         _ => {
+            let also = if kind == "document" {
+                "; send plain text as a text block"
+            } else {
+                ""
+            };
             return Err(ApiError::bad_field(
                 format!("{source_param}.type"),
-                "image sources must be `base64` or `url`",
+                format!("{kind} sources must be `base64` or `url`{also}"),
             ));
         }
     };
@@ -334,14 +348,18 @@ fn decode_tool_result(param: &str, obj: &mut Map<String, Value>) -> Result<ToolR
                         "text",
                         &block_param,
                     )?)),
-                    Some("image") => parts.push(ToolResultPart::Image(decode_image(
-                        &block_param,
-                        &mut block,
-                    )?)),
+                    Some(kind @ ("image" | "document")) => {
+                        let kind = kind.to_string();
+                        parts.push(ToolResultPart::Image(decode_image(
+                            &block_param,
+                            &kind,
+                            &mut block,
+                        )?))
+                    }
                     _ => {
                         return Err(ApiError::bad_field(
                             format!("{block_param}.type"),
-                            "tool results may hold text and image blocks",
+                            "tool results may hold text, image and document blocks",
                         ));
                     }
                 }
@@ -704,6 +722,66 @@ mod tests {
                 decode_message(&format!("messages.{i}"), item)
             });
         }
+    }
+
+    /// PDFs (Claude Code reads them) become image parts with their media
+    /// type, in a message and in a tool result; the block's other fields
+    /// ride along; a plain-text document is refused by name.
+    #[test]
+    fn documents_are_files() -> Result<(), ApiError> {
+        let pdf = json!({"type": "document", "title": "Spec",
+            "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0="}});
+        let linked =
+            json!({"type": "document", "source": {"type": "url", "url": "https://x/a.pdf"}});
+        let req = decode(json!({
+            "model": "m", "max_tokens": 10,
+            "messages": [
+                {"role": "user", "content": [pdf, linked]},
+                {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Read", "input": {}}]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [pdf]}]}
+            ]
+        }))?;
+        let file = |source, media_type: &str| Image {
+            source,
+            media_type: Some(media_type.into()),
+            detail: None,
+        };
+        let base64 = file(ImageSource::Base64("JVBERi0=".into()), "application/pdf");
+        assert_eq!(
+            format!("{:?}", req.messages[0].content),
+            format!(
+                "{:?}",
+                [
+                    ContentPart::Image(base64.clone()),
+                    ContentPart::Image(file(
+                        ImageSource::Url("https://x/a.pdf".into()),
+                        "application/pdf"
+                    )),
+                ]
+            )
+        );
+        let parts = &extra_of(req.messages[0].extra.as_deref())["anthropic"]["$parts"];
+        assert_eq!(parts[0]["title"], "Spec", "{parts}");
+        assert_eq!(
+            format!("{:?}", req.messages[2].content),
+            format!(
+                "{:?}",
+                [ContentPart::ToolResult(ToolResult {
+                    call_id: "t1".into(),
+                    content: vec![ToolResultPart::Image(base64)],
+                    is_error: false,
+                })]
+            )
+        );
+
+        let text_doc = json!({"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": [
+            {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "hi"}}]}]});
+        let err = decode(text_doc).err();
+        assert_eq!(
+            err.and_then(|e| e.param),
+            Some("messages.0.content.0.source.type".to_string())
+        );
+        Ok(())
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::canonical::{
 };
 use crate::frontend::extra::{leftovers, without};
 use crate::frontend::kept_text::{self, Step};
+use crate::frontend::media::{media_from_url, media_type_of};
 use crate::frontend::message_array;
 
 /// Client options that shape the answer but not the canonical request.
@@ -376,6 +377,7 @@ fn decode_part(param: &str, mut part: Value) -> Result<ContentPart, ApiError> {
             })?;
             Ok(ContentPart::Image(image_from_url(url, detail)))
         }
+        Some("file") => decode_file(param, part.get("file")).map(ContentPart::Image),
         Some(other) => Err(ApiError::bad_field(
             format!("{param}.type"),
             format!("content part type `{other}` is not supported"),
@@ -385,6 +387,34 @@ fn decode_part(param: &str, mut part: Value) -> Result<ContentPart, ApiError> {
             "content parts need a `type`",
         )),
     }
+}
+
+/// A `file` part's `file`: its data (a `data:` URL, or base64 with the
+/// media type taken from `filename`). Uploaded files (`file_id`) are not
+/// stored here, so they cannot be named.
+fn decode_file(param: &str, file: Option<&Value>) -> Result<Image, ApiError> {
+    let data = file
+        .and_then(|f| f.get("file_data"))
+        .and_then(Value::as_str);
+    let Some(data) = data.filter(|d| !d.is_empty()) else {
+        return Err(ApiError::bad_field(
+            format!("{param}.file.file_data"),
+            "file parts need `file_data` (a data: URL or base64); `file_id` is not \
+             supported: wasmgate does not store files",
+        ));
+    };
+    let guessed = file
+        .and_then(|f| f.get("filename"))
+        .and_then(Value::as_str)
+        .and_then(media_type_of);
+    let image = media_from_url(data, guessed, None);
+    if !matches!(image.source, ImageSource::Base64(_)) {
+        return Err(ApiError::bad_field(
+            format!("{param}.file.file_data"),
+            "`file_data` must be a data: URL or base64, not a URL",
+        ));
+    }
+    Ok(image)
 }
 
 /// A `data:` URL becomes base64 with its media type; any other URL stays a URL.
@@ -474,6 +504,7 @@ fn decode_tool_choice(value: Option<&Value>) -> Result<Option<ToolChoice>, ApiEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn the_fast_path_gives_what_the_general_path_gives() {
@@ -575,6 +606,49 @@ mod tests {
         assert_eq!(err.and_then(|e| e.code), Some("invalid_json"));
         let err = decode_request(br#"{"messages":[]}"#).err();
         assert_eq!(err.and_then(|e| e.param), Some("model".to_string()));
+    }
+
+    #[test]
+    fn file_parts_are_files() {
+        let body = |file: Value| {
+            json!({"model": "m", "messages": [{"role": "user", "content": [
+                {"type": "text", "text": "read"}, {"type": "file", "file": file}]}]})
+            .to_string()
+        };
+        for (file, media_type) in [
+            (
+                json!({"file_data": "data:application/pdf;base64,JVBERi0=", "filename": "a.txt"}),
+                "application/pdf",
+            ),
+            (
+                json!({"file_data": "JVBERi0=", "filename": "spec.PDF"}),
+                "application/pdf",
+            ),
+        ] {
+            let decoded = decode_request(body(file).as_bytes()).map(|(req, _)| req);
+            let part = decoded.map(|req| req.messages[0].content[1].clone());
+            assert_eq!(
+                format!("{part:?}"),
+                format!(
+                    "{:?}",
+                    Ok::<_, ApiError>(ContentPart::Image(Image {
+                        source: ImageSource::Base64("JVBERi0=".into()),
+                        media_type: Some(media_type.into()),
+                        detail: None,
+                    }))
+                )
+            );
+        }
+        for file in [
+            json!({"file_id": "file-1"}),
+            json!({"file_data": "https://x/a.pdf"}),
+        ] {
+            let err = decode_request(body(file).as_bytes()).err();
+            assert_eq!(
+                err.and_then(|e| e.param).as_deref(),
+                Some("messages[0].content[1].file.file_data")
+            );
+        }
     }
 
     #[test]
