@@ -22,22 +22,31 @@ pub struct Route {
 /// Resolve `model`: `upstream/model` names an upstream explicitly; otherwise
 /// the first upstream (in config order) with a matching pattern serves.
 pub fn resolve(upstreams: &[UpstreamConfig], model: &str) -> Option<Route> {
+    candidates(upstreams, model).into_iter().next()
+}
+
+/// Every upstream that serves `model`, in the order they are tried: the one
+/// `upstream/model` names, or each upstream (in config order) with a
+/// matching pattern. The later ones are failovers.
+pub fn candidates(upstreams: &[UpstreamConfig], model: &str) -> Vec<Route> {
     if let Some((name, rest)) = model.split_once('/')
         && let Some(upstream) = upstreams.iter().position(|u| u.name == name)
         && !rest.is_empty()
     {
-        return Some(Route {
+        return vec![Route {
             upstream,
             model: rest.to_string(),
-        });
+        }];
     }
     upstreams
         .iter()
-        .position(|u| u.models.iter().any(|p| matches(p, model)))
-        .map(|upstream| Route {
+        .enumerate()
+        .filter(|(_, u)| u.models.iter().any(|p| matches(p, model)))
+        .map(|(upstream, _)| Route {
             upstream,
             model: model.to_string(),
         })
+        .collect()
 }
 
 #[cfg(test)]
@@ -75,5 +84,24 @@ mod tests {
             Some("meta/x".into())
         );
         assert_eq!(resolve(&[upstream("a", &["x"])], "y"), None);
+    }
+
+    #[test]
+    fn every_matching_upstream_is_a_candidate() {
+        let ups = [
+            upstream("a", &["gpt-4o"]),
+            upstream("b", &["llama-*"]),
+            upstream("c", &["*"]),
+        ];
+        let order = |model| {
+            candidates(&ups, model)
+                .into_iter()
+                .map(|r| r.upstream)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(order("gpt-4o"), [0, 2]);
+        assert_eq!(order("llama-3"), [1, 2]);
+        assert_eq!(order("other"), [2]);
+        assert_eq!(order("a/llama-3"), [0], "a named upstream has no failover");
     }
 }

@@ -34,8 +34,10 @@ first_byte_timeout_ms = 300000       # until the upstream's response headers
 idle_timeout_ms = 300000             # longest silence between streamed chunks
 max_response_bytes = 67108864        # largest non-streamed upstream body
 
-# Upstreams are tried in order: the first whose `models` matches serves.
-# Clients may also name one explicitly as "upstream/model".
+# Upstreams are tried in order: the first whose `models` matches serves, and
+# the others that match take over when all its keys are rate-limited (429),
+# overloaded or failing (5xx), or it cannot be reached. Clients may also name
+# one explicitly as "upstream/model" (no failover then).
 [[upstreams]]
 name = "demo"
 provider = "echo"                    # answers locally; needs no key

@@ -8,6 +8,7 @@ mod call;
 mod call_ids;
 mod chat;
 mod events;
+mod failover;
 mod gemini;
 mod models;
 mod origin;

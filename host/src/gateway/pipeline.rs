@@ -6,14 +6,13 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 
 use super::events::{EventStream, FilterChain};
+use super::failover::{self, Answered, Body};
 use super::retire::retire;
 use super::state::{FilterUse, Gateway, Live};
 use crate::api_error::ApiError;
-use crate::canonical::{ErrorKind, HttpResponse, Request, RequestContext, Response, Target};
+use crate::canonical::{ErrorKind, HttpResponse, Request, RequestContext, Response};
 use crate::config::OnError;
-use crate::runtime::{
-    FilterInstance, Limits, Outgoing, PluginError, ProviderInstance, RequestAction, apply_edits,
-};
+use crate::runtime::{FilterInstance, Limits, PluginError, RequestAction, apply_edits};
 use crate::{frontend::Format, routing};
 
 /// What the client gets.
@@ -70,40 +69,12 @@ pub async fn run(
     }
     let chain = FilterChain::new(filters, ctx);
 
-    // Route (after filters, which may change the model).
-    let Some(route) = routing::resolve(&live.config.upstreams, &req.model) else {
+    // Route (after filters, which may change the model): every upstream
+    // that serves it, each with each of its keys, until one answers.
+    let routes = routing::candidates(&live.config.upstreams, &req.model);
+    if routes.is_empty() {
         return Err(unknown_model(&live, &req.model));
-    };
-    let (Some(upstream_config), Some(upstream)) = (
-        live.config.upstreams.get(route.upstream),
-        live.upstreams.get(route.upstream),
-    ) else {
-        return Err(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorKind::Internal,
-            "route out of range",
-        ));
-    };
-    let name = upstream_config.name.as_str();
-    req.model = route.model.clone();
-    let target = Target {
-        base_url: upstream.base_url.clone(),
-        model: route.model,
-        credential: upstream.next_key(&upstream_config.api_keys).cloned(),
-        extra: None,
-    };
-
-    // Provider: build the request, then do the I/O.
-    let mut provider = ProviderInstance::new(
-        &upstream.provider.plugin,
-        upstream.provider.env.clone(),
-        limits,
-    )
-    .await?;
-    let outgoing = provider
-        .build_request(&req, &target)
-        .await?
-        .map_err(ApiError::from)?;
+    }
     let http = gw.http().map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -111,17 +82,14 @@ pub async fn run(
             format!("cannot build the HTTP client: {e}"),
         )
     })?;
-    let (status, headers, mut body) = match outgoing {
-        Outgoing::Local(local) => (local.status, local.headers, Body::Local(Some(local.body))),
-        Outgoing::Send(request) => {
-            let received = http.send(name, *request).await?;
-            (
-                received.status,
-                received.headers,
-                Body::Remote(received.body),
-            )
-        }
-    };
+    let Answered {
+        mut provider,
+        target,
+        name,
+        status,
+        headers,
+        mut body,
+    } = failover::send(&live, &http, limits, &mut req, &routes).await?;
     tracing::debug!(upstream = name, status, "upstream answered");
 
     // An upstream that ignores `stream` answers with a whole JSON body:
@@ -195,11 +163,6 @@ fn retry_after(headers: &[(String, String)]) -> Vec<(&'static str, String)> {
             Some((wanted, value.clone()))
         })
         .collect()
-}
-
-enum Body {
-    Local(Option<Vec<u8>>),
-    Remote(crate::upstream::BodyStream),
 }
 
 fn unknown_model(live: &Live, model: &str) -> ApiError {

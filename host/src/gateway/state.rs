@@ -66,13 +66,16 @@ pub struct UpstreamUse {
 }
 
 impl UpstreamUse {
-    /// The next credential, round-robin.
-    pub fn next_key<'a>(&self, keys: &'a [String]) -> Option<&'a String> {
+    /// The credentials in the order one request tries them: from the next
+    /// one round-robin, then each other once; one `None` with no keys.
+    pub fn keys_in_turn<'a>(&self, keys: &'a [String]) -> Vec<Option<&'a String>> {
         if keys.is_empty() {
-            return None;
+            return vec![None];
         }
-        let i = self.key_cursor.fetch_add(1, Ordering::Relaxed);
-        keys.get(i % keys.len())
+        let start = self.key_cursor.fetch_add(1, Ordering::Relaxed);
+        (0..keys.len())
+            .map(|i| keys.get((start + i) % keys.len()))
+            .collect()
     }
 }
 

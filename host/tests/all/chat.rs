@@ -169,6 +169,59 @@ async fn wrong_methods_and_paths_get_errors_in_the_paths_format() {
     }
 }
 
+/// A rate-limited key, a failing or unreachable upstream: the next key,
+/// then the next upstream that serves the model, answers. A request error
+/// or a named upstream is not retried elsewhere, and when every try fails
+/// the client gets the last failure.
+#[tokio::test]
+async fn failures_move_on_to_the_next_key_and_upstream() {
+    let mock = mock::start().await;
+    let calls = || mock.state.calls.load(std::sync::atomic::Ordering::SeqCst);
+    let upstream = |name: &str, base: &str, keys: &str| {
+        format!(
+            "[[upstreams]]\nname = \"{name}\"\nprovider = \"openai\"\nbase_url = \"{base}\"\napi_keys = [{keys}]\nmodels = [\"*\"]\n"
+        )
+    };
+    let gw = start(&format!(
+        "{}{}{}",
+        upstream("down", "http://127.0.0.1:9/v1", "\"sk-x\""),
+        upstream("limited", &mock.url, "\"sk-bad\""),
+        upstream("keys", &mock.url, "\"sk-bad\", \"sk-good\""),
+    ))
+    .await;
+
+    // Unreachable, then 429 with sk-bad, then sk-good (first or second).
+    for _ in 0..4 {
+        let (status, resp) = post(&gw.url, &chat_body("gpt-keyed", false)).await;
+        assert_eq!(status, 200, "{resp}");
+        let (_, events) = post_sse(&gw.url, &chat_body("gpt-keyed", true)).await;
+        assert_eq!(
+            streamed_text(&events),
+            "Hello from fake openai-chat upstream."
+        );
+    }
+    let (headers, _) = mock.last_request();
+    assert_eq!(headers["authorization"], "Bearer sk-good");
+    let before = calls();
+
+    // A request error is the client's: one call, no failover.
+    let (status, _) = post(&gw.url, &chat_body("gpt-400", false)).await;
+    assert_eq!(status, 400);
+    assert_eq!(calls(), before + 1);
+
+    // A named upstream is the only one tried; its last failure is answered.
+    let resp = client()
+        .post(format!("{}/v1/chat/completions", gw.url))
+        .json(&chat_body("limited/gpt-keyed", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert_eq!(calls(), before + 2);
+    let (status, resp) = post(&gw.url, &chat_body("down/gpt-keyed", false)).await;
+    assert_eq!(status, 502, "{resp}");
+}
+
 #[tokio::test]
 async fn unknown_model_lists_what_is_available() {
     let gw = start(

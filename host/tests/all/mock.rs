@@ -142,6 +142,18 @@ async fn handle(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
             }
             response
         }
+        // Rate-limited for every key but `sk-good`.
+        "gpt-keyed"
+            if headers
+                .get("authorization")
+                .is_none_or(|v| v != "Bearer sk-good") =>
+        {
+            json(
+                StatusCode::TOO_MANY_REQUESTS,
+                r#"{"error":{"message":"Rate limit reached","type":"rate_limit_error"}}"#,
+            )
+        }
+        "gpt-keyed" => json(StatusCode::OK, TEXT_JSON),
         // Ignores `stream`: one JSON body.
         "gpt-nostream" => json(StatusCode::OK, TEXT_JSON),
         "gpt-hang" => {
