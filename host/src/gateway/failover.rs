@@ -2,10 +2,12 @@
 //! order), each with each of its keys (from the next one round-robin),
 //! until one answers with something other than a rate limit, an overload,
 //! a server failure or a refused connection. That answer, or the last
-//! failure when every try failed, goes on to the client.
+//! failure when every try failed, goes on to the client. A rate-limited
+//! key rests (see [`keys`]), so the next requests try it last.
 
 use axum::http::StatusCode;
 
+use super::keys;
 use super::retire::retire;
 use super::state::Live;
 use crate::api_error::ApiError;
@@ -64,7 +66,7 @@ pub async fn send<'l>(
                 "route out of range",
             ));
         };
-        for key in upstream.keys_in_turn(&config.api_keys) {
+        for key in upstream.keys.in_turn() {
             tries.push((route, config, upstream, key));
         }
     }
@@ -75,7 +77,7 @@ pub async fn send<'l>(
         let target = Target {
             base_url: upstream.base_url.clone(),
             model: route.model.clone(),
-            credential: key.cloned(),
+            credential: key.and_then(|i| config.api_keys.get(i)).cloned(),
             extra: None,
         };
         // Provider: build the request, then do the I/O.
@@ -101,6 +103,10 @@ pub async fn send<'l>(
                 )
             }),
         };
+        if let (Ok((429, headers, _)), Some(index)) = (&answer, key) {
+            let wait = keys::asked_wait(headers).unwrap_or(keys::DEFAULT_REST);
+            upstream.keys.rest(index, wait);
+        }
         let failed = match &answer {
             Ok((status, _, _)) => FAILOVER_STATUSES.contains(status),
             Err(error) => error.kind == ErrorKind::Upstream,

@@ -10,6 +10,7 @@ mod chat;
 mod events;
 mod failover;
 mod gemini;
+mod keys;
 mod models;
 mod origin;
 mod pipeline;

@@ -1,10 +1,11 @@
 //! The gateway's shared state and the live (swappable) configuration.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 
+use super::keys::KeyRing;
 use crate::catalog::Catalog;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -61,22 +62,8 @@ pub struct UpstreamUse {
     pub base_url: String,
     /// Model ids the provider says it knows (`info().models`).
     pub known_models: Vec<String>,
-    /// Next credential to use.
-    key_cursor: AtomicUsize,
-}
-
-impl UpstreamUse {
-    /// The credentials in the order one request tries them: from the next
-    /// one round-robin, then each other once; one `None` with no keys.
-    pub fn keys_in_turn<'a>(&self, keys: &'a [String]) -> Vec<Option<&'a String>> {
-        if keys.is_empty() {
-            return vec![None];
-        }
-        let start = self.key_cursor.fetch_add(1, Ordering::Relaxed);
-        (0..keys.len())
-            .map(|i| keys.get((start + i) % keys.len()))
-            .collect()
-    }
+    /// The turns and rests of its `api_keys`.
+    pub keys: KeyRing,
 }
 
 /// Everything derived from one config, swapped as a whole.
@@ -241,7 +228,7 @@ pub(super) async fn build_live(
             provider,
             base_url: upstream.base_url.clone().unwrap_or(info.default_base_url),
             known_models: info.models.into_iter().map(|m| m.id).collect(),
-            key_cursor: AtomicUsize::new(0),
+            keys: KeyRing::new(upstream.api_keys.len()),
         });
     }
     Ok(Live {

@@ -222,6 +222,34 @@ async fn failures_move_on_to_the_next_key_and_upstream() {
     assert_eq!(status, 502, "{resp}");
 }
 
+/// A key the upstream rate-limited rests: the next requests go straight to
+/// the other key instead of each trying it first.
+#[tokio::test]
+async fn a_rate_limited_key_rests() {
+    let mock = mock::start().await;
+    let calls = || mock.state.calls.load(std::sync::atomic::Ordering::SeqCst);
+    let gw = start(&format!(
+        "[[upstreams]]\nname = \"keys\"\nprovider = \"openai\"\nbase_url = \"{}\"\napi_keys = [\"sk-bad\", \"sk-good\"]\nmodels = [\"*\"]\n",
+        mock.url
+    ))
+    .await;
+    let (status, _) = post(&gw.url, &chat_body("gpt-keyed", false)).await;
+    assert_eq!(status, 200);
+    let first = calls();
+    assert!(first == 2 || first == 1, "{first}");
+    for _ in 0..6 {
+        let (status, _) = post(&gw.url, &chat_body("gpt-keyed", false)).await;
+        assert_eq!(status, 200);
+    }
+    let tried_bad = first == 2;
+    let after = calls() - first;
+    assert_eq!(
+        after,
+        if tried_bad { 6 } else { 6 + 1 },
+        "one request per call once sk-bad has been seen to rest"
+    );
+}
+
 #[tokio::test]
 async fn unknown_model_lists_what_is_available() {
     let gw = start(
