@@ -2,6 +2,7 @@
 
 mod admin;
 mod anthropic;
+mod assemble;
 mod auth;
 mod body;
 mod call;

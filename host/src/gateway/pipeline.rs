@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 
+use super::assemble;
 use super::events::{EventStream, FilterChain};
 use super::failover::{self, Answered, Body};
 use super::retire::retire;
@@ -94,7 +95,8 @@ pub async fn run(
 
     // An upstream that ignores `stream` answers with a whole JSON body:
     // that is read whole below and streamed to the client from the answer.
-    if req.stream && (200..300).contains(&status) && !is_json(&headers) {
+    let success = (200..300).contains(&status);
+    if req.stream && success && !has_media_type(&headers, "application/json") {
         let stream = match body {
             Body::Local(bytes) => EventStream::local(provider, chain, bytes.unwrap_or_default()),
             Body::Remote(body) => EventStream::remote(provider, chain, body, http.idle, name),
@@ -106,18 +108,28 @@ pub async fn run(
         Body::Remote(body) => http.read_body(name, body).await?,
     };
     let wait = retry_after(&headers);
-    let response = provider
-        .parse_response(&HttpResponse {
-            status,
-            headers,
-            body: bytes,
-        })
-        .await?
-        .map_err(|e| {
-            ApiError::from(e)
-                .redact(target.credential.as_deref())
-                .with_retry_after(wait)
-        })?;
+    let redact = |e: ApiError| {
+        e.redact(target.credential.as_deref())
+            .with_retry_after(wait.clone())
+    };
+    let response = if !req.stream && success && has_media_type(&headers, "text/event-stream") {
+        // An upstream that streams though asked not to: its events, decoded
+        // as any stream's, make the whole answer.
+        let mut events = provider.feed(&bytes).await?.map_err(ApiError::from);
+        if let Ok(events) = &mut events {
+            events.extend(provider.finish().await?.map_err(ApiError::from)?);
+        }
+        events.and_then(assemble::answer).map_err(redact)?
+    } else {
+        provider
+            .parse_response(&HttpResponse {
+                status,
+                headers,
+                body: bytes,
+            })
+            .await?
+            .map_err(|e| redact(ApiError::from(e)))?
+    };
     retire(provider);
     if req.stream {
         return Ok(Outcome::Stream(EventStream::from_response(
@@ -140,14 +152,15 @@ async fn on_request(
     Ok((instance, action))
 }
 
-/// Whether `headers` say the body is one JSON document (`application/json`).
-fn is_json(headers: &[(String, String)]) -> bool {
+/// Whether `headers` say the body is of `media_type` (`application/json`:
+/// one JSON document; `text/event-stream`: a stream).
+fn has_media_type(headers: &[(String, String)], media_type: &str) -> bool {
     headers.iter().any(|(name, value)| {
         name.eq_ignore_ascii_case("content-type")
             && value
                 .split(';')
                 .next()
-                .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+                .is_some_and(|media| media.trim().eq_ignore_ascii_case(media_type))
     })
 }
 

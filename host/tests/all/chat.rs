@@ -222,6 +222,29 @@ async fn failures_move_on_to_the_next_key_and_upstream() {
     assert_eq!(status, 502, "{resp}");
 }
 
+/// An upstream that streams though asked not to still gives a whole
+/// answer: the same one its JSON would have given.
+#[tokio::test]
+async fn an_upstream_that_always_streams_still_answers_whole() {
+    let mock = mock::start().await;
+    let gw = start(&openai_upstream(&mock.url)).await;
+    for (streaming, whole) in [
+        ("gpt-alwaysstream", "gpt-fake"),
+        ("gpt-alwaysstream-tool", "gpt-tool"),
+    ] {
+        let (status, got) = post(&gw.url, &chat_body(streaming, false)).await;
+        assert_eq!(status, 200, "{got}");
+        let (_, expected) = post(&gw.url, &chat_body(whole, false)).await;
+        for field in ["message", "finish_reason"] {
+            assert_eq!(
+                got["choices"][0][field], expected["choices"][0][field],
+                "{streaming}: {got}"
+            );
+        }
+        assert_eq!(got["id"], expected["id"]);
+    }
+}
+
 /// A key the upstream rate-limited rests: the next requests go straight to
 /// the other key instead of each trying it first.
 #[tokio::test]

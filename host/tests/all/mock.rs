@@ -154,6 +154,15 @@ async fn handle(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
             )
         }
         "gpt-keyed" => json(StatusCode::OK, TEXT_JSON),
+        // Streams whatever `stream` says.
+        "gpt-alwaysstream" | "gpt-alwaysstream-tool" => {
+            let fixture = if model.ends_with("-tool") {
+                TOOL_SSE
+            } else {
+                TEXT_SSE
+            };
+            sse(stream::iter(sse_events(fixture).into_iter().map(Ok)))
+        }
         // Ignores `stream`: one JSON body.
         "gpt-nostream" => json(StatusCode::OK, TEXT_JSON),
         "gpt-hang" => {
