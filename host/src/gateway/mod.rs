@@ -11,6 +11,7 @@ mod chat;
 mod events;
 mod failover;
 mod gemini;
+mod html_page;
 mod keys;
 mod models;
 mod origin;

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 
-use super::assemble;
 use super::events::{EventStream, FilterChain};
 use super::failover::{self, Answered, Body};
 use super::retire::retire;
 use super::state::{FilterUse, Gateway, Live};
+use super::{assemble, html_page};
 use crate::api_error::ApiError;
 use crate::canonical::{ErrorKind, HttpResponse, Request, RequestContext, Response};
 use crate::config::OnError;
@@ -92,6 +92,15 @@ pub async fn run(
         mut body,
     } = failover::send(&live, &http, limits, &mut req, &routes).await?;
     tracing::debug!(upstream = name, status, "upstream answered");
+    if has_media_type(&headers, "text/html") {
+        let page = match &mut body {
+            Body::Local(bytes) => bytes.take().unwrap_or_default(),
+            Body::Remote(body) => http.read_body(name, body).await.unwrap_or_default(),
+        };
+        retire(provider);
+        tracing::warn!(upstream = name, status, "upstream answered with a web page");
+        return Err(html_page::error(name, status, &page));
+    }
 
     // An upstream that ignores `stream` answers with a whole JSON body:
     // that is read whole below and streamed to the client from the answer.

@@ -222,6 +222,27 @@ async fn failures_move_on_to_the_next_key_and_upstream() {
     assert_eq!(status, 502, "{resp}");
 }
 
+/// A base URL that reaches a web page: the client is told so, whole or
+/// streamed, with the page's title and status, not its markup.
+#[tokio::test]
+async fn a_web_page_upstream_is_named_not_quoted() {
+    let mock = mock::start().await;
+    let gw = start(&openai_upstream(&mock.url)).await;
+    for (model, status) in [("gpt-webpage", 502), ("gpt-webpage-404", 404)] {
+        for stream in [false, true] {
+            let (got, resp) = post(&gw.url, &chat_body(model, stream)).await;
+            assert_eq!(got, status, "{model}: {resp}");
+            let message = resp["error"]["message"].as_str().unwrap_or_default();
+            assert!(
+                message.contains("web page (\"Welcome to nginx!\")")
+                    && message.contains("base_url")
+                    && !message.contains('<'),
+                "{model}: {message}"
+            );
+        }
+    }
+}
+
 /// An upstream that streams though asked not to still gives a whole
 /// answer: the same one its JSON would have given.
 #[tokio::test]

@@ -154,6 +154,19 @@ async fn handle(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
             )
         }
         "gpt-keyed" => json(StatusCode::OK, TEXT_JSON),
+        // A base URL that reaches a web server, not the API.
+        "gpt-webpage" | "gpt-webpage-404" => {
+            let status = if model.ends_with("-404") {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::OK
+            };
+            let page = format!(
+                "<!DOCTYPE html><html><head><title>Welcome to nginx!</title></head><body>{}</body></html>",
+                "<p>If you see this page, the web server is working.</p>".repeat(50)
+            );
+            (status, [("content-type", "text/html; charset=utf-8")], page).into_response()
+        }
         // Streams whatever `stream` says.
         "gpt-alwaysstream" | "gpt-alwaysstream-tool" => {
             let fixture = if model.ends_with("-tool") {
