@@ -48,6 +48,14 @@ PNG = base64.b64encode(
 ).decode()
 
 params = pytest.mark.parametrize("provider", list(PROVIDERS))
+# The start of a PDF, and how each provider's wire sends a file.
+PDF = base64.b64encode(b"%PDF-1.4 matrix").decode()
+FILE_PART = {
+    "openai": '"type": "file"',
+    "openai-responses": '"type": "input_file"',
+    "anthropic": '"type": "document"',
+    "gemini": '"mimeType": "application/pdf"',
+}
 
 
 def last_sent() -> str:
@@ -157,6 +165,23 @@ def test_chat_image(chat, provider):
         ],
     )
     assert PNG in last_sent()
+
+
+@params
+def test_chat_file(chat, provider):
+    chat.chat.completions.create(
+        model=PROVIDERS[provider],
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Summarise this."},
+                    {"type": "file", "file": {"file_data": f"data:application/pdf;base64,{PDF}", "filename": "spec.pdf"}},
+                ],
+            }
+        ],
+    )
+    assert PDF in last_sent() and FILE_PART[provider] in last_sent(), last_sent()
 
 
 @params
@@ -285,6 +310,24 @@ def test_anthropic_image(claude, provider):
         ],
     )
     assert PNG in last_sent()
+
+
+@params
+def test_anthropic_pdf_document(claude, provider):
+    claude.messages.create(
+        model=PROVIDERS[provider],
+        max_tokens=100,
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": PDF}},
+                    {"type": "text", "text": "Summarise this."},
+                ],
+            }
+        ],
+    )
+    assert PDF in last_sent() and FILE_PART[provider] in last_sent(), last_sent()
 
 
 @params
