@@ -9,6 +9,15 @@ use futures_util::{Stream, StreamExt};
 use crate::api_error::ApiError;
 use crate::config::HttpConfig;
 
+/// The value of the first header called `name` (any case) in an upstream
+/// answer's `headers`.
+pub fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
+}
+
 /// A pooled client plus the timeouts to apply.
 #[derive(Debug, Clone)]
 pub struct Upstream {

@@ -150,38 +150,40 @@ def test_chat_parallel_calls(chat, provider):
     assert len({c.id for c in calls}) == 2
 
 
+# An attachment of each kind, in each client's form: what the client sends
+# and what must reach the upstream (the data, and for a file its wire's
+# file form).
+CHAT_ATTACHMENTS = {
+    "image": {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
+    "pdf": {"type": "file", "file": {"file_data": f"data:application/pdf;base64,{PDF}", "filename": "spec.pdf"}},
+}
+ANTHROPIC_ATTACHMENTS = {
+    "image": {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}},
+    "pdf": {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": PDF}},
+}
+attachments = pytest.mark.parametrize("kind", ["image", "pdf"])
+
+
+def assert_attachment_sent(kind: str, provider: str):
+    if kind == "image":
+        assert PNG in last_sent()
+    else:
+        assert PDF in last_sent() and FILE_PART[provider] in last_sent(), last_sent()
+
+
 @params
-def test_chat_image(chat, provider):
+@attachments
+def test_chat_attachment(chat, provider, kind):
     chat.chat.completions.create(
         model=PROVIDERS[provider],
         messages=[
             {
                 "role": "user",
-                "content": [
-                    {"type": "text", "text": "What is this?"},
-                    {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
-                ],
+                "content": [{"type": "text", "text": "What is this?"}, CHAT_ATTACHMENTS[kind]],
             }
         ],
     )
-    assert PNG in last_sent()
-
-
-@params
-def test_chat_file(chat, provider):
-    chat.chat.completions.create(
-        model=PROVIDERS[provider],
-        messages=[
-            {
-                "role": "user",
-                "content": [
-                    {"type": "text", "text": "Summarise this."},
-                    {"type": "file", "file": {"file_data": f"data:application/pdf;base64,{PDF}", "filename": "spec.pdf"}},
-                ],
-            }
-        ],
-    )
-    assert PDF in last_sent() and FILE_PART[provider] in last_sent(), last_sent()
+    assert_attachment_sent(kind, provider)
 
 
 @params
@@ -295,39 +297,19 @@ def test_anthropic_thinking_round_trip(claude, provider):
 
 
 @params
-def test_anthropic_image(claude, provider):
+@attachments
+def test_anthropic_attachment(claude, provider, kind):
     claude.messages.create(
         model=PROVIDERS[provider],
         max_tokens=100,
         messages=[
             {
                 "role": "user",
-                "content": [
-                    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}},
-                    {"type": "text", "text": "What is this?"},
-                ],
+                "content": [ANTHROPIC_ATTACHMENTS[kind], {"type": "text", "text": "What is this?"}],
             }
         ],
     )
-    assert PNG in last_sent()
-
-
-@params
-def test_anthropic_pdf_document(claude, provider):
-    claude.messages.create(
-        model=PROVIDERS[provider],
-        max_tokens=100,
-        messages=[
-            {
-                "role": "user",
-                "content": [
-                    {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": PDF}},
-                    {"type": "text", "text": "Summarise this."},
-                ],
-            }
-        ],
-    )
-    assert PDF in last_sent() and FILE_PART[provider] in last_sent(), last_sent()
+    assert_attachment_sent(kind, provider)
 
 
 @params

@@ -5,6 +5,8 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::upstream::header;
+
 /// How long a rate-limited key rests when the upstream does not say.
 pub const DEFAULT_REST: Duration = Duration::from_secs(10);
 
@@ -72,16 +74,14 @@ impl KeyRing {
 /// How long the upstream asked to wait, from `retry-after-ms` or
 /// `retry-after` (seconds; an HTTP date is not read).
 pub fn asked_wait(headers: &[(String, String)]) -> Option<Duration> {
-    let header = |wanted: &str| {
-        headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
-            .and_then(|(_, value)| value.trim().parse::<f64>().ok())
+    let number = |name: &str| {
+        header(headers, name)
+            .and_then(|value| value.trim().parse::<f64>().ok())
             .filter(|n| n.is_finite() && *n >= 0.0)
     };
-    header("retry-after-ms")
+    number("retry-after-ms")
         .map(|ms| Duration::from_secs_f64(ms / 1000.0))
-        .or_else(|| header("retry-after").map(Duration::from_secs_f64))
+        .or_else(|| number("retry-after").map(Duration::from_secs_f64))
         .map(|wait| wait.min(MAX_REST))
 }
 

@@ -14,6 +14,7 @@ use crate::api_error::ApiError;
 use crate::canonical::{ErrorKind, HttpResponse, Request, RequestContext, Response};
 use crate::config::OnError;
 use crate::runtime::{FilterInstance, Limits, PluginError, RequestAction, apply_edits};
+use crate::upstream::header;
 use crate::{frontend::Format, routing};
 
 /// What the client gets.
@@ -164,13 +165,9 @@ async fn on_request(
 /// Whether `headers` say the body is of `media_type` (`application/json`:
 /// one JSON document; `text/event-stream`: a stream).
 fn has_media_type(headers: &[(String, String)], media_type: &str) -> bool {
-    headers.iter().any(|(name, value)| {
-        name.eq_ignore_ascii_case("content-type")
-            && value
-                .split(';')
-                .next()
-                .is_some_and(|media| media.trim().eq_ignore_ascii_case(media_type))
-    })
+    header(headers, "content-type")
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case(media_type))
 }
 
 /// The upstream's `retry-after` and `retry-after-ms` headers, which the
@@ -178,12 +175,7 @@ fn has_media_type(headers: &[(String, String)], media_type: &str) -> bool {
 fn retry_after(headers: &[(String, String)]) -> Vec<(&'static str, String)> {
     ["retry-after", "retry-after-ms"]
         .into_iter()
-        .filter_map(|wanted| {
-            let (_, value) = headers
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(wanted))?;
-            Some((wanted, value.clone()))
-        })
+        .filter_map(|wanted| Some((wanted, header(headers, wanted)?.to_string())))
         .collect()
 }
 
