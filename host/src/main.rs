@@ -162,15 +162,18 @@ fn init(path: &Path, force: bool) -> anyhow::Result<()> {
 }
 
 fn serve(path: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::Result<()> {
-    let mut config = if path.exists() {
-        Config::load(path)?
+    // The file as this gateway reads it, at start and on each change.
+    let load = {
+        let file = path.to_path_buf();
+        move || Config::load(&file).map(|config| with_listen(config, listen))
+    };
+    let watch_config = path.exists();
+    let config = if watch_config {
+        load()?
     } else {
         tracing::info!(path = %path.display(), "no config file; using built-in defaults (model `echo`)");
-        Config::demo()
+        with_listen(Config::demo(), listen)
     };
-    if let Some(listen) = listen {
-        config.server.listen = listen;
-    }
     server::check_bind(&config)?;
     let addr = config.server.listen;
     let workers = match config.server.workers {
@@ -179,6 +182,15 @@ fn serve(path: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::Result<()
             .unwrap_or(1),
         n => n,
     };
+    // Bound before the plugins load: a port in use fails at once, and
+    // connections that arrive meanwhile wait in the backlog.
+    let workers = server::Workers::bind(addr, workers).map_err(|error| match error.kind() {
+        std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+            "cannot listen on {addr}: the address is in use (another wasmgate?); \
+                 set server.listen or pass --listen"
+        ),
+        _ => anyhow::Error::new(error).context(format!("cannot listen on {addr}")),
+    })?;
     let gateway = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
@@ -194,12 +206,61 @@ fn serve(path: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::Result<()
             None
         }
     };
-    server::Workers::bind(addr, workers)
-        .with_context(|| format!("cannot listen on {addr}"))?
+    // Config reload: kept alive for as long as the gateway serves.
+    let _config_watcher = if watch_config {
+        match gateway.watch_config(path, load) {
+            Ok(watcher) => Some(watcher),
+            Err(error) => {
+                tracing::warn!(%error, "config reload is off");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    workers
         .housekeeping(memory_trim::PERIOD, memory_trim::now)
-        .run(gateway, async {
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("shutting down");
-        })?;
+        .run(gateway, shutdown_signal())?;
     Ok(())
+}
+
+/// `config` with `--listen` applied.
+fn with_listen(mut config: Config, listen: Option<std::net::SocketAddr>) -> Config {
+    if let Some(listen) = listen {
+        config.server.listen = listen;
+    }
+    config
+}
+
+/// Completes on the first SIGINT or SIGTERM: the workers stop accepting and
+/// finish the requests in flight, streams included. A second signal exits
+/// at once.
+async fn shutdown_signal() {
+    interrupted().await;
+    tracing::info!("shutting down: finishing the requests in flight (signal again to stop now)");
+    std::thread::spawn(|| {
+        if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            runtime.block_on(interrupted());
+            tracing::warn!("second signal: stopping now");
+            std::process::exit(130);
+        }
+    });
+}
+
+/// The next SIGINT or SIGTERM.
+async fn interrupted() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

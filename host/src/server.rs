@@ -84,9 +84,14 @@ pub struct Workers {
 impl Workers {
     /// Bind `count` sockets to `addr` (port 0 resolves once, then every
     /// socket takes that port).
+    ///
+    /// An address already in use is refused, even by another process's
+    /// `SO_REUSEPORT` sockets (a second gateway on the same port would
+    /// otherwise share its connections silently).
     pub fn bind(addr: SocketAddr, count: usize) -> std::io::Result<Self> {
         let mut listeners = Vec::with_capacity(count.max(1));
-        let mut addr = addr;
+        // A plain bind fails on any listener there, `SO_REUSEPORT` or not.
+        let mut addr = std::net::TcpListener::bind(addr)?.local_addr()?;
         for _ in 0..count.max(1) {
             let listener = reuse_port_listener(addr)?;
             addr = listener.local_addr()?;

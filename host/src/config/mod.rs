@@ -36,8 +36,10 @@ pub enum ConfigError {
         message: String,
     },
     /// The TOML did not parse or did not match the schema.
+    /// The message holds the TOML error whole, so it is not also the
+    /// source (it would print twice).
     #[error("invalid config: {0}")]
-    Parse(#[from] toml::de::Error),
+    Parse(toml::de::Error),
     /// The values are inconsistent.
     #[error("invalid config: {0}")]
     Invalid(String),
@@ -122,7 +124,7 @@ pub struct Grants {
 }
 
 /// `[plugins]`.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PluginsConfig {
     /// Folder of `.wasm` plugins; files override bundled plugins of the same
@@ -135,7 +137,7 @@ pub struct PluginsConfig {
 }
 
 /// `[runtime]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct RuntimeConfig {
     /// Wall-clock budget of one plugin call, in milliseconds.
@@ -160,7 +162,7 @@ impl Default for RuntimeConfig {
 }
 
 /// `[http]`: how the host talks to upstreams.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
     /// TCP (and TLS) connect timeout, in milliseconds.
@@ -289,7 +291,7 @@ impl Config {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let text = interpolate(text, lookup)?;
-        let mut config: Config = toml::from_str(&text)?;
+        let mut config: Config = toml::from_str(&text).map_err(ConfigError::Parse)?;
         config.normalise();
         config.validate()?;
         Ok(config)
@@ -348,6 +350,13 @@ impl Config {
                     upstream.name
                 )));
             }
+            if let Some(base_url) = &upstream.base_url
+                && !is_http_url(base_url)
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "upstreams[{i}].base_url `{base_url}` is not an http:// or https:// URL"
+                )));
+            }
             if upstream.models.is_empty() {
                 return Err(ConfigError::Invalid(format!(
                     "upstreams[{i}] (`{}`) needs at least one entry in `models`",
@@ -362,6 +371,12 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Is `text` an absolute `http` or `https` URL with a host?
+fn is_http_url(text: &str) -> bool {
+    reqwest::Url::parse(text)
+        .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
 }
 
 #[cfg(test)]
@@ -384,6 +399,29 @@ mod tests {
             .unwrap_or_default();
         assert!(err.contains("bogus"), "{err}");
         assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn a_base_url_must_be_an_http_url() {
+        let with = |url: &str| {
+            Config::parse_with(
+                &format!(
+                    "[[upstreams]]\nname='a'\nprovider='openai'\nbase_url='{url}'\nmodels=['x']\n"
+                ),
+                |_| None,
+            )
+            .err()
+            .map(|e| e.to_string())
+        };
+        assert_eq!(with("http://127.0.0.1:9000/v1"), None);
+        assert_eq!(with("https://api.openai.com/v1"), None);
+        for bad in ["not a url", "127.0.0.1:9000/v1", "ftp://host/v1", "http://"] {
+            let err = with(bad).unwrap_or_default();
+            assert!(
+                err.contains("upstreams[0].base_url") && err.contains(bad),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

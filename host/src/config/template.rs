@@ -3,6 +3,8 @@
 /// A commented `wasmgate.toml` with every key and its default.
 pub const TEMPLATE: &str = r#"# wasmgate configuration. Every key is optional unless marked otherwise.
 # Strings may use ${VAR} or ${VAR:-default} to read environment variables.
+# Saved changes apply while serving, except server.listen, server.workers,
+# server.max_body_bytes, [plugins], [runtime] and [http] (at the next start).
 
 [server]
 listen = "127.0.0.1:8788"            # address to serve on

@@ -8,6 +8,7 @@ mod body;
 mod call;
 mod call_ids;
 mod chat;
+mod config_reload;
 mod events;
 mod failover;
 mod gemini;
@@ -20,6 +21,7 @@ mod reload;
 mod responses;
 mod retire;
 mod state;
+mod watch;
 
 use std::sync::Arc;
 
@@ -29,9 +31,11 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 
+pub use config_reload::ConfigReloadError;
 pub use events::{EventStream, FilterChain};
-pub use reload::{PluginWatcher, Rejected, Reload, WatchError};
+pub use reload::{Rejected, Reload};
 pub use state::{FilterUse, Gateway, Live, PluginUse, SetupError};
+pub use watch::{FolderWatcher, WatchError};
 
 use crate::api_error::ApiError;
 use crate::canonical::ErrorKind;

@@ -6,18 +6,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc;
-use std::time::Duration;
-
-use notify::{RecursiveMode, Watcher};
 
 use super::state::{Gateway, Live, build_live};
+use super::watch::{FolderWatcher, WatchError, watch_folder};
 use crate::catalog::{Catalog, wasm_files};
 use crate::runtime::{Limits, Plugin, PluginSource, sha256_hex, smoke_filter};
-
-/// Events closer together than this count as one change (editors and `cp`
-/// write, rename and chmod in bursts).
-const DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// A plugin file that failed validation: it never replaced what was running.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,41 +34,11 @@ pub struct Reload {
     pub rejected: Vec<String>,
 }
 
-/// Watches the plugins folder while it lives; dropping it stops watching.
-pub struct PluginWatcher {
-    _watcher: notify::RecommendedWatcher,
-}
-
-impl std::fmt::Debug for PluginWatcher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PluginWatcher")
-    }
-}
-
-/// Why the plugins folder cannot be watched.
-#[derive(Debug, thiserror::Error)]
-pub enum WatchError {
-    /// The config sets no `plugins.dir`.
-    #[error("no plugins folder is configured")]
-    NoFolder,
-    /// The file watcher failed.
-    #[error("cannot watch {path}: {source}")]
-    Notify {
-        /// The folder.
-        path: PathBuf,
-        /// The watcher's error.
-        source: notify::Error,
-    },
-    /// The reload thread could not start.
-    #[error("cannot start the plugin reload thread: {0}")]
-    Thread(#[from] std::io::Error),
-}
-
 impl Gateway {
     /// Watch `plugins.dir` and hot-swap its plugins until the returned
     /// watcher is dropped. Reloads run on a thread of their own, never on a
     /// request worker.
-    pub fn watch_plugins(self: &Arc<Self>) -> Result<PluginWatcher, WatchError> {
+    pub fn watch_plugins(self: &Arc<Self>) -> Result<FolderWatcher, WatchError> {
         let dir = self
             .live
             .load()
@@ -84,46 +47,17 @@ impl Gateway {
             .dir
             .clone()
             .ok_or(WatchError::NoFolder)?;
-        let (tx, rx) = mpsc::channel::<()>();
-        let mut watcher =
-            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-                if event.is_ok_and(|e| touches_wasm(&e.paths)) {
-                    let _ = tx.send(());
-                }
-            })
-            .map_err(|source| WatchError::Notify {
-                path: dir.clone(),
-                source,
-            })?;
-        watcher
-            .watch(&dir, RecursiveMode::NonRecursive)
-            .map_err(|source| WatchError::Notify {
-                path: dir.clone(),
-                source,
-            })?;
-        let gw = Arc::downgrade(self);
-        std::thread::Builder::new()
-            .name("wasmgate-plugins".into())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
-                    Err(error) => {
-                        tracing::error!(%error, "plugin reload thread has no runtime; hot swap is off");
-                        return;
-                    }
-                };
-                // Ends when the watcher (the only sender) is dropped.
-                while rx.recv().is_ok() {
-                    while rx.recv_timeout(DEBOUNCE).is_ok() {}
-                    let Some(gw) = gw.upgrade() else { return };
-                    runtime.block_on(gw.reload_plugins());
-                }
-            })?;
+        let watcher = watch_folder(
+            self,
+            &dir,
+            "wasmgate-plugins",
+            touches_wasm,
+            |gw, runtime| {
+                runtime.block_on(gw.reload_plugins());
+            },
+        )?;
         tracing::info!(dir = %dir.display(), "watching the plugins folder");
-        Ok(PluginWatcher { _watcher: watcher })
+        Ok(watcher)
     }
 
     /// Rescan the plugins folder now: compile and validate new and changed
@@ -197,7 +131,15 @@ impl Gateway {
         }
 
         if changed {
-            match build_live(&self.runtime, self.kv(), live.config.clone(), catalog).await {
+            match build_live(
+                &self.runtime,
+                self.kv(),
+                live.config.clone(),
+                catalog,
+                Some(&live),
+            )
+            .await
+            {
                 Ok(next) => self.live.store(Arc::new(next)),
                 Err(error) => {
                     tracing::error!(%error, "plugin reload failed; the running plugins stay");
@@ -228,9 +170,15 @@ impl Gateway {
         .map_err(|e| e.to_string())?;
         let mut next = catalog.clone();
         next.insert(plugin.clone());
-        let trial = build_live(&self.runtime, self.kv(), live.config.clone(), next.clone())
-            .await
-            .map_err(|e| e.to_string())?;
+        let trial = build_live(
+            &self.runtime,
+            self.kv(),
+            live.config.clone(),
+            next.clone(),
+            None,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         smoke(&trial, &plugin, self.runtime.limits()).await?;
         Ok((plugin, next))
     }

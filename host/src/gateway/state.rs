@@ -62,8 +62,9 @@ pub struct UpstreamUse {
     pub base_url: String,
     /// Model ids the provider says it knows (`info().models`).
     pub known_models: Vec<String>,
-    /// The turns and rests of its `api_keys`.
-    pub keys: KeyRing,
+    /// The turns and rests of its `api_keys`, kept across reloads while the
+    /// upstream's name and keys stay the same.
+    pub keys: Arc<KeyRing>,
 }
 
 /// Everything derived from one config, swapped as a whole.
@@ -77,6 +78,9 @@ pub struct Live {
     pub filters: Vec<FilterUse>,
     /// One entry per `config.upstreams`, same order.
     pub upstreams: Vec<UpstreamUse>,
+    /// How many swaps (config reloads and plugin hot swaps) came before
+    /// this one: 0 for the state the gateway started with.
+    pub generation: u64,
 }
 
 /// The gateway: runtime, HTTP client, kv store and live config.
@@ -116,7 +120,7 @@ impl Gateway {
         Upstream::new(&http_config)?;
         let kv = Arc::new(KvStore::default());
         let catalog = Catalog::load(&runtime, config.plugins.dir.as_deref())?;
-        let live = build_live(&runtime, &kv, config, catalog).await?;
+        let live = build_live(&runtime, &kv, config, catalog, None).await?;
         Ok(Arc::new(Self {
             runtime: Arc::new(runtime),
             http_config,
@@ -161,12 +165,15 @@ impl Gateway {
 }
 
 /// Everything `config` needs from `catalog`, each configured plugin use
-/// checked (kind, `init` with its config; providers' `info`).
+/// checked (kind, `init` with its config; providers' `info`). An upstream of
+/// `previous` with the same name and keys hands on its key ring (a resting
+/// key keeps resting).
 pub(super) async fn build_live(
     runtime: &Runtime,
     kv: &Arc<KvStore>,
     config: Config,
     catalog: Catalog,
+    previous: Option<&Live>,
 ) -> Result<Live, SetupError> {
     let limits = runtime.limits();
     let mut filters = Vec::new();
@@ -228,7 +235,9 @@ pub(super) async fn build_live(
             provider,
             base_url: upstream.base_url.clone().unwrap_or(info.default_base_url),
             known_models: info.models.into_iter().map(|m| m.id).collect(),
-            keys: KeyRing::new(upstream.api_keys.len()),
+            keys: previous
+                .and_then(|live| live.key_ring(&upstream.name, &upstream.api_keys))
+                .unwrap_or_else(|| Arc::new(KeyRing::new(upstream.api_keys.len()))),
         });
     }
     Ok(Live {
@@ -236,7 +245,20 @@ pub(super) async fn build_live(
         catalog,
         filters,
         upstreams,
+        generation: previous.map_or(0, |live| live.generation + 1),
     })
+}
+
+impl Live {
+    /// The key ring of upstream `name`, if its keys are `api_keys`.
+    fn key_ring(&self, name: &str, api_keys: &[String]) -> Option<Arc<KeyRing>> {
+        self.config
+            .upstreams
+            .iter()
+            .zip(&self.upstreams)
+            .find(|(config, _)| config.name == name && config.api_keys == api_keys)
+            .map(|(_, upstream)| upstream.keys.clone())
+    }
 }
 
 fn plugin_use(

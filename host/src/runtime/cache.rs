@@ -69,6 +69,13 @@ impl ComponentCache {
 
 /// Compile `bytes` on an engine of their own (see [`engine::compiler`]).
 fn precompile(bytes: &[u8]) -> Result<Vec<u8>, RuntimeError> {
+    // Said plainly: wasmtime's own message dumps the header bytes, one
+    // line each.
+    if !bytes.starts_with(b"\0asm") {
+        return Err(RuntimeError::Compile(
+            "not a WebAssembly file (it does not begin with `\\0asm`)".into(),
+        ));
+    }
     let compiler = engine::compiler()?;
     on_own_threads(|| compiler.precompile_component(bytes))
         .map_err(|e| RuntimeError::Compile(format!("{e:#}")))
@@ -161,6 +168,17 @@ mod tests {
 
     /// Many threads filling an empty cache at once all get a working
     /// component, and a later load comes from the file.
+    #[test]
+    fn a_file_that_is_not_wasm_is_named_in_one_line() {
+        let error = precompile(b"garbage\n").err().map(|e| e.to_string());
+        assert_eq!(
+            error.as_deref(),
+            Some(
+                "cannot compile component: not a WebAssembly file (it does not begin with `\\0asm`)"
+            )
+        );
+    }
+
     #[test]
     fn concurrent_first_loads_are_safe() -> Result<(), RuntimeError> {
         let dir = std::env::temp_dir().join(format!("wasmgate-cache-test-{}", std::process::id()));

@@ -1,0 +1,167 @@
+//! Config reload: the config file is watched, and a changed file that loads
+//! and builds replaces the live config atomically. Requests in flight
+//! finish on the config they began with. A file that does not load (bad
+//! TOML, an unset `${VAR}`, a missing plugin, an `init` that refuses its
+//! config) changes nothing: the reason is logged and the running config
+//! stays.
+//!
+//! Some keys take effect only when the gateway starts: the listener, the
+//! worker count, the body limit, the sandbox limits, the HTTP client and
+//! the plugins folder. A change to one of them keeps the running value and
+//! logs that it needs a restart.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::state::{Gateway, SetupError, build_live};
+use super::watch::{FolderWatcher, WatchError, watch_folder};
+use crate::config::{Config, ConfigError};
+use crate::server::{BindError, check_bind};
+
+/// Why a changed config was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigReloadError {
+    /// The file did not load.
+    #[error(transparent)]
+    Load(#[from] ConfigError),
+    /// It would leave a public listener without access keys.
+    #[error(transparent)]
+    Unprotected(#[from] BindError),
+    /// A plugin it names is missing, of the wrong kind, or refused its
+    /// config.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+}
+
+impl Gateway {
+    /// Watch the config file at `path` and apply each change (see
+    /// [`Gateway::reload_config`]) until the returned watcher is dropped.
+    /// `load` reads the file as the gateway was started with it (command-line
+    /// overrides applied).
+    pub fn watch_config(
+        self: &Arc<Self>,
+        path: &Path,
+        load: impl Fn() -> Result<Config, ConfigError> + Send + 'static,
+    ) -> Result<FolderWatcher, WatchError> {
+        let file_name = path.file_name().map(|n| n.to_os_string());
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let shown = path.display().to_string();
+        let is_config = move |paths: &[PathBuf]| {
+            paths
+                .iter()
+                .any(|p| p.file_name().map(|n| n.to_os_string()) == file_name)
+        };
+        let watcher = watch_folder(
+            self,
+            &dir,
+            "wasmgate-config",
+            is_config,
+            move |gw, runtime| match load() {
+                Ok(next) => {
+                    if let Err(error) = runtime.block_on(gw.reload_config(next)) {
+                        tracing::error!(path = %shown, %error, "config change not applied; the running config stays");
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(path = %shown, %error, "config change not applied; the running config stays");
+                }
+            },
+        )?;
+        tracing::info!(path = %path.display(), "watching the config file");
+        Ok(watcher)
+    }
+
+    /// Make `next` the live config: its upstreams, filters, access keys and
+    /// origins serve the next request. The keys that need a restart keep
+    /// their running values; `Ok` names those that `next` changed.
+    pub async fn reload_config(
+        &self,
+        mut next: Config,
+    ) -> Result<Vec<&'static str>, ConfigReloadError> {
+        // One reload at a time, plugins folder included.
+        let _guard = self.reloading.lock().await;
+        let live = self.live.load_full();
+        let restart = keep_start_only(&live.config, &mut next);
+        for key in &restart {
+            tracing::warn!(
+                key,
+                "config key changed; it applies at the next start (the running value stays)"
+            );
+        }
+        check_bind(&next)?;
+        let built = build_live(
+            &self.runtime,
+            self.kv(),
+            next,
+            live.catalog.clone(),
+            Some(&live),
+        )
+        .await?;
+        tracing::info!(
+            upstreams = built.upstreams.len(),
+            filters = built.filters.len(),
+            access_keys = built.config.server.api_keys.len(),
+            "config reloaded"
+        );
+        self.live.store(Arc::new(built));
+        Ok(restart)
+    }
+}
+
+/// Copy the keys that apply only at start from `running` into `next`, and
+/// name those that differed.
+fn keep_start_only(running: &Config, next: &mut Config) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    let mut keep = |key: &'static str, differs: bool| {
+        if differs {
+            changed.push(key);
+        }
+    };
+    keep("server.listen", running.server.listen != next.server.listen);
+    keep(
+        "server.workers",
+        running.server.workers != next.server.workers,
+    );
+    keep(
+        "server.max_body_bytes",
+        running.server.max_body_bytes != next.server.max_body_bytes,
+    );
+    keep("plugins", running.plugins != next.plugins);
+    keep("runtime", running.runtime != next.runtime);
+    keep("http", running.http != next.http);
+    next.server.listen = running.server.listen;
+    next.server.workers = running.server.workers;
+    next.server.max_body_bytes = running.server.max_body_bytes;
+    next.plugins = running.plugins.clone();
+    next.runtime = running.runtime.clone();
+    next.http = running.http.clone();
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_only_keys_keep_their_running_values_and_are_named() -> Result<(), ConfigError> {
+        let running = Config::parse("[server]\nlisten = \"127.0.0.1:1000\"\napi_keys = [\"a\"]\n")?;
+        let mut next = Config::parse(
+            "[server]\nlisten = \"127.0.0.1:2000\"\napi_keys = [\"b\"]\n[runtime]\ncall_deadline_ms = 7\n",
+        )?;
+        let changed = keep_start_only(&running, &mut next);
+        assert_eq!(changed, ["server.listen", "runtime"]);
+        assert_eq!(next.server.listen, running.server.listen);
+        assert_eq!(
+            next.runtime.call_deadline_ms,
+            running.runtime.call_deadline_ms
+        );
+        // A live key takes the new value.
+        assert_eq!(next.server.api_keys, ["b"]);
+        let mut same = running.clone();
+        assert!(keep_start_only(&running, &mut same).is_empty());
+        Ok(())
+    }
+}
