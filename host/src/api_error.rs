@@ -106,6 +106,15 @@ impl From<Error> for ApiError {
 
 impl From<PluginError> for ApiError {
     fn from(error: PluginError) -> Self {
+        if let PluginError::Busy { .. } = error {
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorKind::Overloaded,
+                error.to_string(),
+            )
+            .with_code("gateway_busy")
+            .with_retry_after(vec![("retry-after", "1".into())]);
+        }
         Self::new(
             StatusCode::BAD_GATEWAY,
             ErrorKind::Plugin,

@@ -13,11 +13,20 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// Bytes of each memory and table slot kept resident between instances.
 const KEEP_RESIDENT: usize = 2 * 1024 * 1024;
 
+/// Core instances one plugin instance may use, at most, before the pool
+/// refuses it.
+const CORE_INSTANCES_PER_COMPONENT: u32 = 64;
+
 /// Build the engine for plugins.
 pub fn build(max_instances: u32, memory_limit_bytes: usize) -> Result<Engine, RuntimeError> {
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(max_instances)
-        .total_core_instances(max_instances.saturating_mul(2))
+        // A component instantiates several core modules: 3 for the bundled
+        // plugins, 38 for the componentize-py example. The core count is
+        // only a counter in the pool, so it is set high enough that the
+        // component count is the limit that binds (`max_instances` meant
+        // 333 plugin instances at 3 modules each, 52 at 38).
+        .total_core_instances(max_instances.saturating_mul(CORE_INSTANCES_PER_COMPONENT))
         .total_memories(max_instances.saturating_mul(2))
         .total_tables(max_instances.saturating_mul(2))
         .total_stacks(max_instances)

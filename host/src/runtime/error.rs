@@ -45,6 +45,19 @@ pub enum PluginError {
         /// Why.
         detail: String,
     },
+    /// Every plugin instance the gateway may run at once is in use
+    /// (`runtime.max_instances`): the request came at a busy moment, and
+    /// the plugin did nothing wrong.
+    #[error(
+        "the gateway is busy: every one of its {max_instances} plugin instances \
+         (runtime.max_instances) is in use, so plugin `{plugin}` could not start; try again shortly"
+    )]
+    Busy {
+        /// Plugin name.
+        plugin: String,
+        /// The configured pool size.
+        max_instances: u32,
+    },
     /// An earlier call of this instance failed; the instance is dead.
     #[error("plugin `{plugin}` instance is unusable after an earlier failure")]
     Poisoned {
@@ -62,6 +75,7 @@ impl PluginError {
             | PluginError::MemoryLimit { plugin, .. }
             | PluginError::Contract { plugin, .. }
             | PluginError::Instantiate { plugin, .. }
+            | PluginError::Busy { plugin, .. }
             | PluginError::Poisoned { plugin } => plugin,
         }
     }

@@ -52,8 +52,12 @@ impl<B> Instance<B> {
             Ok(bindings) => bindings,
             Err(error) => {
                 let error = classify(&env, &store, limits, &error, true);
-                stats.record(store.data().call_started.elapsed(), end_of(&error));
-                tracing::warn!(plugin = %env.name, %error, "plugin instantiation failed");
+                if let PluginError::Busy { .. } = error {
+                    tracing::warn!(plugin = %env.name, %error, "plugin instance pool is full");
+                } else {
+                    stats.record(store.data().call_started.elapsed(), end_of(&error));
+                    tracing::warn!(plugin = %env.name, %error, "plugin instantiation failed");
+                }
                 return Err(error);
             }
         };
@@ -164,6 +168,17 @@ fn classify(
     error: &wasmtime::Error,
     instantiating: bool,
 ) -> PluginError {
+    // A full pool (instances, memories, tables or fiber stacks) is load,
+    // not the plugin's failure.
+    if error
+        .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+        .is_some()
+    {
+        return PluginError::Busy {
+            plugin: env.name.clone(),
+            max_instances: limits.max_instances,
+        };
+    }
     let classified = PluginError::from_call(
         &env.name,
         error,
