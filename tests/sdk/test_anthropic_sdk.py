@@ -76,3 +76,12 @@ def test_errors_are_typed(client, gateway):
     bad = anthropic.Anthropic(base_url=gateway, api_key="wrong", max_retries=0)
     with pytest.raises(anthropic.AuthenticationError):
         bad.messages.create(model="gpt-fake", max_tokens=10, messages=[{"role": "user", "content": "x"}])
+
+
+def test_models(client):
+    ids = [m.id for m in client.models.list()]
+    assert "echo" in ids
+    model = client.models.retrieve("claude-fake")
+    assert model.id == "claude-fake" and model.type == "model"
+    with pytest.raises(anthropic.NotFoundError):
+        client.models.retrieve("no-such-model")

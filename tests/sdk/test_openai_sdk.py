@@ -114,3 +114,12 @@ def test_errors_are_typed(client, gateway):
 def test_models(client):
     ids = [m.id for m in client.models.list()]
     assert "echo" in ids
+
+
+def test_model_retrieve(client):
+    model = client.models.retrieve("gpt-fake")
+    assert model.id == "gpt-fake" and model.object == "model"
+    assert client.models.retrieve("echo").owned_by
+    with pytest.raises(openai.NotFoundError) as err:
+        client.models.retrieve("no-such-model")
+    assert err.value.code == "model_not_found"

@@ -1,7 +1,8 @@
-//! Request bodies: the size limit as a clear 413.
+//! Request bodies: the size limit as a clear 413, and a compressed body as
+//! a clear 415.
 
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use bytes::Bytes;
 
 use crate::api_error::ApiError;
@@ -26,4 +27,23 @@ pub fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError>
             )
         }
     })
+}
+
+/// A body sent with a `content-encoding` (gzip, zstd, …) is refused by name:
+/// read as JSON it would fail as "not valid JSON" at its first byte.
+pub fn refuse_encoded(headers: &HeaderMap) -> Result<(), ApiError> {
+    match headers.get(header::CONTENT_ENCODING) {
+        Some(encoding) if !encoding.as_bytes().eq_ignore_ascii_case(b"identity") => {
+            Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorKind::InvalidRequest,
+                format!(
+                    "request bodies with `content-encoding: {}` are not accepted; send the body uncompressed",
+                    String::from_utf8_lossy(encoding.as_bytes())
+                ),
+            )
+            .with_code("unsupported_content_encoding"))
+        }
+        _ => Ok(()),
+    }
 }

@@ -126,25 +126,6 @@ pub async fn get_model(
     }
 }
 
-/// `GET /v1/models/{model}`: Gemini clients (they send `x-goog-api-key` or
-/// `?key=`) get the Gemini model; anyone else the usual 404.
-pub async fn get_model_v1(
-    gw: State<Arc<Gateway>>,
-    rest: Result<Path<String>, PathRejection>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    if is_gemini_client(&headers, query.as_deref()) {
-        return get_model(gw, rest).await;
-    }
-    let error = ApiError::new(
-        StatusCode::NOT_FOUND,
-        ErrorKind::NotFound,
-        "no route for this path: list models with GET /v1/models",
-    );
-    Format::OpenAiChat.error_response(&error)
-}
-
 /// True for a request from a Gemini client: it carries its key in
 /// `x-goog-api-key` or `?key=`. Used where a path is shared with OpenAI
 /// (`GET /v1/models`).

@@ -57,10 +57,7 @@ pub fn router(gw: Arc<Gateway>) -> Router {
             "/v1beta/models/{*rest}",
             get(gemini::get_model).post(gemini::call),
         )
-        .route(
-            "/v1/models/{*rest}",
-            get(gemini::get_model_v1).post(gemini::call),
-        )
+        .route("/v1/models/{*rest}", get(models::get).post(gemini::call))
         .route("/health", get(health))
         .route("/admin/plugins", get(admin::plugins))
         .route("/", get(root).head(root))

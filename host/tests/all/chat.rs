@@ -341,6 +341,49 @@ async fn malformed_requests_name_the_field() {
 }
 
 #[tokio::test]
+async fn a_compressed_body_is_refused_by_name_in_each_format() {
+    let gw =
+        start("[[upstreams]]\nname = \"demo\"\nprovider = \"echo\"\nmodels = [\"echo\"]\n").await;
+    // A gzip stream's first bytes; any body: the encoding is refused.
+    let gzip = vec![0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00];
+    for (path, error_of) in [
+        ("/v1/chat/completions", "/error/code"),
+        ("/v1/responses", "/error/code"),
+        ("/v1/messages", "/error/type"),
+        ("/v1beta/models/echo:generateContent", "/error/status"),
+    ] {
+        let resp = client()
+            .post(format!("{}{path}", gw.url))
+            .header("content-type", "application/json")
+            .header("content-encoding", "gzip")
+            .body(gzip.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 415, "{path}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert!(
+            body.pointer(error_of).is_some_and(|v| v.is_string()),
+            "{path}: {body}"
+        );
+        let text = body.to_string();
+        assert!(
+            text.contains("content-encoding: gzip") && text.contains("uncompressed"),
+            "{path}: {text}"
+        );
+    }
+    // `identity` is no encoding.
+    let resp = client()
+        .post(format!("{}/v1/chat/completions", gw.url))
+        .header("content-encoding", "identity")
+        .json(&chat_body("echo", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
 async fn echo_demo_answers_without_keys() {
     let gw = start_config(wasmgate::config::Config {
         plugins: wasmgate::config::Config::parse(&config_text(""))

@@ -473,7 +473,14 @@ async fn models_are_listed_in_gemini_shape() {
     let (status, model) = get("/v1/models/models/echo", true).await;
     assert_eq!(status, 200);
     assert_eq!(model["name"], "models/echo");
-    let (status, error) = get("/v1/models/echo", false).await;
+    // Without it, OpenAI's model object (the SDK's `models.retrieve`).
+    let (status, model) = get("/v1/models/echo", false).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (&model["id"], &model["object"]),
+        (&json!("echo"), &json!("model"))
+    );
+    let (status, error) = get("/v1/models/nope", false).await;
     assert_eq!(status, 404);
-    assert_eq!(error["error"]["type"], "not_found_error");
+    assert_eq!(error["error"]["code"], "model_not_found");
 }
