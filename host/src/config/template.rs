@@ -27,7 +27,7 @@ dir = "plugins"                      # relative to this file; files here overrid
 
 [runtime]
 call_deadline_ms = 100               # wall-clock budget of one plugin call
-memory_limit_mib = 64                # memory cap of one plugin instance
+memory_limit_mib = 64                # memory cap of one plugin instance (+3x the request body)
 max_instances = 1000                 # plugin instances alive at once
 
 [http]

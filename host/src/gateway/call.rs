@@ -27,7 +27,8 @@ pub async fn handle<C: Codec>(
         let req = codec.decode(&body, headers)?;
         let model = req.model.clone();
         let live = gw.live.load_full();
-        let outcome = pipeline::run(gw, live, C::FORMAT, request_id.clone(), req).await?;
+        let outcome =
+            pipeline::run(gw, live, C::FORMAT, request_id.clone(), req, body.len()).await?;
         Ok::<_, ApiError>((outcome, model))
     }
     .await;

@@ -25,20 +25,23 @@ pub enum Outcome {
     Stream(EventStream),
 }
 
-/// Run `req` (the request `request_id` names) through the live config.
+/// Run `req` (the request `request_id` names, read from a body of
+/// `body_bytes`) through the live config.
 pub async fn run(
     gw: &Gateway,
     live: Arc<Live>,
     format: Format,
     request_id: String,
     mut req: Request,
+    body_bytes: usize,
 ) -> Result<Outcome, ApiError> {
     let ctx = RequestContext {
         request_id,
         frontend: format.name().to_string(),
         requested_model: req.model.clone(),
     };
-    let limits = gw.runtime.limits();
+    // Room for a large request in every plugin that handles it.
+    let limits = gw.runtime.limits().for_request(body_bytes);
 
     // Filters, in config order.
     let mut filters = Vec::with_capacity(live.filters.len());

@@ -108,7 +108,7 @@ impl Gateway {
     /// Build a gateway for `config`: compile plugins, check every configured
     /// plugin exists with the right kind, and run each one's `init`.
     pub async fn new(config: Config) -> Result<Arc<Self>, SetupError> {
-        let limits = Limits::from(&config.runtime);
+        let limits = Limits::from(&config.runtime).with_max_request(config.server.max_body_bytes);
         let cache_dir = config
             .plugins
             .cache_dir

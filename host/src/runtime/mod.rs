@@ -66,7 +66,17 @@ pub struct Limits {
     pub memory_limit_mib: u32,
     /// Pool size.
     pub max_instances: u32,
+    /// The largest request body the gateway takes (`server.max_body_bytes`):
+    /// the most [`Limits::for_request`] adds to the memory cap is
+    /// [`REQUEST_ALLOWANCE`] times it.
+    pub max_request_bytes: usize,
 }
+
+/// Linear memory a plugin may use per byte of the request, on top of the
+/// configured cap: room to hold the request as the host hands it in, the
+/// body it writes, and one working copy. Without it a 15 MB image, under
+/// the 20 MiB body limit, took a provider past the 64 MiB default cap.
+pub const REQUEST_ALLOWANCE: usize = 3;
 
 impl From<&RuntimeConfig> for Limits {
     fn from(config: &RuntimeConfig) -> Self {
@@ -74,7 +84,40 @@ impl From<&RuntimeConfig> for Limits {
             call_deadline: Duration::from_millis(config.call_deadline_ms),
             memory_limit_mib: config.memory_limit_mib,
             max_instances: config.max_instances,
+            max_request_bytes: 0,
         }
+    }
+}
+
+impl Limits {
+    /// These limits, for requests of up to `max_request_bytes`.
+    pub fn with_max_request(self, max_request_bytes: usize) -> Self {
+        Self {
+            max_request_bytes,
+            ..self
+        }
+    }
+
+    /// The limits of the instances serving one request whose body is
+    /// `bytes` long: the memory cap grows by [`REQUEST_ALLOWANCE`] times it
+    /// (at most times `max_request_bytes`).
+    pub fn for_request(self, bytes: usize) -> Self {
+        let allowance = bytes
+            .min(self.max_request_bytes)
+            .saturating_mul(REQUEST_ALLOWANCE)
+            .div_ceil(1024 * 1024);
+        Self {
+            memory_limit_mib: self
+                .memory_limit_mib
+                .saturating_add(u32::try_from(allowance).unwrap_or(u32::MAX)),
+            ..self
+        }
+    }
+
+    /// The largest memory cap [`Limits::for_request`] gives, in bytes.
+    fn largest_memory_bytes(&self) -> usize {
+        memory_bytes(self.memory_limit_mib)
+            .saturating_add(self.max_request_bytes.saturating_mul(REQUEST_ALLOWANCE))
     }
 }
 
@@ -104,7 +147,7 @@ impl std::fmt::Debug for Runtime {
 impl Runtime {
     /// A runtime with these limits, caching compiled components in `cache_dir`.
     pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self, RuntimeError> {
-        let engine = engine::build(limits.max_instances, memory_bytes(limits.memory_limit_mib))?;
+        let engine = engine::build(limits.max_instances, limits.largest_memory_bytes())?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| RuntimeError::Link(format!("{e:#}")))?;
@@ -140,4 +183,21 @@ impl Runtime {
 
 fn memory_bytes(mib: u32) -> usize {
     (mib as usize).saturating_mul(1024 * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_adds_three_times_its_size_to_the_memory_cap_up_to_the_body_limit() {
+        let limits = Limits::default().with_max_request(20 * 1024 * 1024);
+        assert_eq!(limits.for_request(0).memory_limit_mib, 64);
+        assert_eq!(limits.for_request(1).memory_limit_mib, 65);
+        assert_eq!(limits.for_request(10 * 1024 * 1024).memory_limit_mib, 94);
+        // Never past what the pool was sized for.
+        assert_eq!(limits.for_request(usize::MAX).memory_limit_mib, 124);
+        assert_eq!(limits.largest_memory_bytes(), 124 * 1024 * 1024);
+        assert_eq!(Limits::default().for_request(1 << 20).memory_limit_mib, 64);
+    }
 }

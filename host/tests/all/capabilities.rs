@@ -21,11 +21,7 @@ async fn counting_server() -> (String, Arc<AtomicUsize>) {
             async { "secret-token" }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = serve_app(app).await;
     (addr.to_string(), hits)
 }
 

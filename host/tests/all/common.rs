@@ -52,6 +52,16 @@ pub async fn start_config(config: Config) -> TestGateway {
     }
 }
 
+/// Serve `app` on a loopback port for the rest of the test; its address.
+pub async fn serve_app(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
+}
+
 /// The usual config: one OpenAI upstream at `mock_url` serving every model.
 pub fn openai_upstream(mock_url: &str) -> String {
     format!(

@@ -36,11 +36,7 @@ async fn emoji_mock() -> (String, Arc<Mutex<Vec<Value>>>) {
     let app = Router::new()
         .route("/v1/chat/completions", route_post(answer))
         .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = serve_app(app).await;
     (format!("http://{addr}/v1"), seen)
 }
 

@@ -47,11 +47,7 @@ impl Ollama {
         let app = Router::new()
             .route("/api/chat", post_route(chat))
             .with_state(seen.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = serve_app(app).await;
         Ollama {
             url: format!("http://{addr}"),
             seen,

@@ -21,6 +21,7 @@ mod filters;
 mod gemini;
 mod hotswap;
 mod initial_memory;
+mod large_requests;
 mod limits;
 mod misbehave;
 mod mock;

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::serve_app;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -51,11 +52,7 @@ pub async fn start() -> Mock {
     let app = Router::new()
         .route("/v1/chat/completions", post(handle))
         .with_state(state.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = serve_app(app).await;
     Mock {
         url: format!("http://{addr}/v1"),
         state,

@@ -363,11 +363,7 @@ impl Generate {
         let app = Router::new()
             .route("/generate", post_route(generate))
             .with_state(seen.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = serve_app(app).await;
         Generate {
             url: format!("http://{addr}"),
             seen,

@@ -182,11 +182,7 @@ async fn start_upstream(reply: Reply) -> (String, Arc<Script>) {
     let app = Router::new()
         .route("/v1/chat/completions", post(answer))
         .with_state(script.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = serve_app(app).await;
     (format!("http://{addr}/v1"), script)
 }
 

@@ -15,6 +15,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 /// The `anthropic-version` sent unless the client's `$headers` name one.
 pub const API_VERSION: &str = "2023-06-01";
 
+wasmgate_wire::body_size_hint!(crate::types);
+
 /// The upstream HTTP request for `req`, sent to `target`.
 pub fn build_http_request(
     req: &Request,
@@ -38,7 +40,7 @@ pub fn build_http_request(
         method: "POST".into(),
         url: messages_url(&target.base_url),
         headers,
-        body: splice::to_vec(&body).map_err(|e| {
+        body: splice::to_vec_sized(&body, body_size_hint(req)).map_err(|e| {
             error::invalid_request(format!("anthropic: cannot write the request body: {e}"))
         })?,
     })

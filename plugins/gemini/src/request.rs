@@ -16,6 +16,8 @@ use crate::{WIRE, contents, error};
 /// with mode `AUTO`, is a Gemini 400).
 const ATOMIC_KEYS: &[&str] = &["thinkingConfig", "functionCallingConfig"];
 
+wasmgate_wire::body_size_hint!(crate::types);
+
 /// The upstream HTTP request for `req`, sent to `target`.
 pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest, Error> {
     let mut fields = extra::wire_object(req.extra.as_deref(), WIRE);
@@ -35,7 +37,7 @@ pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest,
     headers.extend(headers::passthrough(&reserved));
     // Written by the wire's writer: `Value`'s own `to_string` goes through
     // `fmt` and escapes a byte at a time (a third of a coding agent's turn).
-    let body = splice::to_vec(&body)
+    let body = splice::to_vec_sized(&body, body_size_hint(req))
         .map_err(|e| error::invalid_request(format!("cannot write the request body: {e}")))?;
     Ok(HttpRequest {
         method: "POST".into(),

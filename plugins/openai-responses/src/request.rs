@@ -17,6 +17,8 @@ const REASONING_INCLUDE: &str = "reasoning.encrypted_content";
 /// default, so a tool that does not ask for strict mode says `false`.
 const DEFAULT_STRICT: bool = false;
 
+wasmgate_wire::body_size_hint!(crate::types);
+
 /// The upstream HTTP request for `req`, sent to `target`.
 pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest, Error> {
     let mut wire = extra::wire_object(req.extra.as_deref(), WIRE);
@@ -42,7 +44,7 @@ pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest,
         method: "POST".into(),
         url: format!("{}/responses", target.base_url.trim_end_matches('/')),
         headers,
-        body: splice::to_vec(&body)
+        body: splice::to_vec_sized(&body, body_size_hint(req))
             .map_err(|e| error::invalid_request(format!("cannot write the request body: {e}")))?,
     })
 }

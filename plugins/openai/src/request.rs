@@ -7,6 +7,8 @@ use wasmgate_wire::{extra, json};
 use crate::types::{Error, HttpRequest, Request, Target, ToolChoice, ToolDefinition};
 use crate::{WIRE, error, messages};
 
+wasmgate_wire::body_size_hint!(crate::types);
+
 /// The upstream HTTP request for `req`, sent to `target`.
 pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest, Error> {
     let body = build_body(req, target);
@@ -32,7 +34,7 @@ pub fn build_http_request(req: &Request, target: &Target) -> Result<HttpRequest,
         method: "POST".into(),
         url: [target.base_url.trim_end_matches('/'), "/chat/completions"].concat(),
         headers,
-        body: splice::to_vec(&body)
+        body: splice::to_vec_sized(&body, body_size_hint(req))
             .map_err(|e| error::invalid_request(format!("cannot write the request body: {e}")))?,
     })
 }

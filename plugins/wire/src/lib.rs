@@ -12,6 +12,7 @@
 // Tests may panic to report a failure; shipped code may not.
 #![cfg_attr(not(test), deny(clippy::panic))]
 
+mod body_size;
 pub mod extra;
 pub mod failure;
 pub mod headers;

@@ -25,7 +25,13 @@ pub trait WriteJson {
 
 /// `value` as JSON bytes.
 pub fn to_vec(value: &impl WriteJson) -> serde_json::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(1024);
+    to_vec_sized(value, 1024)
+}
+
+/// `value` as JSON bytes, written into a buffer of `size_hint` bytes to
+/// begin with (see [`body_size_hint!`](crate::body_size_hint)).
+pub fn to_vec_sized(value: &impl WriteJson, size_hint: usize) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(size_hint);
     value.write_json(&mut out)?;
     Ok(out)
 }
