@@ -12,6 +12,44 @@ pub fn interpolate(
     text: &str,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<String, ConfigError> {
+    interpolate_tracked(text, lookup).map(|(text, _)| text)
+}
+
+/// Values taken from the environment, which may be secrets: an error
+/// message about the interpolated text shows each as the `${VAR}` it came
+/// from.
+#[derive(Debug, Default)]
+pub struct Substituted(Vec<(String, String)>);
+
+/// Values this short are not hidden: they are no secret, and hiding them
+/// would garble the message (a `1` in every line number).
+const SHORTEST_HIDDEN: usize = 4;
+
+impl Substituted {
+    /// `message` with every substituted value (as given, and as escaped in
+    /// the text) shown as its `${VAR}`.
+    pub fn hide(&self, message: &str) -> String {
+        let mut out = message.to_string();
+        let mut values: Vec<&(String, String)> = self.0.iter().collect();
+        // Longest first: a value that contains another is hidden whole.
+        values.sort_by_key(|(_, value)| std::cmp::Reverse(value.len()));
+        for (placeholder, value) in values {
+            for form in [escape_basic(value), value.clone()] {
+                if form.len() >= SHORTEST_HIDDEN {
+                    out = out.replace(&form, placeholder);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// [`interpolate`], and the values it put in.
+pub fn interpolate_tracked(
+    text: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<(String, Substituted), ConfigError> {
+    let mut substituted = Substituted::default();
     let mut out = String::with_capacity(text.len());
     for (index, line) in text.split_inclusive('\n').enumerate() {
         if line.trim_start().starts_with('#') || !line.contains("${") {
@@ -46,11 +84,12 @@ pub fn interpolate(
                 }
             };
             out.push_str(&escape_basic(&value));
+            substituted.0.push((format!("${{{expr}}}"), value));
             rest = &after[end + 1..];
         }
         out.push_str(rest);
     }
-    Ok(out)
+    Ok((out, substituted))
 }
 
 /// The key on a `key = value` line, for error messages.

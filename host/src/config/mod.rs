@@ -35,11 +35,11 @@ pub enum ConfigError {
         /// What went wrong.
         message: String,
     },
-    /// The TOML did not parse or did not match the schema.
-    /// The message holds the TOML error whole, so it is not also the
-    /// source (it would print twice).
+    /// The TOML did not parse or did not match the schema: the TOML error's
+    /// message (with the line it quotes), values from the environment shown
+    /// as their `${VAR}`.
     #[error("invalid config: {0}")]
-    Parse(toml::de::Error),
+    Parse(String),
     /// The values are inconsistent.
     #[error("invalid config: {0}")]
     Invalid(String),
@@ -290,10 +290,16 @@ impl Config {
         text: &str,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let text = interpolate(text, lookup)?;
-        let mut config: Config = toml::from_str(&text).map_err(ConfigError::Parse)?;
+        let (text, substituted) = interpolate::interpolate_tracked(text, lookup)?;
+        // Errors quote the text and values: the environment's secrets are
+        // shown as the `${VAR}` they came from.
+        let mut config: Config = toml::from_str(&text)
+            .map_err(|e| ConfigError::Parse(substituted.hide(&e.to_string())))?;
         config.normalise();
-        config.validate()?;
+        config.validate().map_err(|e| match e {
+            ConfigError::Invalid(message) => ConfigError::Invalid(substituted.hide(&message)),
+            other => other,
+        })?;
         Ok(config)
     }
 
@@ -421,6 +427,25 @@ mod tests {
                 err.contains("upstreams[0].base_url") && err.contains(bad),
                 "{bad}: {err}"
             );
+        }
+    }
+
+    #[test]
+    fn errors_show_environment_values_as_their_variables() {
+        let lookup = |name: &str| (name == "MYKEY").then(|| "sk-live-SECRET123".to_string());
+        let upstream = "[[upstreams]]\nname='m'\nprovider='openai'\nmodels=['a']\n";
+        for text in [
+            // A syntax error quotes the line; a type error the value.
+            format!("{upstream}api_keys = [\"${{MYKEY}}\"] oops\n"),
+            format!("{upstream}api_keys = \"${{MYKEY}}\"\n"),
+            format!("{upstream}base_url = \"ftp://${{MYKEY}}@host\"\n"),
+        ] {
+            let err = Config::parse_with(&text, lookup)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(!err.is_empty() && !err.contains("SECRET"), "{err}");
+            assert!(err.contains("${MYKEY}"), "{err}");
         }
     }
 
