@@ -3,13 +3,14 @@
 //! until one answers with something other than a rate limit, an overload,
 //! a server failure or a refused connection. That answer, or the last
 //! failure when every try failed, goes on to the client. A rate-limited
-//! key rests (see [`keys`]), so the next requests try it last.
+//! key rests (see [`keys`]), so the next requests try it last, and so does
+//! an upstream that failed several tries in a row (see [`health`]).
 
 use axum::http::StatusCode;
 
-use super::keys;
 use super::retire::retire;
 use super::state::Live;
+use super::{health, keys};
 use crate::api_error::ApiError;
 use crate::canonical::{ErrorKind, Request, Target};
 use crate::routing::Route;
@@ -55,6 +56,7 @@ pub async fn send<'l>(
     routes: &[Route],
 ) -> Result<Answered<'l>, ApiError> {
     let mut tries = Vec::new();
+    let mut resting = Vec::new();
     for route in routes {
         let (Some(config), Some(upstream)) = (
             live.config.upstreams.get(route.upstream),
@@ -66,10 +68,17 @@ pub async fn send<'l>(
                 "route out of range",
             ));
         };
+        // A resting upstream's tries come after every other's.
+        let queue = if upstream.health.is_resting() {
+            &mut resting
+        } else {
+            &mut tries
+        };
         for key in upstream.keys.in_turn() {
-            tries.push((route, config, upstream, key));
+            queue.push((route, config, upstream, key));
         }
     }
+    tries.append(&mut resting);
     let mut tries = tries.into_iter().peekable();
     while let Some((route, config, upstream, key)) = tries.next() {
         let name = config.name.as_str();
@@ -111,6 +120,17 @@ pub async fn send<'l>(
             Ok((status, _, _)) => FAILOVER_STATUSES.contains(status),
             Err(error) => error.kind == ErrorKind::Upstream,
         };
+        // A timeout or a request error says nothing of its health.
+        if answer.is_ok() && !failed {
+            upstream.health.answered();
+        } else if failed && upstream.health.failed() {
+            tracing::warn!(
+                upstream = name,
+                failures = health::FAILURES_TO_REST,
+                rest_secs = health::REST.as_secs(),
+                "upstream failed several tries in a row; it rests (tried after the others)"
+            );
+        }
         if failed && tries.peek().is_some() {
             let (status, error) = match &answer {
                 Ok((status, _, _)) => (Some(*status), None),

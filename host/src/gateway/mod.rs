@@ -12,6 +12,7 @@ mod config_reload;
 mod events;
 mod failover;
 mod gemini;
+mod health;
 mod html_page;
 mod keys;
 mod models;

@@ -5,12 +5,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 
+use super::health::Health;
 use super::keys::KeyRing;
 use crate::catalog::Catalog;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use crate::config::{Config, Grants, HttpConfig, OnError, table_json};
+use crate::config::{Config, Grants, HttpConfig, OnError, UpstreamConfig, table_json};
 use crate::kv::KvStore;
 use crate::runtime::{
     FilterInstance, Limits, Plugin, PluginEnv, PluginKind, ProviderInstance, Runtime, RuntimeError,
@@ -65,6 +66,9 @@ pub struct UpstreamUse {
     /// The turns and rests of its `api_keys`, kept across reloads while the
     /// upstream's name and keys stay the same.
     pub keys: Arc<KeyRing>,
+    /// Its run of failures and rest, kept across reloads while its name and
+    /// base URL stay the same.
+    pub health: Arc<Health>,
 }
 
 /// Everything derived from one config, swapped as a whole.
@@ -166,8 +170,9 @@ impl Gateway {
 
 /// Everything `config` needs from `catalog`, each configured plugin use
 /// checked (kind, `init` with its config; providers' `info`). An upstream of
-/// `previous` with the same name and keys hands on its key ring (a resting
-/// key keeps resting).
+/// `previous` with the same name hands on its key ring while its keys are
+/// the same (a resting key keeps resting), and its health while its base
+/// URL is.
 pub(super) async fn build_live(
     runtime: &Runtime,
     kv: &Arc<KvStore>,
@@ -231,13 +236,20 @@ pub(super) async fn build_live(
             Err(e) => return Err(context(e.to_string())),
         }
         let info = instance.info().await.map_err(|e| context(e.to_string()))?;
+        let base_url = upstream.base_url.clone().unwrap_or(info.default_base_url);
+        let before = previous.and_then(|live| live.upstream_named(&upstream.name));
         upstreams.push(UpstreamUse {
             provider,
-            base_url: upstream.base_url.clone().unwrap_or(info.default_base_url),
-            known_models: info.models.into_iter().map(|m| m.id).collect(),
-            keys: previous
-                .and_then(|live| live.key_ring(&upstream.name, &upstream.api_keys))
+            health: before
+                .filter(|(_, use_)| use_.base_url == base_url)
+                .map(|(_, use_)| use_.health.clone())
+                .unwrap_or_default(),
+            keys: before
+                .filter(|(config, _)| config.api_keys == upstream.api_keys)
+                .map(|(_, use_)| use_.keys.clone())
                 .unwrap_or_else(|| Arc::new(KeyRing::new(upstream.api_keys.len()))),
+            base_url,
+            known_models: info.models.into_iter().map(|m| m.id).collect(),
         });
     }
     Ok(Live {
@@ -250,14 +262,13 @@ pub(super) async fn build_live(
 }
 
 impl Live {
-    /// The key ring of upstream `name`, if its keys are `api_keys`.
-    fn key_ring(&self, name: &str, api_keys: &[String]) -> Option<Arc<KeyRing>> {
+    /// Upstream `name`: its config and what was built from it.
+    fn upstream_named(&self, name: &str) -> Option<(&UpstreamConfig, &UpstreamUse)> {
         self.config
             .upstreams
             .iter()
             .zip(&self.upstreams)
-            .find(|(config, _)| config.name == name && config.api_keys == api_keys)
-            .map(|(_, upstream)| upstream.keys.clone())
+            .find(|(config, _)| config.name == name)
     }
 }
 

@@ -222,6 +222,49 @@ async fn failures_move_on_to_the_next_key_and_upstream() {
     assert_eq!(status, 502, "{resp}");
 }
 
+/// An upstream that failed three tries in a row rests: the next requests
+/// go to the other upstream first, and it is not called while that one
+/// answers. Resting reorders; it refuses nothing.
+#[tokio::test]
+async fn an_upstream_that_keeps_failing_is_tried_last() {
+    let mock = mock::start().await;
+    let limited_calls = || {
+        let requests = mock.state.requests.lock().unwrap();
+        requests
+            .iter()
+            .filter(|(headers, _)| headers["authorization"] == "Bearer sk-bad")
+            .count()
+    };
+    let upstream = |name: &str, key: &str| {
+        format!(
+            "[[upstreams]]\nname = \"{name}\"\nprovider = \"openai\"\nbase_url = \"{}\"\napi_keys = [\"{key}\"]\nmodels = [\"*\"]\n",
+            mock.url
+        )
+    };
+    let gw = start(&(upstream("limited", "sk-bad") + &upstream("good", "sk-good"))).await;
+    // `limited` answers 429 each time; `good` then answers.
+    for _ in 0..3 {
+        let (status, resp) = post(&gw.url, &chat_body("gpt-keyed", false)).await;
+        assert_eq!(status, 200, "{resp}");
+    }
+    assert_eq!(limited_calls(), 3);
+    // Resting: `good` first, and it answers.
+    for stream in [false, true, false] {
+        let (status, _) = if stream {
+            let (status, events) = post_sse(&gw.url, &chat_body("gpt-keyed", true)).await;
+            (status, serde_json::Value::Array(events))
+        } else {
+            post(&gw.url, &chat_body("gpt-keyed", false)).await
+        };
+        assert_eq!(status, 200);
+    }
+    assert_eq!(limited_calls(), 3, "a resting upstream was tried first");
+    // Named, it is still served (and still refuses).
+    let (status, _) = post(&gw.url, &chat_body("limited/gpt-keyed", false)).await;
+    assert_eq!(status, 429);
+    assert_eq!(limited_calls(), 4);
+}
+
 /// A base URL that reaches a web page: the client is told so, whole or
 /// streamed, with the page's title and status, not its markup.
 #[tokio::test]
