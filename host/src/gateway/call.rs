@@ -7,6 +7,7 @@ use bytes::Bytes;
 use super::body::refuse_encoded;
 use super::pipeline::{self, Outcome};
 use super::state::Gateway;
+use super::stream_start;
 use crate::api_error::ApiError;
 use crate::frontend::{Codec, sse};
 
@@ -28,13 +29,16 @@ pub async fn handle<C: Codec>(
         let model = req.model.clone();
         let live = gw.live.load_full();
         let outcome =
-            pipeline::run(gw, live, C::FORMAT, request_id.clone(), req, body.len()).await?;
+            match pipeline::run(gw, live, C::FORMAT, request_id.clone(), req, body.len()).await? {
+                Outcome::Stream(events) => Started::Stream(stream_start::started(events).await?),
+                Outcome::Complete(response) => Started::Complete(response),
+            };
         Ok::<_, ApiError>((outcome, model))
     }
     .await;
     match result {
-        Ok((Outcome::Complete(response), model)) => codec.encode(&response, &model),
-        Ok((Outcome::Stream(events), model)) => {
+        Ok((Started::Complete(response), model)) => codec.encode(&response, &model),
+        Ok((Started::Stream(events), model)) => {
             let encoder = codec.stream(&request_id, model);
             sse::response(events, encoder)
         }
@@ -48,4 +52,12 @@ pub async fn handle<C: Codec>(
             C::FORMAT.error_response(&error)
         }
     }
+}
+
+/// What the client gets, once a stream has started well.
+enum Started<S> {
+    /// A whole answer.
+    Complete(crate::canonical::Response),
+    /// A stream whose first events carry no error.
+    Stream(S),
 }

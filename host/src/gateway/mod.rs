@@ -22,6 +22,7 @@ mod reload;
 mod responses;
 mod retire;
 mod state;
+mod stream_start;
 mod watch;
 
 use std::sync::Arc;

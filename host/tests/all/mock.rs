@@ -175,6 +175,10 @@ async fn handle(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
         }
         // Ignores `stream`: one JSON body.
         "gpt-nostream" => json(StatusCode::OK, TEXT_JSON),
+        // OpenRouter's way to refuse a stream: a 200, then an error chunk.
+        "gpt-streamerror" => sse(stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(
+            b"data: {\"error\":{\"message\":\"Rate limit exceeded\",\"code\":429}}\n\n",
+        ))])),
         "gpt-hang" => {
             tokio::time::sleep(Duration::from_secs(30)).await;
             json(StatusCode::OK, TEXT_JSON)

@@ -197,3 +197,41 @@ async fn client_disconnect_cancels_the_upstream() {
         "the upstream stream must be dropped when the client goes away"
     );
 }
+
+/// A stream refused before it says anything is answered as an error with
+/// the refusal's status, in each client's format; an error after the
+/// answer began stays an error event of a 200 stream.
+#[tokio::test]
+async fn a_stream_that_fails_before_it_begins_is_an_http_error() {
+    let mock = mock::start().await;
+    let gw = start(&openai_upstream(&mock.url)).await;
+    let resp = client()
+        .post(format!("{}/v1/chat/completions", gw.url))
+        .json(&chat_body("gpt-streamerror", true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "Rate limit exceeded", "{body}");
+    let resp = client()
+        .post(format!("{}/v1/messages", gw.url))
+        .json(
+            &serde_json::json!({"model": "gpt-streamerror", "max_tokens": 10, "stream": true,
+            "messages": [{"role": "user", "content": "x"}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["type"], "error", "{body}");
+
+    let (status, events) = post_sse(&gw.url, &chat_body("gpt-cut", true)).await;
+    assert_eq!(status, 200);
+    assert_eq!(streamed_text(&events), "partial");
+    assert!(
+        events.iter().any(|e| e.get("error").is_some()),
+        "{events:?}"
+    );
+}
