@@ -46,7 +46,10 @@ impl Health {
 
     /// A try got an answer: the run of failures and any rest end.
     pub fn answered(&self) {
-        if self.failures_in_a_row.swap(0, Ordering::Relaxed) != 0 {
+        // A load first: the common case writes nothing, so the workers do
+        // not pass the cache line back and forth on every request.
+        if self.failures_in_a_row.load(Ordering::Relaxed) != 0 {
+            self.failures_in_a_row.store(0, Ordering::Relaxed);
             self.resting_until.store(0, Ordering::Relaxed);
         }
     }
