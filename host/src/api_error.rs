@@ -61,11 +61,7 @@ impl ApiError {
     /// Replace `secret` (an upstream credential an upstream may echo back in
     /// its error message) with `[redacted]`.
     pub fn redact(mut self, secret: Option<&str>) -> Self {
-        if let Some(secret) = secret.filter(|s| s.len() >= 4)
-            && self.message.contains(secret)
-        {
-            self.message = self.message.replace(secret, "[redacted]");
-        }
+        scrub(&mut self.message, secret);
         self
     }
 
@@ -121,5 +117,15 @@ impl From<PluginError> for ApiError {
             error.to_string(),
         )
         .with_code("plugin_failed")
+    }
+}
+
+/// Replace `secret` (an upstream credential, 4 bytes or longer) in `text`
+/// with `[redacted]`: upstreams quote the key they were sent.
+pub fn scrub(text: &mut String, secret: Option<&str>) {
+    if let Some(secret) = secret.filter(|s| s.len() >= 4)
+        && text.contains(secret)
+    {
+        *text = text.replace(secret, "[redacted]");
     }
 }

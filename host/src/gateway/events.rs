@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
-use crate::api_error::ApiError;
+use crate::api_error::{ApiError, scrub};
 use crate::canonical::{
     ContentPart, RequestContext, Response, StreamEvent, StreamStart, ToolCallDelta, ToolCallStart,
 };
@@ -119,6 +119,8 @@ struct Pump {
     chain: FilterChain,
     source: Source,
     done: bool,
+    /// The upstream credential, scrubbed from error events.
+    credential: Option<String>,
 }
 
 impl Pump {
@@ -136,6 +138,9 @@ impl Pump {
             if let Some(pos) = out.iter().position(|e| matches!(e, StreamEvent::Error(_))) {
                 out.truncate(pos + 1);
                 self.done = true;
+                if let Some(StreamEvent::Error(error)) = out.last_mut() {
+                    scrub(&mut error.message, self.credential.as_deref());
+                }
             }
             if self.done {
                 retire((
@@ -223,13 +228,15 @@ impl EventStream {
         }
     }
 
-    /// Stream an upstream body.
+    /// Stream an upstream body; `credential` (the key the request was sent
+    /// with) never reaches the client in an error event.
     pub fn remote(
         provider: ProviderInstance,
         chain: FilterChain,
         body: BodyStream,
         idle: Duration,
         upstream: &str,
+        credential: Option<String>,
     ) -> Self {
         let source = Source::Remote {
             body,
@@ -241,6 +248,7 @@ impl EventStream {
             chain,
             source,
             done: false,
+            credential,
         })
     }
 
@@ -251,6 +259,7 @@ impl EventStream {
             chain,
             source: Source::Local(Some(body)),
             done: false,
+            credential: None,
         })
     }
 
@@ -262,6 +271,7 @@ impl EventStream {
             chain,
             source,
             done: false,
+            credential: None,
         })
     }
 }

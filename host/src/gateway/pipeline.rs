@@ -112,7 +112,14 @@ pub async fn run(
     if req.stream && success && !has_media_type(&headers, "application/json") {
         let stream = match body {
             Body::Local(bytes) => EventStream::local(provider, chain, bytes.unwrap_or_default()),
-            Body::Remote(body) => EventStream::remote(provider, chain, body, http.idle, name),
+            Body::Remote(body) => EventStream::remote(
+                provider,
+                chain,
+                body,
+                http.idle,
+                name,
+                target.credential.clone(),
+            ),
         };
         return Ok(Outcome::Stream(stream));
     }

@@ -453,4 +453,10 @@ async fn upstream_credentials_never_reach_the_client() {
     let message = resp["error"]["message"].as_str().unwrap();
     assert!(!message.contains("sk-upstream-secret"), "{message}");
     assert!(message.contains("[redacted]"), "{message}");
+    // Nor an error event inside a stream.
+    let (status, events) = post_sse(&gw.url, &chat_body("gpt-streamleak", true)).await;
+    assert_eq!(status, 200);
+    let text = serde_json::Value::Array(events).to_string();
+    assert!(!text.contains("sk-upstream-secret"), "{text}");
+    assert!(text.contains("[redacted] was revoked"), "{text}");
 }

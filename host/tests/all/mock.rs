@@ -175,6 +175,18 @@ async fn handle(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
         }
         // Ignores `stream`: one JSON body.
         "gpt-nostream" => json(StatusCode::OK, TEXT_JSON),
+        // An error chunk after some text that quotes the key it was sent.
+        "gpt-streamleak" => {
+            let key = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            let error = serde_json::json!({"error": {"message": format!("key {key} was revoked")}});
+            sse(stream::iter([
+                Ok::<_, std::io::Error>(chunk("partial")),
+                Ok(Bytes::from(format!("data: {error}\n\n"))),
+            ]))
+        }
         // OpenRouter's way to refuse a stream: a 200, then an error chunk.
         "gpt-streamerror" => sse(stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(
             b"data: {\"error\":{\"message\":\"Rate limit exceeded\",\"code\":429}}\n\n",

@@ -214,6 +214,7 @@ async fn a_stream_that_fails_before_it_begins_is_an_http_error() {
     assert_eq!(resp.status(), 429);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["message"], "Rate limit exceeded", "{body}");
+    assert_eq!(body["error"]["type"], "rate_limit_error", "{body}");
     let resp = client()
         .post(format!("{}/v1/messages", gw.url))
         .json(
@@ -226,6 +227,7 @@ async fn a_stream_that_fails_before_it_begins_is_an_http_error() {
     assert_eq!(resp.status(), 429);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["type"], "error", "{body}");
+    assert_eq!(body["error"]["type"], "rate_limit_error", "{body}");
 
     let (status, events) = post_sse(&gw.url, &chat_body("gpt-cut", true)).await;
     assert_eq!(status, 200);

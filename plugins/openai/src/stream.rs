@@ -11,8 +11,7 @@ use wasmgate_wire::sse::SseParser;
 use crate::chunk::{self, SimpleChunk};
 use crate::fields;
 use crate::types::{
-    Error, ErrorKind, FinishReason, StreamEvent, StreamStart, ThinkingDelta, ToolCallDelta,
-    ToolCallStart,
+    Error, FinishReason, StreamEvent, StreamStart, ThinkingDelta, ToolCallDelta, ToolCallStart,
 };
 use crate::{WIRE, error};
 
@@ -284,7 +283,9 @@ impl Decoder {
     }
 }
 
-/// The canonical error for an in-stream `error` object.
+/// The canonical error for an in-stream `error` object: its `code`, when
+/// that is an HTTP status, gives the status and the kind (a 429 is a rate
+/// limit, as the same refusal before the stream would be).
 fn stream_error(err: &Value) -> Error {
     let code = err.get("code").and_then(|c| match c {
         Value::Number(n) => n.as_u64(),
@@ -302,7 +303,7 @@ fn stream_error(err: &Value) -> Error {
             .unwrap_or_else(|| format!("upstream stream error: {err}")),
     };
     Error {
-        kind: ErrorKind::Upstream,
+        kind: error::kind_for_status(status, &message),
         message,
         status,
         retryable: error::is_retryable(status),
@@ -312,7 +313,7 @@ fn stream_error(err: &Value) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::Usage;
+    use crate::types::{ErrorKind, Usage};
     use wasmgate_wire::testing::splits;
 
     const TOOL_SSE: &str = include_str!("../tests/fixtures/full.chat.tool.sse");
@@ -505,15 +506,20 @@ mod tests {
         assert_eq!(
             events,
             vec![StreamEvent::Error(Error {
-                kind: ErrorKind::Upstream,
+                kind: ErrorKind::Overloaded,
                 message: "overloaded".into(),
                 status: 529,
                 retryable: true,
             })]
         );
+        let body = "data: {\"error\":{\"message\":\"slow down\",\"code\":429}}\n\n";
+        match decode_ok(body.as_bytes()).as_slice() {
+            [StreamEvent::Error(e)] => assert_eq!((e.kind, e.status), (ErrorKind::RateLimit, 429)),
+            other => panic!("unexpected {other:?}"),
+        }
         let body = "data: {\"error\":{\"message\":\"bad\",\"code\":\"invalid_thing\"}}\n\n";
         match decode_ok(body.as_bytes()).as_slice() {
-            [StreamEvent::Error(e)] => assert_eq!(e.status, 502),
+            [StreamEvent::Error(e)] => assert_eq!((e.kind, e.status), (ErrorKind::Upstream, 502)),
             other => panic!("unexpected {other:?}"),
         }
     }
