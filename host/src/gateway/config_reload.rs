@@ -59,13 +59,11 @@ impl Gateway {
             &dir,
             "wasmgate-config",
             is_config,
-            move |gw, runtime| match load() {
-                Ok(next) => {
-                    if let Err(error) = runtime.block_on(gw.reload_config(next)) {
-                        tracing::error!(path = %shown, %error, "config change not applied; the running config stays");
-                    }
-                }
-                Err(error) => {
+            move |gw, runtime| {
+                let applied = load()
+                    .map_err(ConfigReloadError::from)
+                    .and_then(|next| runtime.block_on(gw.reload_config(next)));
+                if let Err(error) = applied {
                     tracing::error!(path = %shown, %error, "config change not applied; the running config stays");
                 }
             },
@@ -115,30 +113,42 @@ impl Gateway {
 /// name those that differed.
 fn keep_start_only(running: &Config, next: &mut Config) -> Vec<&'static str> {
     let mut changed = Vec::new();
-    let mut keep = |key: &'static str, differs: bool| {
-        if differs {
-            changed.push(key);
-        }
-    };
-    keep("server.listen", running.server.listen != next.server.listen);
+    let (server, next_server) = (&running.server, &mut next.server);
+    keep(
+        "server.listen",
+        &server.listen,
+        &mut next_server.listen,
+        &mut changed,
+    );
     keep(
         "server.workers",
-        running.server.workers != next.server.workers,
+        &server.workers,
+        &mut next_server.workers,
+        &mut changed,
     );
     keep(
         "server.max_body_bytes",
-        running.server.max_body_bytes != next.server.max_body_bytes,
+        &server.max_body_bytes,
+        &mut next_server.max_body_bytes,
+        &mut changed,
     );
-    keep("plugins", running.plugins != next.plugins);
-    keep("runtime", running.runtime != next.runtime);
-    keep("http", running.http != next.http);
-    next.server.listen = running.server.listen;
-    next.server.workers = running.server.workers;
-    next.server.max_body_bytes = running.server.max_body_bytes;
-    next.plugins = running.plugins.clone();
-    next.runtime = running.runtime.clone();
-    next.http = running.http.clone();
+    keep("plugins", &running.plugins, &mut next.plugins, &mut changed);
+    keep("runtime", &running.runtime, &mut next.runtime, &mut changed);
+    keep("http", &running.http, &mut next.http, &mut changed);
     changed
+}
+
+/// `next` takes `running`'s value; `key` is named if they differed.
+fn keep<T: PartialEq + Clone>(
+    key: &'static str,
+    running: &T,
+    next: &mut T,
+    changed: &mut Vec<&'static str>,
+) {
+    if running != next {
+        *next = running.clone();
+        changed.push(key);
+    }
 }
 
 #[cfg(test)]

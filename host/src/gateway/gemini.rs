@@ -112,16 +112,8 @@ pub async fn get_model(
     };
     let model = gemini::model_name(&rest);
     let live = gw.live.load();
-    match crate::routing::resolve(&live.config.upstreams, &model) {
-        Some(route) => {
-            let upstream = live
-                .config
-                .upstreams
-                .get(route.upstream)
-                .map(|u| u.name.as_str())
-                .unwrap_or_default();
-            Json(model_json(&model, upstream)).into_response()
-        }
+    match super::models::served_by(&live, &model) {
+        Some(upstream) => Json(model_json(&model, upstream)).into_response(),
         None => Format::Gemini.error_response(&unknown_model(&model)),
     }
 }

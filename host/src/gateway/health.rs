@@ -4,8 +4,10 @@
 //! next success ends the rest. Resting only reorders: an upstream that is
 //! the only one for a model is still tried.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use super::rest::Rest;
 
 /// Failed tries in a row after which an upstream rests.
 pub const FAILURES_TO_REST: u32 = 3;
@@ -14,22 +16,10 @@ pub const FAILURES_TO_REST: u32 = 3;
 pub const REST: Duration = Duration::from_secs(10);
 
 /// One upstream's run of failures and its rest.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Health {
     failures_in_a_row: AtomicU32,
-    /// Until when it rests, in milliseconds after `born` (0: awake).
-    resting_until: AtomicU64,
-    born: Instant,
-}
-
-impl Default for Health {
-    fn default() -> Self {
-        Self {
-            failures_in_a_row: AtomicU32::new(0),
-            resting_until: AtomicU64::new(0),
-            born: Instant::now(),
-        }
-    }
+    rest: Rest,
 }
 
 impl Health {
@@ -39,8 +29,7 @@ impl Health {
         if !failures.is_multiple_of(FAILURES_TO_REST) {
             return false;
         }
-        let until = self.now().saturating_add(REST.as_millis() as u64);
-        self.resting_until.store(until, Ordering::Relaxed);
+        self.rest.begin(REST);
         true
     }
 
@@ -50,17 +39,13 @@ impl Health {
         // not pass the cache line back and forth on every request.
         if self.failures_in_a_row.load(Ordering::Relaxed) != 0 {
             self.failures_in_a_row.store(0, Ordering::Relaxed);
-            self.resting_until.store(0, Ordering::Relaxed);
+            self.rest.end();
         }
     }
 
     /// Whether requests should try the others first.
     pub fn is_resting(&self) -> bool {
-        self.resting_until.load(Ordering::Relaxed) > self.now()
-    }
-
-    fn now(&self) -> u64 {
-        self.born.elapsed().as_millis() as u64
+        self.rest.is_on()
     }
 }
 

@@ -2,9 +2,10 @@
 //! rate-limited rests for as long as it asked (`retry-after`), tried by a
 //! request only after every other key.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
+use super::rest::Rest;
 use crate::upstream::header;
 
 /// How long a rate-limited key rests when the upstream does not say.
@@ -19,10 +20,8 @@ pub const MAX_REST: Duration = Duration::from_secs(300);
 pub struct KeyRing {
     /// Where the next request starts.
     cursor: AtomicUsize,
-    /// Per key: until when it rests, in milliseconds after `born` (a key
-    /// whose time has passed is awake).
-    resting_until: Vec<AtomicU64>,
-    born: Instant,
+    /// Per key: its rest.
+    rests: Vec<Rest>,
 }
 
 impl KeyRing {
@@ -30,44 +29,30 @@ impl KeyRing {
     pub fn new(count: usize) -> Self {
         Self {
             cursor: AtomicUsize::new(0),
-            resting_until: (0..count).map(|_| AtomicU64::new(0)).collect(),
-            born: Instant::now(),
+            rests: (0..count).map(|_| Rest::default()).collect(),
         }
     }
 
     /// Key indices in the order one request tries them: from the next one
     /// round-robin, each once, resting keys last. One `None` with no keys.
     pub fn in_turn(&self) -> Vec<Option<usize>> {
-        let count = self.resting_until.len();
+        let count = self.rests.len();
         if count == 0 {
             return vec![None];
         }
         let start = self.cursor.fetch_add(1, Ordering::Relaxed);
-        let now = self.now();
         let mut order: Vec<usize> = (0..count).map(|i| (start + i) % count).collect();
         // Stable: the round-robin order stays among awake and resting keys.
-        order.sort_by_key(|&i| {
-            self.resting_until
-                .get(i)
-                .is_some_and(|until| until.load(Ordering::Relaxed) > now)
-        });
+        order.sort_by_key(|&i| self.rests.get(i).is_some_and(Rest::is_on));
         order.into_iter().map(Some).collect()
     }
 
     /// Key `index` was rate-limited: it rests for `wait` (at most
     /// [`MAX_REST`]).
     pub fn rest(&self, index: usize, wait: Duration) {
-        let until = self
-            .now()
-            .saturating_add(wait.min(MAX_REST).as_millis() as u64);
-        if let Some(slot) = self.resting_until.get(index) {
-            slot.store(until, Ordering::Relaxed);
+        if let Some(rest) = self.rests.get(index) {
+            rest.begin(wait.min(MAX_REST));
         }
-    }
-
-    /// Milliseconds since the ring was made.
-    fn now(&self) -> u64 {
-        u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 }
 

@@ -20,6 +20,7 @@ mod origin;
 mod pipeline;
 mod reload;
 mod responses;
+mod rest;
 mod retire;
 mod state;
 mod stream_start;

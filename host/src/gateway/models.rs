@@ -83,9 +83,7 @@ pub async fn get(
         }
     };
     let live = gw.live.load();
-    let Some(upstream) = crate::routing::resolve(&live.config.upstreams, &model)
-        .and_then(|route| live.config.upstreams.get(route.upstream))
-    else {
+    let Some(upstream) = served_by(&live, &model) else {
         let error = ApiError::new(
             StatusCode::NOT_FOUND,
             ErrorKind::NotFound,
@@ -98,8 +96,18 @@ pub async fn get(
         return Json(json!({"type": "model", "id": model, "display_name": model, "created_at": "1970-01-01T00:00:00Z"}))
             .into_response();
     }
-    Json(json!({"id": model, "object": "model", "created": 0, "owned_by": upstream.name}))
+    Json(json!({"id": model, "object": "model", "created": 0, "owned_by": upstream}))
         .into_response()
+}
+
+/// The name of the upstream that serves `model` (an exact config name, a
+/// pattern match or `upstream/model`), if one does.
+pub fn served_by<'l>(live: &'l Live, model: &str) -> Option<&'l str> {
+    let route = crate::routing::resolve(&live.config.upstreams, model)?;
+    live.config
+        .upstreams
+        .get(route.upstream)
+        .map(|upstream| upstream.name.as_str())
 }
 
 /// Every model id served, once, in config order, with the name of the

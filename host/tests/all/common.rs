@@ -108,6 +108,31 @@ pub async fn post(url: &str, body: &Value) -> (u16, Value) {
     )
 }
 
+/// Open a held stream (the mock's `gpt-gated`, whose second chunk waits
+/// for `mock.state.gate`) and read up to its first chunk: the stream, and
+/// the text read so far.
+pub async fn held_stream(
+    url: &str,
+) -> (
+    impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin,
+    String,
+) {
+    let resp = client()
+        .post(format!("{url}/v1/chat/completions"))
+        .json(&chat_body("gpt-gated", true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut stream = resp.bytes_stream();
+    let mut seen = String::new();
+    while !seen.contains("first") {
+        let chunk = stream.next().await.unwrap().unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    (stream, seen)
+}
+
 /// Read a whole SSE body into its `data:` payloads (`[DONE]` kept as a string).
 pub async fn post_sse(url: &str, body: &Value) -> (u16, Vec<Value>) {
     let resp = client()

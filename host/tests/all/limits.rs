@@ -19,26 +19,6 @@ async fn oversized_body_gets_413_in_openai_shape() {
     assert_eq!(status, 200);
 }
 
-/// Open a held stream (`gpt-gated`) and read up to its first chunk.
-async fn held_stream(
-    url: &str,
-) -> impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin {
-    let resp = client()
-        .post(format!("{url}/v1/chat/completions"))
-        .json(&chat_body("gpt-gated", true))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let mut stream = resp.bytes_stream();
-    let mut seen = String::new();
-    while !seen.contains("first") {
-        let chunk = stream.next().await.unwrap().unwrap();
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
-    stream
-}
-
 #[tokio::test]
 async fn a_full_instance_pool_is_a_503_to_retry_and_frees_up() {
     let mock = mock::start().await;
@@ -51,8 +31,8 @@ async fn a_full_instance_pool_is_a_503_to_retry_and_frees_up() {
     .unwrap();
     config.runtime.max_instances = 4;
     let gw = start_config(config).await;
-    let first = held_stream(&gw.url).await;
-    let second = held_stream(&gw.url).await;
+    let (first, _) = held_stream(&gw.url).await;
+    let (second, _) = held_stream(&gw.url).await;
 
     let resp = client()
         .post(format!("{}/v1/chat/completions", gw.url))

@@ -118,18 +118,7 @@ async fn serve_owns_its_port_reloads_its_config_and_drains_on_sigterm() {
 
     // SIGTERM with a stream in flight: no new connections, and the stream
     // ends whole.
-    let resp = client()
-        .post(format!("{url}/v1/chat/completions"))
-        .json(&chat_body("gpt-gated", true))
-        .send()
-        .await
-        .unwrap();
-    let mut stream = resp.bytes_stream();
-    let mut seen = String::new();
-    while !seen.contains("first") {
-        let chunk = stream.next().await.unwrap().unwrap();
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    let (mut stream, mut seen) = held_stream(&url).await;
     let killed = Command::new("kill")
         .args(["-TERM", &gateway.0.id().to_string()])
         .status()

@@ -61,23 +61,10 @@ async fn usage_chunk_only_when_asked() {
 async fn chunks_flow_before_the_upstream_finishes() {
     let mock = mock::start().await;
     let gw = start(&openai_upstream(&mock.url)).await;
-    let resp = client()
-        .post(format!("{}/v1/chat/completions", gw.url))
-        .json(&chat_body("gpt-gated", true))
-        .send()
-        .await
-        .unwrap();
-    let mut stream = resp.bytes_stream();
-    let mut seen = String::new();
     // The upstream holds its second chunk until we have seen the first.
-    tokio::time::timeout(Duration::from_secs(5), async {
-        while !seen.contains("first") {
-            let chunk = stream.next().await.unwrap().unwrap();
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    })
-    .await
-    .expect("the first chunk must arrive while the upstream is still open");
+    let (mut stream, seen) = tokio::time::timeout(Duration::from_secs(5), held_stream(&gw.url))
+        .await
+        .expect("the first chunk must arrive while the upstream is still open");
     assert!(!seen.contains("second"));
     mock.state.gate.notify_one();
     let mut rest = String::new();
