@@ -21,12 +21,18 @@ pub async fn messages(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    call::handle(&gw, AnthropicCodec::default(), &headers, read_body(body)).await
+    call::handle(
+        &gw,
+        AnthropicCodec::default(),
+        &headers,
+        read_body(body, &headers),
+    )
+    .await
 }
 
 /// Estimate a prompt's size locally (see `frontend::tokens`).
 pub async fn count_tokens(headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
-    let counted = read_body(body).and_then(|body| decode_request(&body, &headers));
+    let counted = read_body(body, &headers).and_then(|body| decode_request(&body, &headers));
     match counted {
         Ok(req) => {
             Json(serde_json::json!({"input_tokens": tokens::estimate(&req)})).into_response()

@@ -8,9 +8,13 @@ use bytes::Bytes;
 use crate::api_error::ApiError;
 use crate::canonical::ErrorKind;
 
-/// The body, or a client-format-neutral error (413 over the limit).
-pub fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|rejection| {
+/// The body, or a client-format-neutral error (413 over the limit, 415
+/// compressed).
+pub fn read_body(
+    body: Result<Bytes, BytesRejection>,
+    headers: &HeaderMap,
+) -> Result<Bytes, ApiError> {
+    let body = body.map_err(|rejection| {
         let status = rejection.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -26,12 +30,14 @@ pub fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError>
                 format!("cannot read request body: {}", rejection.body_text()),
             )
         }
-    })
+    })?;
+    refuse_encoded(headers)?;
+    Ok(body)
 }
 
 /// A body sent with a `content-encoding` (gzip, zstd, …) is refused by name:
 /// read as JSON it would fail as "not valid JSON" at its first byte.
-pub fn refuse_encoded(headers: &HeaderMap) -> Result<(), ApiError> {
+fn refuse_encoded(headers: &HeaderMap) -> Result<(), ApiError> {
     match headers.get(header::CONTENT_ENCODING) {
         Some(encoding) if !encoding.as_bytes().eq_ignore_ascii_case(b"identity") => {
             Err(ApiError::new(

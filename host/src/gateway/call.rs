@@ -4,7 +4,6 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
 
-use super::body::refuse_encoded;
 use super::pipeline::{self, Outcome};
 use super::state::Gateway;
 use super::stream_start;
@@ -24,7 +23,6 @@ pub async fn handle<C: Codec>(
     let request_id = gw.next_request_id();
     let result = async {
         let body = body?;
-        refuse_encoded(headers)?;
         let req = codec.decode(&body, headers)?;
         let model = req.model.clone();
         let live = gw.live.load_full();

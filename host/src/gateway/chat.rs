@@ -19,5 +19,11 @@ pub async fn completions(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    call::handle(&gw, ChatCodec::default(), &headers, read_body(body)).await
+    call::handle(
+        &gw,
+        ChatCodec::default(),
+        &headers,
+        read_body(body, &headers),
+    )
+    .await
 }

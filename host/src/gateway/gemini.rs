@@ -56,13 +56,13 @@ pub async fn call(
     match action {
         Action::Generate => {
             let codec = GeminiCodec::new(model, false, false);
-            call::handle(&gw, codec, &headers, read_body(body)).await
+            call::handle(&gw, codec, &headers, read_body(body, &headers)).await
         }
         Action::StreamGenerate => {
             let codec = GeminiCodec::new(model, true, gemini::wants_sse(query.as_deref()));
-            call::handle(&gw, codec, &headers, read_body(body)).await
+            call::handle(&gw, codec, &headers, read_body(body, &headers)).await
         }
-        Action::CountTokens => count_tokens(&gw, &model, read_body(body)),
+        Action::CountTokens => count_tokens(&gw, &model, read_body(body, &headers)),
     }
 }
 

@@ -19,5 +19,11 @@ pub async fn create(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    call::handle(&gw, ResponsesCodec::default(), &headers, read_body(body)).await
+    call::handle(
+        &gw,
+        ResponsesCodec::default(),
+        &headers,
+        read_body(body, &headers),
+    )
+    .await
 }

@@ -394,6 +394,8 @@ async fn a_compressed_body_is_refused_by_name_in_each_format() {
         ("/v1/responses", "/error/code"),
         ("/v1/messages", "/error/type"),
         ("/v1beta/models/echo:generateContent", "/error/status"),
+        ("/v1/messages/count_tokens", "/error/type"),
+        ("/v1beta/models/echo:countTokens", "/error/status"),
     ] {
         let resp = client()
             .post(format!("{}{path}", gw.url))
