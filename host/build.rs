@@ -196,7 +196,9 @@ fn manifest_value(manifest: &str, key: &str) -> Option<String> {
 
 /// Append the metadata sections (`wasm-metadata` conventions) to a bundled
 /// plugin: version, description, authors, licenses from its manifest (or
-/// the plugins workspace), and the capabilities it asks for (none).
+/// the plugins workspace), and the capabilities it asks for: only `reuse`
+/// (its instances keep nothing of one request for the next, so the gateway
+/// may serve several requests with one; see `runtime/warm.rs`).
 fn stamp(mut bytes: Vec<u8>, manifest: &str, workspace: &str) -> Vec<u8> {
     let value =
         |key: &str| manifest_value(manifest, key).or_else(|| manifest_value(workspace, key));
@@ -205,7 +207,7 @@ fn stamp(mut bytes: Vec<u8>, manifest: &str, workspace: &str) -> Vec<u8> {
         ("description", value("description")),
         ("authors", value("authors")),
         ("licenses", value("license")),
-        ("wasmgate:capabilities", Some("[]".to_string())),
+        ("wasmgate:capabilities", Some(r#"["reuse"]"#.to_string())),
     ];
     for (section, text) in fields {
         if let Some(text) = text {

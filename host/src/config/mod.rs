@@ -149,6 +149,11 @@ pub struct RuntimeConfig {
     /// Most plugin instances alive at once (pool size).
     #[serde(default = "default_instances")]
     pub max_instances: u32,
+    /// Let a plugin that declares the `reuse` capability serve one request
+    /// after another with one instance (the bundled plugins do); off, every
+    /// request gets fresh instances.
+    #[serde(default = "default_true")]
+    pub reuse_instances: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -157,6 +162,7 @@ impl Default for RuntimeConfig {
             call_deadline_ms: default_deadline(),
             memory_limit_mib: default_memory(),
             max_instances: default_instances(),
+            reuse_instances: true,
         }
     }
 }
@@ -256,6 +262,10 @@ fn default_deadline() -> u64 {
 fn default_memory() -> u32 {
     64
 }
+fn default_true() -> bool {
+    true
+}
+
 fn default_instances() -> u32 {
     1000
 }

@@ -29,6 +29,7 @@ dir = "plugins"                      # relative to this file; files here overrid
 call_deadline_ms = 100               # wall-clock budget of one plugin call
 memory_limit_mib = 64                # memory cap of one plugin instance (+3x the request body)
 max_instances = 1000                 # plugin instances alive at once
+reuse_instances = true               # kept instances serve later requests (plugins declaring `reuse`)
 
 [http]
 connect_timeout_ms = 10000

@@ -90,9 +90,10 @@ pub async fn send<'l>(
             extra: None,
         };
         // Provider: build the request, then do the I/O.
-        let mut provider = ProviderInstance::new(
+        let mut provider = ProviderInstance::from_warm(
             &upstream.provider.plugin,
             upstream.provider.env.clone(),
+            Some(&upstream.provider.warm),
             limits,
         )
         .await?;

@@ -159,15 +159,21 @@ pub async fn run(
     chain.on_response(response).await.map(Outcome::Complete)
 }
 
-/// A fresh instance of `filter` and what its `on-request` decided.
+/// An instance of `filter` and what its `on-request` decided.
 async fn on_request(
     filter: &FilterUse,
     limits: Limits,
     ctx: &RequestContext,
     req: &Request,
 ) -> Result<(FilterInstance, RequestAction), PluginError> {
-    let mut instance =
-        FilterInstance::new(&filter.plugin.plugin, filter.plugin.env.clone(), limits).await?;
+    let plugin = &filter.plugin;
+    let mut instance = FilterInstance::from_warm(
+        &plugin.plugin,
+        plugin.env.clone(),
+        Some(&plugin.warm),
+        limits,
+    )
+    .await?;
     let action = instance.on_request(ctx, req).await?;
     Ok((instance, action))
 }

@@ -1,6 +1,57 @@
 //! Tearing down a request's plugin instances after its answer is sent.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::config::OnError;
+use crate::runtime::{FilterInstance, ProviderInstance};
+
+/// What a request hands back when it is done with its plugin instances.
+pub trait Retire: Send + Sized + 'static {
+    /// Park the instances for later requests, or drop them.
+    fn retire(self) -> impl Future<Output = ()> + Send;
+}
+
+impl Retire for ProviderInstance {
+    async fn retire(self) {
+        self.park().await;
+    }
+}
+
+impl Retire for FilterInstance {
+    async fn retire(self) {
+        self.park().await;
+    }
+}
+
+impl Retire for (FilterInstance, OnError) {
+    async fn retire(self) {
+        self.0.park().await;
+    }
+}
+
+impl<T: Retire> Retire for Option<T> {
+    async fn retire(self) {
+        if let Some(inner) = self {
+            inner.retire().await;
+        }
+    }
+}
+
+impl<T: Retire> Retire for Vec<T> {
+    async fn retire(self) {
+        for inner in self {
+            inner.retire().await;
+        }
+    }
+}
+
+impl<A: Retire, B: Retire> Retire for (A, B) {
+    async fn retire(self) {
+        self.0.retire().await;
+        self.1.retire().await;
+    }
+}
 
 /// Retirements spawned and not yet run. Past [`MAX_PENDING`], instances drop
 /// at once: under a burst of connections the spawned drops wait behind
@@ -11,16 +62,18 @@ static PENDING: AtomicUsize = AtomicUsize::new(0);
 /// At most this many deferred retirements at a time, process-wide.
 const MAX_PENDING: usize = 16;
 
-/// Drop `instances` once the current task has yielded, not now.
+/// Retire `instances` (park them for later requests, or drop them) once
+/// the current task has yielded, not now.
 ///
 /// Dropping a plugin instance resets its memory slot for the next one (a
-/// page scan and a few pages rewritten): several microseconds a store. Done
+/// page scan and a few pages rewritten): several microseconds a store;
+/// parking one drops the resources its request made (a guest call). Done
 /// inline, that time sits between the last guest call and the response
 /// write. Spawned, it runs after the connection task has written the answer
 /// and gone back to waiting for the next request, on the same worker thread.
 /// Outside a runtime, or with [`MAX_PENDING`] retirements waiting, the
 /// instances drop at once.
-pub fn retire<T: Send + 'static>(instances: T) {
+pub fn retire<T: Retire>(instances: T) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return drop(instances);
     };
@@ -29,7 +82,7 @@ pub fn retire<T: Send + 'static>(instances: T) {
         return drop((instances, slot));
     }
     runtime.spawn(async move {
-        drop(instances);
+        instances.retire().await;
         drop(slot);
     });
 }
@@ -65,6 +118,10 @@ mod tests {
 
     /// Sets its flag when dropped.
     struct Flag(Arc<AtomicBool>);
+
+    impl Retire for Flag {
+        async fn retire(self) {}
+    }
 
     impl Drop for Flag {
         fn drop(&mut self) {

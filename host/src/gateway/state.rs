@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use crate::config::{Config, Grants, HttpConfig, OnError, UpstreamConfig, table_json};
 use crate::kv::KvStore;
 use crate::runtime::{
-    FilterInstance, Limits, Plugin, PluginEnv, PluginKind, ProviderInstance, Runtime, RuntimeError,
-    http_capability,
+    FilterInstance, IDLE_PER_USE, Limits, Plugin, PluginEnv, PluginKind, ProviderInstance,
+    REUSE_CAPABILITY, Runtime, RuntimeError, Warm, http_capability,
 };
 use crate::upstream::Upstream;
 
@@ -43,6 +43,9 @@ pub struct PluginUse {
     pub plugin: Arc<Plugin>,
     /// Its name, config and kv namespace.
     pub env: Arc<PluginEnv>,
+    /// Its instances kept between requests (none unless the plugin declares
+    /// `reuse` and `runtime.reuse_instances` is on).
+    pub warm: Arc<Warm>,
 }
 
 /// A filter with its failure policy.
@@ -190,11 +193,17 @@ pub(super) async fn build_live(
             PluginKind::Filter,
             table_json(filter.config.as_ref()),
             &filter.grants,
+            config.runtime.reuse_instances,
         )
         .map_err(|e| SetupError::Plugin(format!("filters[{i}]: {e}")))?;
-        let mut instance = FilterInstance::new(&plugin_use.plugin, plugin_use.env.clone(), limits)
-            .await
-            .map_err(|e| SetupError::Plugin(format!("filters[{i}]: {e}")))?;
+        let mut instance = FilterInstance::from_warm(
+            &plugin_use.plugin,
+            plugin_use.env.clone(),
+            Some(&plugin_use.warm),
+            limits,
+        )
+        .await
+        .map_err(|e| SetupError::Plugin(format!("filters[{i}]: {e}")))?;
         match instance.init().await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
@@ -205,6 +214,7 @@ pub(super) async fn build_live(
             }
             Err(e) => return Err(SetupError::Plugin(format!("filters[{i}]: {e}"))),
         }
+        instance.park().await;
         filters.push(FilterUse {
             plugin: plugin_use,
             on_error: filter.on_error,
@@ -220,11 +230,17 @@ pub(super) async fn build_live(
             PluginKind::Provider,
             table_json(upstream.config.as_ref()),
             &upstream.grants,
+            config.runtime.reuse_instances,
         )
         .map_err(context)?;
-        let mut instance = ProviderInstance::new(&provider.plugin, provider.env.clone(), limits)
-            .await
-            .map_err(|e| context(e.to_string()))?;
+        let mut instance = ProviderInstance::from_warm(
+            &provider.plugin,
+            provider.env.clone(),
+            Some(&provider.warm),
+            limits,
+        )
+        .await
+        .map_err(|e| context(e.to_string()))?;
         match instance.init().await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
@@ -236,6 +252,7 @@ pub(super) async fn build_live(
             Err(e) => return Err(context(e.to_string())),
         }
         let info = instance.info().await.map_err(|e| context(e.to_string()))?;
+        instance.park().await;
         let base_url = upstream.base_url.clone().unwrap_or(info.default_base_url);
         let before = previous.and_then(|live| live.upstream_named(&upstream.name));
         upstreams.push(UpstreamUse {
@@ -279,6 +296,7 @@ fn plugin_use(
     kind: PluginKind,
     config: String,
     grants: &Grants,
+    reuse: bool,
 ) -> Result<PluginUse, String> {
     let Some(plugin) = catalog.get(name) else {
         let known: Vec<_> = catalog
@@ -308,7 +326,9 @@ fn plugin_use(
     if !undeclared.is_empty() {
         tracing::warn!(plugin = %name, hosts = ?undeclared, "config grants outbound HTTP the plugin does not declare; not granted");
     }
+    let keeps = reuse && declared.iter().any(|c| c == REUSE_CAPABILITY);
     Ok(PluginUse {
+        warm: Warm::new(if keeps { IDLE_PER_USE } else { 0 }),
         plugin: plugin.clone(),
         env: Arc::new(PluginEnv {
             name: name.to_string(),

@@ -1,14 +1,17 @@
-//! One sandboxed instance: a fresh `Store` per request, with the deadline and
-//! memory limit applied to every call.
+//! One sandboxed instance: its own `Store`, with the deadline and memory
+//! limit applied to every call. It serves one request, then is dropped or,
+//! for a plugin that allows it, parked for the next (see [`super::warm`]).
 
 use std::sync::Arc;
 
 use std::time::Instant;
 
+use wasmtime::component::{self, InstancePre, ResourceAny};
 use wasmtime::{ResourceLimiter, Store, UpdateDeadline};
 
 use super::state::{PluginEnv, StoreState};
 use super::stats::{CallEnd, CallStats};
+use super::warm::{self, MAX_USES, Parking, Warm};
 use super::{Limits, PluginError, memory_bytes};
 use crate::canonical::{self, Error, StreamChecker, StreamEvent};
 
@@ -21,36 +24,52 @@ pub(crate) struct Instance<B> {
     limits: Limits,
     poisoned: bool,
     checker: StreamChecker,
+    /// Where it goes when its request is done, if it may serve another.
+    warm: Option<Arc<Warm>>,
+    /// Whether a call grew its memory past the initial size.
+    grew: bool,
+    /// Requests served before this one.
+    uses: u32,
 }
 
-impl<B> Instance<B> {
-    /// Build a store for `env` and instantiate with `instantiate`.
+impl<B: Parking> Instance<B> {
+    /// An instance for one request: a parked one from `warm` if there is
+    /// one, else a new store for `env` with `pre` instantiated in it and its
+    /// exports found by `load`.
     pub(crate) async fn new(
         engine: &wasmtime::Engine,
         stats: Arc<CallStats>,
         env: Arc<PluginEnv>,
         limits: Limits,
-        instantiate: impl AsyncFnOnce(&mut Store<StoreState>) -> wasmtime::Result<B>,
+        warm: Option<&Arc<Warm>>,
+        pre: &InstancePre<StoreState>,
+        load: impl Fn(&mut Store<StoreState>, component::Instance) -> wasmtime::Result<B>,
     ) -> Result<Self, PluginError> {
-        let state = StoreState::new(env.clone(), memory_bytes(limits.memory_limit_mib));
-        let mut store = Store::new(engine, state);
-        store.limiter(|state| state as &mut dyn ResourceLimiter);
-        // Every epoch tick, a guest still running yields to the executor (so
-        // one slow plugin never stalls the other connections of its worker
-        // thread), and past its wall-clock budget it traps.
-        let deadline = limits.call_deadline;
-        store.epoch_deadline_callback(move |ctx| {
-            Ok(if ctx.data().call_started.elapsed() >= deadline {
-                UpdateDeadline::Interrupt
-            } else {
-                UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now()))
-            })
-        });
-        store.data_mut().call_started = Instant::now();
-        store.set_epoch_deadline(1);
-        let bindings = match instantiate(&mut store).await {
-            Ok(bindings) => bindings,
-            Err(error) => {
+        if let Some(warm) = warm
+            && let Some(mut parked) = B::take(warm)
+        {
+            parked
+                .store
+                .data_mut()
+                .rearm(memory_bytes(limits.memory_limit_mib), limits.call_deadline);
+            parked.limits = limits;
+            parked.checker = StreamChecker::default();
+            parked.warm = Some(warm.clone());
+            stats.record_reuse();
+            return Ok(parked);
+        }
+        let mut attempt = Self::fresh(engine, &env, limits, pre, &load).await;
+        // A full pool may be full of parked instances: give their slots
+        // back and try once more.
+        if let Err((_, error)) = &attempt
+            && is_pool_full(error)
+            && warm::evict_all() > 0
+        {
+            attempt = Self::fresh(engine, &env, limits, pre, &load).await;
+        }
+        let (store, bindings) = match attempt {
+            Ok(made) => made,
+            Err((store, error)) => {
                 let error = classify(&env, &store, limits, &error, true);
                 if let PluginError::Busy { .. } = error {
                     tracing::warn!(plugin = %env.name, %error, "plugin instance pool is full");
@@ -61,6 +80,7 @@ impl<B> Instance<B> {
                 return Err(error);
             }
         };
+        stats.record_instance();
         Ok(Self {
             store,
             bindings,
@@ -69,9 +89,76 @@ impl<B> Instance<B> {
             limits,
             poisoned: false,
             checker: StreamChecker::default(),
+            warm: warm.filter(|warm| warm.keeps()).cloned(),
+            grew: false,
+            uses: 0,
         })
     }
 
+    /// A new store for `env` with `pre` instantiated in it; or the store
+    /// and why not.
+    async fn fresh(
+        engine: &wasmtime::Engine,
+        env: &Arc<PluginEnv>,
+        limits: Limits,
+        pre: &InstancePre<StoreState>,
+        load: &impl Fn(&mut Store<StoreState>, component::Instance) -> wasmtime::Result<B>,
+    ) -> Result<(Store<StoreState>, B), (Store<StoreState>, wasmtime::Error)> {
+        let state = StoreState::new(
+            env.clone(),
+            memory_bytes(limits.memory_limit_mib),
+            limits.call_deadline,
+        );
+        let mut store = Store::new(engine, state);
+        store.limiter(|state| state as &mut dyn ResourceLimiter);
+        // Every epoch tick, a guest still running yields to the executor (so
+        // one slow plugin never stalls the other connections of its worker
+        // thread), and past its wall-clock budget it traps.
+        store.epoch_deadline_callback(move |ctx| {
+            let state = ctx.data();
+            Ok(if state.call_started.elapsed() >= state.deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now()))
+            })
+        });
+        store.data_mut().call_started = Instant::now();
+        store.set_epoch_deadline(1);
+        let bindings = match pre.instantiate_async(&mut store).await {
+            Ok(instance) => load(&mut store, instance),
+            Err(error) => Err(error),
+        };
+        match bindings {
+            Ok(bindings) => Ok((store, bindings)),
+            Err(error) => Err((store, error)),
+        }
+    }
+
+    /// The request is done: park the instance for the next one if its
+    /// plugin use keeps instances and this one is sound, after dropping
+    /// the request's `resources` (the guest runs their destructors); else
+    /// drop it.
+    pub(crate) async fn park(mut self, resources: impl IntoIterator<Item = ResourceAny>) {
+        let Some(warm) = self.warm.take() else {
+            return;
+        };
+        if self.poisoned || self.grew || self.uses >= MAX_USES {
+            return;
+        }
+        for resource in resources {
+            self.store.data_mut().call_started = Instant::now();
+            self.store.set_epoch_deadline(1);
+            if let Err(error) = resource.resource_drop_async(&mut self.store).await {
+                tracing::debug!(plugin = %self.env.name, %error, "plugin resource drop failed; instance not kept");
+                return;
+            }
+        }
+        self.uses += 1;
+        B::put(&warm, self);
+    }
+}
+
+impl<B> Instance<B> {
     /// The plugin's name.
     pub(crate) fn name(&self) -> &str {
         &self.env.name
@@ -94,6 +181,7 @@ impl<B> Instance<B> {
         let elapsed = self.store.data().call_started.elapsed();
         if std::mem::take(&mut self.store.data_mut().memory_grew) {
             self.stats.record_memory_grow();
+            self.grew = true;
         }
         match result {
             Ok(value) => {
@@ -161,6 +249,13 @@ fn end_of(error: &PluginError) -> CallEnd {
     }
 }
 
+/// Whether `error` says the instance pool has no free slot.
+fn is_pool_full(error: &wasmtime::Error) -> bool {
+    error
+        .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+        .is_some()
+}
+
 fn classify(
     env: &PluginEnv,
     store: &Store<StoreState>,
@@ -170,10 +265,7 @@ fn classify(
 ) -> PluginError {
     // A full pool (instances, memories, tables or fiber stacks) is load,
     // not the plugin's failure.
-    if error
-        .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
-        .is_some()
-    {
+    if is_pool_full(error) {
         return PluginError::Busy {
             plugin: env.name.clone(),
             max_instances: limits.max_instances,

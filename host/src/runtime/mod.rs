@@ -17,6 +17,7 @@ mod provider;
 pub mod sections;
 mod state;
 mod stats;
+mod warm;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub use plugin::{CONTRACT, Plugin, PluginKind, PluginSource, sha256_hex};
 pub use provider::{Outgoing, ProviderInstance};
 pub use state::PluginEnv;
 pub use stats::{CallEnd, CallStats, StatsSnapshot};
+pub use warm::{IDLE_PER_USE, REUSE_CAPABILITY, Warm};
 
 use state::StoreState;
 

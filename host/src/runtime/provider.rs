@@ -7,6 +7,7 @@ use wasmtime::component::ResourceAny;
 use super::exports::ProviderFuncs;
 use super::instance::Instance;
 use super::plugin::{Plugin, Pre};
+use super::warm::Warm;
 use super::{Limits, PluginEnv, PluginError};
 use crate::canonical::{
     self, Error, HttpResponse, ProviderInfo, Request, Response, StreamEvent, Target,
@@ -30,10 +31,22 @@ pub struct ProviderInstance {
 }
 
 impl ProviderInstance {
-    /// Instantiate `plugin` (which must be a provider) for one request.
+    /// A fresh instance of `plugin` (which must be a provider) for one request.
     pub async fn new(
         plugin: &Plugin,
         env: Arc<PluginEnv>,
+        limits: Limits,
+    ) -> Result<Self, PluginError> {
+        Self::from_warm(plugin, env, None, limits).await
+    }
+
+    /// An instance of `plugin` (which must be a provider) for one request: one
+    /// `warm` kept from an earlier request if it has one, else a fresh one.
+    /// [`Self::park`] hands it back when the request is done.
+    pub async fn from_warm(
+        plugin: &Plugin,
+        env: Arc<PluginEnv>,
+        warm: Option<&Arc<Warm>>,
         limits: Limits,
     ) -> Result<Self, PluginError> {
         let Pre::Provider(pre, exports) = &plugin.pre else {
@@ -47,16 +60,22 @@ impl ProviderInstance {
             plugin.stats.clone(),
             env,
             limits,
-            async |store| {
-                let instance = pre.instantiate_async(&mut *store).await?;
-                exports.load(store, instance)
-            },
+            warm,
+            pre,
+            |store, instance| exports.load(store, instance),
         )
         .await?;
         Ok(Self {
             inner,
             decoder: None,
         })
+    }
+
+    /// The request is done: back to the plugin use's idle instances if it
+    /// keeps them and this one is sound (its stream decoder dropped first),
+    /// else dropped.
+    pub async fn park(self) {
+        self.inner.park(self.decoder).await;
     }
 
     /// The plugin's name.

@@ -41,28 +41,44 @@ pub struct StoreState {
     /// When the current guest call began, for its wall-clock deadline
     /// (moved forward by time spent in granted network calls).
     pub(crate) call_started: std::time::Instant,
+    /// The wall-clock budget of one call.
+    pub(crate) deadline: Duration,
 }
 
 impl StoreState {
     /// A sandbox with no filesystem, network, environment or stdio.
-    pub fn new(env: Arc<PluginEnv>, memory_limit_bytes: usize) -> Self {
+    pub fn new(env: Arc<PluginEnv>, memory_limit_bytes: usize, deadline: Duration) -> Self {
         Self {
             env,
             wasi: None,
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(memory_limit_bytes)
-                // A component instantiates its core modules inside the
-                // store: one to a few for Rust guests, 8 for componentize-qjs
-                // (JavaScript), 38 for componentize-py (libc, libpython and
-                // each C extension are modules of their own).
-                .instances(64)
-                .build(),
+            limits: store_limits(memory_limit_bytes),
             memory_denied: false,
             memory_grew: false,
             call_started: std::time::Instant::now(),
+            deadline,
         }
     }
+
+    /// Set up a parked instance's store for its next request.
+    pub(crate) fn rearm(&mut self, memory_limit_bytes: usize, deadline: Duration) {
+        self.limits = store_limits(memory_limit_bytes);
+        self.memory_denied = false;
+        self.memory_grew = false;
+        self.deadline = deadline;
+    }
+}
+
+/// The store's limits: `memory_limit_bytes` of linear memory.
+fn store_limits(memory_limit_bytes: usize) -> StoreLimits {
+    StoreLimitsBuilder::new()
+        .memory_size(memory_limit_bytes)
+        // A component instantiates its core modules inside the store: one
+        // to a few for Rust guests, 8 for componentize-qjs (JavaScript), 38
+        // for componentize-py (libc, libpython and each C extension are
+        // modules of their own).
+        .instances(64)
+        .build()
 }
 
 impl StoreState {

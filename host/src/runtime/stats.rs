@@ -18,6 +18,8 @@ pub struct CallStats {
     deadline_hits: AtomicU64,
     memory_hits: AtomicU64,
     memory_grows: AtomicU64,
+    instances: AtomicU64,
+    reuses: AtomicU64,
     histogram: [AtomicU64; BUCKETS],
 }
 
@@ -30,6 +32,8 @@ impl Default for CallStats {
             deadline_hits: AtomicU64::new(0),
             memory_hits: AtomicU64::new(0),
             memory_grows: AtomicU64::new(0),
+            instances: AtomicU64::new(0),
+            reuses: AtomicU64::new(0),
             histogram: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
@@ -69,6 +73,11 @@ pub struct StatsSnapshot {
     /// common requests wants a larger initial memory (first-party plugins
     /// start with 2 MiB and grow on none of the gateway's benchmarks).
     pub memory_grows: u64,
+    /// Instances made.
+    pub instances: u64,
+    /// Requests served by a parked instance instead of a new one (plugins
+    /// that declare the `reuse` capability).
+    pub reuses: u64,
 }
 
 fn bucket(elapsed: Duration) -> usize {
@@ -104,6 +113,16 @@ impl CallStats {
         self.memory_grows.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Record an instance made.
+    pub fn record_instance(&self) {
+        self.instances.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Record a parked instance taken for a request.
+    pub fn record_reuse(&self) {
+        self.reuses.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The numbers so far.
     pub fn snapshot(&self) -> StatsSnapshot {
         let calls = self.calls.load(Ordering::Relaxed);
@@ -136,6 +155,8 @@ impl CallStats {
             deadline_hits: self.deadline_hits.load(Ordering::Relaxed),
             memory_hits: self.memory_hits.load(Ordering::Relaxed),
             memory_grows: self.memory_grows.load(Ordering::Relaxed),
+            instances: self.instances.load(Ordering::Relaxed),
+            reuses: self.reuses.load(Ordering::Relaxed),
         }
     }
 }
@@ -154,10 +175,14 @@ mod tests {
         stats.record(Duration::from_millis(100), CallEnd::Deadline);
         stats.record(Duration::from_micros(5), CallEnd::Trapped);
         stats.record_memory_grow();
+        stats.record_instance();
+        stats.record_reuse();
+        stats.record_reuse();
         let s = stats.snapshot();
         assert_eq!(s.calls, 101);
         assert_eq!((s.traps, s.deadline_hits, s.memory_hits), (1, 1, 0));
         assert_eq!(s.memory_grows, 1);
+        assert_eq!((s.instances, s.reuses), (1, 2));
         assert!((s.mean_us - (99.0 * 10.0 + 100_000.0 + 5.0) / 101.0).abs() < 0.01);
         // p99 of 101 calls is the 100th: a 10 µs call, in the bucket up to ~11.3 µs.
         assert!(s.p99_us >= 10.0 && s.p99_us < 12.0, "{}", s.p99_us);

@@ -310,7 +310,7 @@ async fn admin_plugins_shows_sources_states_and_call_stats() {
             .unwrap()
             .contains("Chat Completions")
     );
-    assert_eq!(openai["capabilities"], serde_json::json!([]));
+    assert_eq!(openai["capabilities"], serde_json::json!(["reuse"]));
     // A file without metadata says so.
     assert_eq!(versioned["version"], Value::Null);
     assert_eq!(openai["kind"], "provider");

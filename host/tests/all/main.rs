@@ -26,6 +26,7 @@ mod limits;
 mod misbehave;
 mod mock;
 mod responses;
+mod reuse;
 mod scaffold;
 mod serve;
 mod streaming;
