@@ -90,13 +90,7 @@ pub async fn send<'l>(
             extra: None,
         };
         // Provider: build the request, then do the I/O.
-        let mut provider = ProviderInstance::from_warm(
-            &upstream.provider.plugin,
-            upstream.provider.env.clone(),
-            Some(&upstream.provider.warm),
-            limits,
-        )
-        .await?;
+        let mut provider = upstream.provider.provider(limits).await?;
         let outgoing = provider
             .build_request(req, &target)
             .await?

@@ -166,14 +166,7 @@ async fn on_request(
     ctx: &RequestContext,
     req: &Request,
 ) -> Result<(FilterInstance, RequestAction), PluginError> {
-    let plugin = &filter.plugin;
-    let mut instance = FilterInstance::from_warm(
-        &plugin.plugin,
-        plugin.env.clone(),
-        Some(&plugin.warm),
-        limits,
-    )
-    .await?;
+    let mut instance = filter.plugin.filter(limits).await?;
     let action = instance.on_request(ctx, req).await?;
     Ok((instance, action))
 }

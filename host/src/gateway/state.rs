@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use crate::config::{Config, Grants, HttpConfig, OnError, UpstreamConfig, table_json};
 use crate::kv::KvStore;
 use crate::runtime::{
-    FilterInstance, IDLE_PER_USE, Limits, Plugin, PluginEnv, PluginKind, ProviderInstance,
-    REUSE_CAPABILITY, Runtime, RuntimeError, Warm, http_capability,
+    FilterInstance, IDLE_PER_USE, Limits, Plugin, PluginEnv, PluginError, PluginKind,
+    ProviderInstance, REUSE_CAPABILITY, Runtime, RuntimeError, Warm, http_capability,
 };
 use crate::upstream::Upstream;
 
@@ -46,6 +46,18 @@ pub struct PluginUse {
     /// Its instances kept between requests (none unless the plugin declares
     /// `reuse` and `runtime.reuse_instances` is on).
     pub warm: Arc<Warm>,
+}
+
+impl PluginUse {
+    /// An instance of this filter for one request (a kept one if any).
+    pub async fn filter(&self, limits: Limits) -> Result<FilterInstance, PluginError> {
+        FilterInstance::from_warm(&self.plugin, self.env.clone(), Some(&self.warm), limits).await
+    }
+
+    /// An instance of this provider for one request (a kept one if any).
+    pub async fn provider(&self, limits: Limits) -> Result<ProviderInstance, PluginError> {
+        ProviderInstance::from_warm(&self.plugin, self.env.clone(), Some(&self.warm), limits).await
+    }
 }
 
 /// A filter with its failure policy.
@@ -196,14 +208,10 @@ pub(super) async fn build_live(
             config.runtime.reuse_instances,
         )
         .map_err(|e| SetupError::Plugin(format!("filters[{i}]: {e}")))?;
-        let mut instance = FilterInstance::from_warm(
-            &plugin_use.plugin,
-            plugin_use.env.clone(),
-            Some(&plugin_use.warm),
-            limits,
-        )
-        .await
-        .map_err(|e| SetupError::Plugin(format!("filters[{i}]: {e}")))?;
+        let mut instance = plugin_use
+            .filter(limits)
+            .await
+            .map_err(|e| SetupError::Plugin(format!("filters[{i}]: {e}")))?;
         match instance.init().await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
@@ -233,14 +241,10 @@ pub(super) async fn build_live(
             config.runtime.reuse_instances,
         )
         .map_err(context)?;
-        let mut instance = ProviderInstance::from_warm(
-            &provider.plugin,
-            provider.env.clone(),
-            Some(&provider.warm),
-            limits,
-        )
-        .await
-        .map_err(|e| context(e.to_string()))?;
+        let mut instance = provider
+            .provider(limits)
+            .await
+            .map_err(|e| context(e.to_string()))?;
         match instance.init().await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {

@@ -45,6 +45,7 @@ impl<B: Parking> Instance<B> {
         pre: &InstancePre<StoreState>,
         load: impl Fn(&mut Store<StoreState>, component::Instance) -> wasmtime::Result<B>,
     ) -> Result<Self, PluginError> {
+        let warm = warm.filter(|warm| warm.keeps());
         if let Some(warm) = warm
             && let Some(mut parked) = B::take(warm)
         {
@@ -89,7 +90,7 @@ impl<B: Parking> Instance<B> {
             limits,
             poisoned: false,
             checker: StreamChecker::default(),
-            warm: warm.filter(|warm| warm.keeps()).cloned(),
+            warm: warm.cloned(),
             grew: false,
             uses: 0,
         })

@@ -60,7 +60,7 @@ impl Warm {
             ..Self::default()
         });
         if capacity > 0 {
-            let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut registry = lock(&REGISTRY);
             registry.retain(|entry| entry.strong_count() > 0);
             registry.push(Arc::downgrade(&warm));
         }
@@ -88,15 +88,12 @@ impl Warm {
 /// Drop the parked instances of every plugin use, giving their pool slots
 /// back; how many there were. Called when the instance pool is full.
 pub(crate) fn evict_all() -> usize {
-    let live: Vec<Arc<Warm>> = REGISTRY
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .filter_map(Weak::upgrade)
-        .collect();
+    let live: Vec<Arc<Warm>> = lock(&REGISTRY).iter().filter_map(Weak::upgrade).collect();
     live.iter().map(|warm| warm.evict()).sum()
 }
 
+/// `mutex`'s guard, also after a panic while it was held (the lists stay
+/// valid: a push or pop either happened or did not).
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
