@@ -2,7 +2,7 @@
 # Benchmark: added latency and throughput of wasmgate (openai provider plugin
 # + one filter plugin on the path; and `wg-agent`: the same with the six
 # agent filters on) against a direct call to the same mock, a bare nginx
-# proxy_pass hop, and `bare`: wasmgate's HTTP stack (axum, hyper, reqwest,
+# proxy_pass hop, and `bare`: wasmgate's HTTP stack (axum, hyper, its client,
 # tokio, one runtime per worker) forwarding bytes with nothing in between,
 # all in one run on loopback.
 #

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod config;
 pub mod frontend;
 pub mod gateway;
+pub mod http_client;
 pub mod kv;
 pub mod outbound;
 pub mod routing;

@@ -1,24 +1,26 @@
 //! A plugin's outbound HTTP request, checked and parsed once into the
-//! `reqwest::Request` the host sends: the method, URL and headers are not
-//! parsed a second time on the way out.
+//! request the host sends (`crate::http_client`): the method, URL and
+//! headers are not parsed a second time on the way out.
 
 use std::cell::RefCell;
 
-use reqwest::header::{HeaderName, HeaderValue};
-use reqwest::{Method, Url};
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::{Method, Uri};
+use http_body_util::Full;
 
 use crate::canonical::HttpRequest;
+use crate::http_client::OutRequest;
 
 /// Check `req` and turn it into a request the host can send. The error
 /// says what is wrong, for the plugin's contract error or a denial.
-pub fn parse(req: HttpRequest) -> Result<reqwest::Request, String> {
+pub fn parse(req: HttpRequest) -> Result<OutRequest, String> {
     let method = Method::from_bytes(req.method.as_bytes())
         .map_err(|_| format!("invalid HTTP method `{}`", req.method))?;
-    let url = parse_url(&req.url)?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("URL scheme `{}` is not http(s)", url.scheme()));
-    }
-    let mut out = reqwest::Request::new(method, url);
+    let uri = parse_uri(&req.url)?;
+    let mut out = OutRequest::new(Full::new(Bytes::from(req.body)));
+    *out.method_mut() = method;
+    *out.uri_mut() = uri;
     let headers = out.headers_mut();
     headers.reserve(req.headers.len());
     for (name, value) in &req.headers {
@@ -28,32 +30,42 @@ pub fn parse(req: HttpRequest) -> Result<reqwest::Request, String> {
             .map_err(|_| format!("invalid value for header `{name}`"))?;
         headers.append(header, value);
     }
-    *out.body_mut() = Some(req.body.into());
     Ok(out)
 }
 
-/// `text` as a URL. The last URL parsed on this thread is kept: a gateway
-/// sends most requests to a few upstream URLs, and a clone costs a small
-/// part of a parse (the host name goes through IDNA mapping on every parse).
-/// Only a URL whose serialization is `text` itself is reused, and parsing
-/// a URL's serialization gives that URL back, so the answer is the parse's.
-fn parse_url(text: &str) -> Result<Url, String> {
+/// `text` as the URI to send to: parsed and normalised by the URL
+/// standard's rules (as browsers and curl read URLs), `http` or `https`
+/// only, without a fragment. The last URL parsed on this thread is kept: a
+/// gateway sends most requests to a few upstream URLs, and a clone costs a
+/// small part of a parse (the host name goes through IDNA mapping on every
+/// parse).
+fn parse_uri(text: &str) -> Result<Uri, String> {
     thread_local! {
-        static LAST: RefCell<Option<Url>> = const { RefCell::new(None) };
+        static LAST: RefCell<Option<(String, Uri)>> = const { RefCell::new(None) };
     }
     LAST.with(|last| {
         let mut last = last.borrow_mut();
-        if let Some(url) = last.as_ref().filter(|url| url.as_str() == text) {
-            return Ok(url.clone());
+        if let Some((_, uri)) = last.as_ref().filter(|(seen, _)| seen == text) {
+            return Ok(uri.clone());
         }
-        let url = Url::parse(text).map_err(|e| format!("invalid URL: {e}"))?;
-        *last = Some(url.clone());
-        Ok(url)
+        let mut url = url::Url::parse(text).map_err(|e| format!("invalid URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("URL scheme `{}` is not http(s)", url.scheme()));
+        }
+        url.set_fragment(None);
+        let uri: Uri = url
+            .as_str()
+            .parse()
+            .map_err(|e| format!("invalid URL: {e}"))?;
+        *last = Some((text.to_string(), uri.clone()));
+        Ok(uri)
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use http_body_util::BodyExt;
+
     use super::*;
 
     fn request(method: &str, url: &str, headers: &[(&str, &str)]) -> HttpRequest {
@@ -68,16 +80,16 @@ mod tests {
         }
     }
 
-    #[test]
-    fn keeps_method_url_headers_and_body() -> Result<(), String> {
+    #[tokio::test]
+    async fn keeps_method_url_headers_and_body() -> Result<(), String> {
         let out = parse(request(
             "POST",
-            "https://api.example.com/v1/chat/completions?x=1",
+            "https://api.example.com/v1/chat/completions?x=1#part",
             &[("authorization", "Bearer k"), ("x-a", "1"), ("x-a", "2")],
         ))?;
         assert_eq!(out.method(), Method::POST);
         assert_eq!(
-            out.url().as_str(),
+            out.uri().to_string(),
             "https://api.example.com/v1/chat/completions?x=1"
         );
         let values: Vec<_> = out.headers().get_all("x-a").iter().collect();
@@ -86,30 +98,45 @@ mod tests {
             out.headers().get("authorization").map(|v| v.as_bytes()),
             Some(&b"Bearer k"[..])
         );
-        assert_eq!(
-            out.body().and_then(reqwest::Body::as_bytes),
-            Some(&b"{}"[..])
-        );
+        let body = out
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        assert_eq!(&body[..], b"{}");
         Ok(())
     }
 
     #[test]
     fn a_reused_url_is_the_one_a_parse_gives() -> Result<(), String> {
-        for text in [
-            "http://127.0.0.1:9000/v1/chat/completions",
-            "HTTPS://API.Example.COM:443/v1/../v1/chat/completions",
-            "http://127.0.0.1:9000/v1/chat/completions",
-            "https://api.example.com/v1/chat/completions",
-            "https://api.example.com/v1/chat/completions",
+        for (text, normal) in [
+            (
+                "http://127.0.0.1:9000/v1/chat/completions",
+                "http://127.0.0.1:9000/v1/chat/completions",
+            ),
+            (
+                "HTTPS://API.Example.COM:443/v1/../v1/chat/completions",
+                "https://api.example.com/v1/chat/completions",
+            ),
+            (
+                "http://127.0.0.1:9000/v1/chat/completions",
+                "http://127.0.0.1:9000/v1/chat/completions",
+            ),
+            (
+                "https://api.example.com/v1/chat/completions",
+                "https://api.example.com/v1/chat/completions",
+            ),
+            (
+                "https://api.example.com/v1/chat/completions",
+                "https://api.example.com/v1/chat/completions",
+            ),
         ] {
             for _ in 0..2 {
-                assert_eq!(
-                    parse_url(text)?,
-                    Url::parse(text).map_err(|e| e.to_string())?
-                );
+                assert_eq!(parse_uri(text)?.to_string(), normal);
             }
         }
-        assert!(parse_url("not a url").is_err());
+        assert!(parse_uri("not a url").is_err());
         Ok(())
     }
 

@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
+use http_body_util::BodyExt;
 
 use crate::api_error::ApiError;
 use crate::config::HttpConfig;
+use crate::http_client::{self, ClientError, HttpClient, OutRequest, describe};
 
 /// The value of the first header called `name` (any case) in an upstream
 /// answer's `headers`.
@@ -21,7 +23,7 @@ pub fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str
 /// A pooled client plus the timeouts to apply.
 #[derive(Debug, Clone)]
 pub struct Upstream {
-    client: reqwest::Client,
+    client: HttpClient,
     first_byte: Duration,
     /// Longest silence between body chunks.
     pub idle: Duration,
@@ -29,7 +31,7 @@ pub struct Upstream {
 }
 
 /// An upstream body, chunk by chunk.
-pub type BodyStream = std::pin::Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+pub type BodyStream = std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, hyper::Error>> + Send>>;
 
 /// Response headers arrived; the body is still on the wire.
 pub struct Received {
@@ -43,14 +45,8 @@ pub struct Received {
 
 impl Upstream {
     /// A client for `config`.
-    pub fn new(config: &HttpConfig) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(256)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+    pub fn new(config: &HttpConfig) -> Result<Self, ClientError> {
+        let client = http_client::build(Some(Duration::from_millis(config.connect_timeout_ms)))?;
         Ok(Self {
             client,
             first_byte: Duration::from_millis(config.first_byte_timeout_ms),
@@ -60,15 +56,15 @@ impl Upstream {
     }
 
     /// Send `req` and wait for the response headers.
-    pub async fn send(&self, upstream: &str, req: reqwest::Request) -> Result<Received, ApiError> {
-        let response = match tokio::time::timeout(self.first_byte, self.client.execute(req)).await {
+    pub async fn send(&self, upstream: &str, req: OutRequest) -> Result<Received, ApiError> {
+        let response = match tokio::time::timeout(self.first_byte, self.client.request(req)).await {
             Err(_) => {
                 return Err(ApiError::timeout(format!(
                     "upstream `{upstream}` sent no response within {} ms",
                     self.first_byte.as_millis()
                 )));
             }
-            Ok(Err(error)) if error.is_timeout() => {
+            Ok(Err(error)) if http_client::is_timeout(&error) => {
                 return Err(ApiError::timeout(format!(
                     "upstream `{upstream}` timed out connecting"
                 )));
@@ -90,7 +86,7 @@ impl Upstream {
         Ok(Received {
             status,
             headers,
-            body: Box::pin(response.bytes_stream()),
+            body: Box::pin(response.into_body().into_data_stream()),
         })
     }
 
@@ -128,25 +124,4 @@ impl Upstream {
             }
         }
     }
-}
-
-/// What went wrong and its causes. The top-level message is replaced by a
-/// kind word because reqwest puts the URL in it, and URLs may carry keys.
-pub fn describe(error: &reqwest::Error) -> String {
-    let mut text = String::from(if error.is_connect() {
-        "connection failed"
-    } else if error.is_timeout() {
-        "timed out"
-    } else if error.is_body() || error.is_decode() {
-        "body error"
-    } else {
-        "request failed"
-    });
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

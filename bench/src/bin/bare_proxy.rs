@@ -1,6 +1,7 @@
 //! The floor of wasmgate's HTTP stack: a proxy hop built from the same parts
 //! (axum on hyper, one single-threaded tokio runtime per worker thread with
-//! its own `SO_REUSEPORT` listener, a per-thread pooled reqwest client,
+//! its own `SO_REUSEPORT` listener, a per-thread pooled client from
+//! `wasmgate::http_client`,
 //! mimalloc) with no plugins, codecs or logging in between.
 //!
 //! `bare_proxy LISTEN UPSTREAM_BASE [WORKERS]` forwards every `POST` to
@@ -17,9 +18,11 @@ use std::net::SocketAddr;
 use anyhow::{Context, bail};
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{self as http, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
+use http_body_util::Full;
+use wasmgate::http_client::{self, HttpClient};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -62,19 +65,16 @@ fn main() -> anyhow::Result<()> {
 }
 
 thread_local! {
-    static CLIENT: RefCell<Option<reqwest::Client>> = const { RefCell::new(None) };
+    static CLIENT: RefCell<Option<HttpClient>> = const { RefCell::new(None) };
 }
 
 /// This thread's pooled client.
-fn client() -> Result<reqwest::Client, reqwest::Error> {
+fn client() -> Result<HttpClient, http_client::ClientError> {
     CLIENT.with(|cell| {
         if let Some(client) = cell.borrow().as_ref() {
             return Ok(client.clone());
         }
-        let client = reqwest::Client::builder()
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(256)
-            .build()?;
+        let client = http_client::build(None)?;
         *cell.borrow_mut() = Some(client.clone());
         Ok(client)
     })
@@ -88,15 +88,20 @@ async fn forward(State(upstream): State<&'static str>, req: Request) -> Response
         Ok(body) => body,
         Err(error) => return (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
     };
+    let mut out = http::Request::post(url);
+    if let Some(value) = content_type {
+        out = out.header(header::CONTENT_TYPE, value);
+    }
+    let out = match out.body(Full::new(body)) {
+        Ok(out) => out,
+        Err(error) => return (StatusCode::BAD_GATEWAY, error.to_string()).into_response(),
+    };
     let answer = match client() {
-        Ok(client) => {
-            let mut builder = client.post(url).body(body);
-            if let Some(value) = content_type {
-                builder = builder.header(header::CONTENT_TYPE, value);
-            }
-            builder.send().await
-        }
-        Err(error) => Err(error),
+        Ok(client) => client
+            .request(out)
+            .await
+            .map_err(|error| http_client::describe(&error)),
+        Err(error) => Err(error.to_string()),
     };
     match answer {
         Ok(answer) => {
@@ -106,13 +111,13 @@ async fn forward(State(upstream): State<&'static str>, req: Request) -> Response
                 .get(header::CONTENT_TYPE)
                 .cloned()
                 .unwrap_or(HeaderValue::from_static("application/json"));
-            let mut response = Response::new(Body::from_stream(answer.bytes_stream()));
+            let mut response = Response::new(Body::new(answer.into_body()));
             *response.status_mut() = status;
             response
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, content_type);
             response
         }
-        Err(error) => (StatusCode::BAD_GATEWAY, error.to_string()).into_response(),
+        Err(error) => (StatusCode::BAD_GATEWAY, error).into_response(),
     }
 }

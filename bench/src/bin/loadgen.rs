@@ -8,6 +8,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use axum::http;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -15,7 +18,8 @@ async fn main() -> anyhow::Result<()> {
     let [_, url, body_file, rate, conns, seconds] = args.as_slice() else {
         bail!("usage: loadgen URL BODY_FILE RATE CONNS SECONDS");
     };
-    let body = std::fs::read(body_file).with_context(|| format!("cannot read {body_file}"))?;
+    let body =
+        Bytes::from(std::fs::read(body_file).with_context(|| format!("cannot read {body_file}"))?);
     let rate: f64 = rate.parse().context("RATE")?;
     let conns: usize = conns.parse().context("CONNS")?;
     let seconds: f64 = seconds.parse().context("SECONDS")?;
@@ -31,10 +35,8 @@ async fn main() -> anyhow::Result<()> {
         let body = body.clone();
         let offset = interval.mul_f64(i as f64 / conns as f64);
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder()
-                .tcp_nodelay(true)
-                .pool_max_idle_per_host(1)
-                .build()?;
+            // One client per connection: its pool holds that connection.
+            let client = wasmgate::http_client::build(None)?;
             let mut latencies = Vec::with_capacity(per_conn);
             let mut errors = 0usize;
             for k in 0..per_conn {
@@ -45,14 +47,13 @@ async fn main() -> anyhow::Result<()> {
                 let behind = Instant::now() > scheduled;
                 tokio::time::sleep_until(scheduled.into()).await;
                 let origin = if behind { scheduled } else { Instant::now() };
-                let sent = client
-                    .post(&url)
+                let request = http::Request::post(&url)
                     .header("content-type", "application/json")
-                    .body(body.clone())
-                    .send()
-                    .await;
-                let ok = match sent {
-                    Ok(resp) => resp.status().is_success() && resp.bytes().await.is_ok(),
+                    .body(Full::new(body.clone()))?;
+                let ok = match client.request(request).await {
+                    Ok(resp) => {
+                        resp.status().is_success() && resp.into_body().collect().await.is_ok()
+                    }
                     Err(_) => false,
                 };
                 if ok {
@@ -61,7 +62,7 @@ async fn main() -> anyhow::Result<()> {
                     errors += 1;
                 }
             }
-            Ok::<_, reqwest::Error>((latencies, errors))
+            Ok::<_, anyhow::Error>((latencies, errors))
         }));
     }
     let mut all = Vec::new();

@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use http_body_util::BodyExt;
+
 use wasmgate::canonical::{
     ContentPart, FinishReason, HttpResponse, Message, Request, RequestContext, Response, Role,
     StreamEvent, StreamStart, Target, ToolCall, ToolDefinition, ToolResult, ToolResultPart, Usage,
@@ -359,11 +361,11 @@ async fn main() -> anyhow::Result<()> {
                 if let Some((label, decode)) = agent_decoder(name)
                     && let Ok(Outgoing::Send(built)) =
                         provider.build_request(&agent_turn, &target).await?
-                    && let Some(body) = built.body().and_then(|b| b.as_bytes())
                 {
+                    let body = built.into_body().collect().await?.to_bytes();
                     let t = Instant::now();
                     for _ in 0..*N / 10 {
-                        decode(body);
+                        decode(&body);
                     }
                     report("(host)", label, t.elapsed(), *N / 10);
                 }

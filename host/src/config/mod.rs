@@ -391,7 +391,7 @@ impl Config {
 
 /// Is `text` an absolute `http` or `https` URL with a host?
 fn is_http_url(text: &str) -> bool {
-    reqwest::Url::parse(text)
+    url::Url::parse(text)
         .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
 }
 

@@ -172,7 +172,7 @@ impl Pump {
                 Ok(Some(Err(error))) => {
                     let message = format!(
                         "upstream `{upstream}` broke off the stream: {}",
-                        crate::upstream::describe(&error)
+                        crate::http_client::describe(&error)
                     );
                     tracing::warn!(%upstream, "{message}");
                     return (

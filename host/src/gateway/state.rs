@@ -27,7 +27,7 @@ pub enum SetupError {
     Runtime(#[from] RuntimeError),
     /// The HTTP client failed.
     #[error("cannot build the HTTP client: {0}")]
-    Http(#[from] reqwest::Error),
+    Http(#[from] crate::http_client::ClientError),
     /// The config names a plugin that is missing or of the wrong kind, or
     /// whose `init` refused its config.
     #[error("{0}")]
@@ -156,7 +156,7 @@ impl Gateway {
     /// This thread's upstream client. A client's pooled connections are
     /// driven by tasks on the runtime that opened them, so each worker thread
     /// keeps its own: a request never hops threads to reach its connection.
-    pub fn http(&self) -> Result<Upstream, reqwest::Error> {
+    pub fn http(&self) -> Result<Upstream, crate::http_client::ClientError> {
         thread_local! {
             static CLIENTS: RefCell<HashMap<u64, Upstream>> = RefCell::new(HashMap::new());
         }

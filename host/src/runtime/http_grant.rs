@@ -4,9 +4,12 @@
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
+use http_body_util::BodyExt;
+
 use super::bindings::http;
 use super::bindings::types::{HttpRequest, HttpResponse};
 use super::state::StoreState;
+use crate::http_client::{self, HttpClient, OutRequest, describe};
 use crate::outbound;
 
 /// Largest response body a plugin may receive.
@@ -21,19 +24,15 @@ pub fn capability(host: &str) -> String {
 
 thread_local! {
     /// One client per worker thread (each runs its own runtime).
-    static CLIENT: RefCell<Option<reqwest::Client>> = const { RefCell::new(None) };
+    static CLIENT: RefCell<Option<HttpClient>> = const { RefCell::new(None) };
 }
 
-fn client() -> Result<reqwest::Client, String> {
+fn client() -> Result<HttpClient, String> {
     CLIENT.with(|cell| {
         if let Some(client) = cell.borrow().as_ref() {
             return Ok(client.clone());
         }
-        let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let client = http_client::build(None).map_err(|e| e.to_string())?;
         *cell.borrow_mut() = Some(client.clone());
         Ok(client)
     })
@@ -43,7 +42,7 @@ impl http::Host for StoreState {
     async fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, http::HttpError> {
         let env = self.env().clone();
         let req = outbound::parse(req).map_err(http::HttpError::Failed)?;
-        let host = req.url().host_str().unwrap_or_default().to_string();
+        let host = req.uri().host().unwrap_or_default().to_string();
         if !env.http_hosts.contains(&host) {
             tracing::warn!(plugin = %env.name, %host, "outbound HTTP denied");
             return Err(http::HttpError::Denied(format!(
@@ -61,31 +60,38 @@ impl http::Host for StoreState {
     }
 }
 
-async fn send(req: reqwest::Request) -> Result<HttpResponse, String> {
-    let mut response = client()?
-        .execute(req)
-        .await
-        .map_err(|e| format!("request failed: {e}"))?;
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_string())))
-        .collect();
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| format!("reading the body failed: {e}"))?
-    {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(format!("the response body is over {MAX_BODY} bytes"));
+/// Send `req` and read the whole answer, within [`TIMEOUT`] in all.
+async fn send(req: OutRequest) -> Result<HttpResponse, String> {
+    let client = client()?;
+    let exchange = async {
+        let response = client
+            .request(req)
+            .await
+            .map_err(|e| format!("request failed: {}", describe(&e)))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let mut body = response.into_body();
+        let mut bytes = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| format!("reading the body failed: {}", describe(&e)))?;
+            if let Ok(chunk) = frame.into_data() {
+                if bytes.len() + chunk.len() > MAX_BODY {
+                    return Err(format!("the response body is over {MAX_BODY} bytes"));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(HttpResponse {
-        status,
-        headers,
-        body,
-    })
+        Ok(HttpResponse {
+            status,
+            headers,
+            body: bytes,
+        })
+    };
+    tokio::time::timeout(TIMEOUT, exchange)
+        .await
+        .map_err(|_| format!("no whole answer within {} s", TIMEOUT.as_secs()))?
 }

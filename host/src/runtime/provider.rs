@@ -19,7 +19,7 @@ use super::bindings::provider::exports::wasmgate::plugin::provider::Outbound;
 /// What `build-request` asked for, checked.
 pub enum Outgoing {
     /// Send this request upstream.
-    Send(Box<reqwest::Request>),
+    Send(Box<crate::http_client::OutRequest>),
     /// Answer locally with this response (a provider with no upstream).
     Local(HttpResponse),
 }
