@@ -3,6 +3,8 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use futures_util::FutureExt;
+
 use crate::config::OnError;
 use crate::runtime::{FilterInstance, ProviderInstance};
 
@@ -53,8 +55,8 @@ impl<A: Retire, B: Retire> Retire for (A, B) {
     }
 }
 
-/// Retirements spawned and not yet run. Past [`MAX_PENDING`], instances drop
-/// at once: under a burst of connections the spawned drops wait behind
+/// Retirements spawned and not yet run. Past [`MAX_PENDING`], a retirement
+/// runs at once: under a burst of connections the spawned ones wait behind
 /// every connection task, and the instances they hold would take pool slots
 /// that new requests need.
 static PENDING: AtomicUsize = AtomicUsize::new(0);
@@ -72,19 +74,29 @@ const MAX_PENDING: usize = 16;
 /// write. Spawned, it runs after the connection task has written the answer
 /// and gone back to waiting for the next request, on the same worker thread.
 /// Outside a runtime, or with [`MAX_PENDING`] retirements waiting, the
-/// instances drop at once.
+/// retirement runs here, as far as it gets without waiting (parking an
+/// instance never waits unless a guest call yields); what is left drops.
 pub fn retire<T: Retire>(instances: T) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return drop(instances);
+        return retire_now(instances);
     };
     let slot = Slot::take();
     if slot.waiting > MAX_PENDING {
-        return drop((instances, slot));
+        drop(slot);
+        return retire_now(instances);
     }
     runtime.spawn(async move {
         instances.retire().await;
         drop(slot);
     });
+}
+
+/// Run the retirement of `instances` here, as far as it gets without
+/// waiting; what is left is dropped.
+fn retire_now<T: Retire>(instances: T) {
+    if instances.retire().now_or_never().is_none() {
+        tracing::debug!("a retirement had to wait; its instances dropped");
+    }
 }
 
 /// One place among the pending retirements; given back when dropped: once
@@ -135,7 +147,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn drops_after_the_task_yields_and_at_once_past_the_bound() {
+    async fn runs_after_the_task_yields_and_at_once_past_the_bound() {
         let (first, first_dropped) = flag();
         retire(first);
         assert!(!first_dropped.load(Ordering::Relaxed));
@@ -155,8 +167,26 @@ mod tests {
             over_dropped.load(Ordering::Relaxed),
             "past the bound: at once"
         );
+        let parked = Arc::new(AtomicBool::new(false));
+        retire(Parks {
+            parked: parked.clone(),
+            waits: false,
+        });
+        assert!(
+            parked.load(Ordering::Relaxed),
+            "past the bound: retired inline, not just dropped"
+        );
+        let never = Arc::new(AtomicBool::new(false));
+        retire(Parks {
+            parked: never.clone(),
+            waits: true,
+        });
         assert!(waiting.iter().all(|d| !d.load(Ordering::Relaxed)));
         tokio::task::yield_now().await;
+        assert!(
+            !never.load(Ordering::Relaxed),
+            "a retirement that would wait is dropped, not left running"
+        );
         assert!(waiting.iter().all(|d| d.load(Ordering::Relaxed)));
         assert_eq!(PENDING.load(Ordering::Relaxed), 0);
     }
@@ -166,5 +196,20 @@ mod tests {
         let (value, dropped) = flag();
         retire(value);
         assert!(dropped.load(Ordering::Relaxed));
+    }
+
+    /// Sets its flag when retired, after waiting first if `waits`.
+    struct Parks {
+        parked: Arc<AtomicBool>,
+        waits: bool,
+    }
+
+    impl Retire for Parks {
+        async fn retire(self) {
+            if self.waits {
+                tokio::task::yield_now().await;
+            }
+            self.parked.store(true, Ordering::Relaxed);
+        }
     }
 }
