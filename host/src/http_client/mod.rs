@@ -1,23 +1,53 @@
 //! The host's outbound HTTP client: hyper's pooled client over a rustls
-//! connector (HTTP/1.1, and HTTP/2 where TLS negotiates it), with no layers
-//! in between. Requests arrive already parsed (`crate::outbound`), so no URL
-//! is parsed again on the way out, and nothing follows redirects or retries.
+//! connector (HTTP/1.1, and HTTP/2 where TLS negotiates it), through the
+//! proxies the environment names, with no layers in between. Requests
+//! arrive already parsed (`crate::outbound`), so no URL is parsed again on
+//! the way out, and nothing follows redirects or retries.
+
+mod proxy;
 
 use std::error::Error as StdError;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::header::PROXY_AUTHORIZATION;
 use http_body_util::Full;
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::{Client, ResponseFuture};
+use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use proxy::ProxyConnector;
 
 /// An outbound request: method, URI, headers and a whole body.
 pub type OutRequest = http::Request<Full<Bytes>>;
 
 /// A pooled client. Cheap to clone; clones share the pool.
-pub type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    client: Client<HttpsConnector<ProxyConnector>, Full<Bytes>>,
+    proxies: Arc<Matcher>,
+}
+
+impl HttpClient {
+    /// Send `req`; the answer resolves once its headers have arrived. A
+    /// plain-HTTP request that goes through a proxy with credentials carries
+    /// them in `Proxy-Authorization` (an HTTPS one gives them in its
+    /// `CONNECT`).
+    pub fn request(&self, mut req: OutRequest) -> ResponseFuture {
+        if req.uri().scheme_str() == Some("http")
+            && let Some(auth) = self
+                .proxies
+                .intercept(req.uri())
+                .and_then(|proxy| proxy.basic_auth().cloned())
+        {
+            req.headers_mut().insert(PROXY_AUTHORIZATION, auth);
+        }
+        self.client.request(req)
+    }
+}
 
 /// How long an idle pooled connection is kept.
 const POOL_IDLE: Duration = Duration::from_secs(90);
@@ -29,25 +59,36 @@ const POOL_MAX_IDLE_PER_HOST: usize = 256;
 #[error("cannot set up TLS: {0}")]
 pub struct ClientError(#[from] rustls::Error);
 
-/// A client whose connection attempts give up after `connect_timeout`.
-/// Its pooled connections are driven by tasks on the runtime that opened
-/// them.
+/// A client whose connection attempts give up after `connect_timeout`, and
+/// which goes through the proxies the environment names (`HTTPS_PROXY`,
+/// `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, as curl reads them). Its pooled
+/// connections are driven by tasks on the runtime that opened them.
 pub fn build(connect_timeout: Option<Duration>) -> Result<HttpClient, ClientError> {
+    build_with(connect_timeout, Matcher::from_env())
+}
+
+/// [`build`], with the proxies `proxies` picks.
+pub fn build_with(
+    connect_timeout: Option<Duration>,
+    proxies: Matcher,
+) -> Result<HttpClient, ClientError> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
     http.set_connect_timeout(connect_timeout);
+    let proxies = Arc::new(proxies);
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
         .https_or_http()
         .enable_all_versions()
-        .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new())
+        .wrap_connector(ProxyConnector::new(http, proxies.clone()));
+    let client = Client::builder(TokioExecutor::new())
         .pool_idle_timeout(POOL_IDLE)
         .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
         .pool_timer(TokioTimer::new())
         .timer(TokioTimer::new())
-        .build(https))
+        .build(https);
+    Ok(HttpClient { client, proxies })
 }
 
 /// Did `error` (or one of its causes) time out?
