@@ -12,7 +12,6 @@
 //! wasmgate and nginx splits into what the stack costs and what wasmgate's
 //! own work costs.
 
-use std::cell::RefCell;
 use std::net::SocketAddr;
 
 use anyhow::{Context, bail};
@@ -22,7 +21,7 @@ use axum::http::{self as http, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
 use http_body_util::Full;
-use wasmgate::http_client::{self, HttpClient};
+use wasmgate::http_client;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -64,22 +63,6 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-thread_local! {
-    static CLIENT: RefCell<Option<HttpClient>> = const { RefCell::new(None) };
-}
-
-/// This thread's pooled client.
-fn client() -> Result<HttpClient, http_client::ClientError> {
-    CLIENT.with(|cell| {
-        if let Some(client) = cell.borrow().as_ref() {
-            return Ok(client.clone());
-        }
-        let client = http_client::build(None)?;
-        *cell.borrow_mut() = Some(client.clone());
-        Ok(client)
-    })
-}
-
 /// Send the body to the upstream and stream its answer back.
 async fn forward(State(upstream): State<&'static str>, req: Request) -> Response {
     let url = format!("{upstream}{}", req.uri().path());
@@ -96,7 +79,7 @@ async fn forward(State(upstream): State<&'static str>, req: Request) -> Response
         Ok(out) => out,
         Err(error) => return (StatusCode::BAD_GATEWAY, error.to_string()).into_response(),
     };
-    let answer = match client() {
+    let answer = match http_client::this_thread() {
         Ok(client) => client
             .request(out)
             .await

@@ -1,11 +1,8 @@
 //! Local access keys: `Authorization: Bearer`, `x-api-key`,
 //! `x-goog-api-key` or `?key=`. They are checked here and never forwarded.
 
-use std::sync::Arc;
-
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode};
-use axum::middleware::Next;
 use axum::response::Response;
 
 use super::state::Gateway;
@@ -13,22 +10,23 @@ use crate::api_error::ApiError;
 use crate::canonical::ErrorKind;
 use crate::frontend::Format;
 
-/// Reject requests without a configured access key (when any are configured).
-pub async fn require_key(State(gw): State<Arc<Gateway>>, request: Request, next: Next) -> Response {
+/// The refusal for a request without a configured access key (when any
+/// are configured), or `None` to let it through.
+pub fn refusal(gw: &Gateway, request: &Request) -> Option<Response> {
     let live = gw.live.load();
     if request.uri().path().starts_with("/admin/") {
-        return require_admin(&live.config.server.admin_keys, request, next).await;
+        return admin_refusal(&live.config.server.admin_keys, request);
     }
     let keys = &live.config.server.api_keys;
     if keys.is_empty() || request.uri().path() == "/health" {
-        return next.run(request).await;
+        return None;
     }
     let presented = presented_key(request.headers(), request.uri().query());
     if presented.is_some_and(|p| {
         keys.iter()
             .any(|k| constant_time_eq(k.as_bytes(), p.as_bytes()))
     }) {
-        return next.run(request).await;
+        return None;
     }
     let message = if presented.is_some() {
         "the access key is not valid for this gateway"
@@ -37,11 +35,11 @@ pub async fn require_key(State(gw): State<Arc<Gateway>>, request: Request, next:
     };
     let error = ApiError::new(StatusCode::UNAUTHORIZED, ErrorKind::Authentication, message)
         .with_code("invalid_api_key");
-    Format::from_path(request.uri().path()).error_response(&error)
+    Some(Format::from_path(request.uri().path()).error_response(&error))
 }
 
 /// The admin API: only `server.admin_keys` open it, and with none it is off.
-async fn require_admin(keys: &[String], request: Request, next: Next) -> Response {
+fn admin_refusal(keys: &[String], request: &Request) -> Option<Response> {
     let presented = presented_key(request.headers(), request.uri().query());
     if !keys.is_empty()
         && presented.is_some_and(|p| {
@@ -49,7 +47,7 @@ async fn require_admin(keys: &[String], request: Request, next: Next) -> Respons
                 .any(|k| constant_time_eq(k.as_bytes(), p.as_bytes()))
         })
     {
-        return next.run(request).await;
+        return None;
     }
     let (status, message) = if keys.is_empty() {
         (
@@ -69,7 +67,7 @@ async fn require_admin(keys: &[String], request: Request, next: Next) -> Respons
     } else {
         ErrorKind::Authentication
     };
-    Format::OpenAiChat.error_response(&ApiError::new(status, kind, message))
+    Some(Format::OpenAiChat.error_response(&ApiError::new(status, kind, message)))
 }
 
 fn presented_key<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'a str> {

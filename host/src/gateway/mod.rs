@@ -11,6 +11,7 @@ mod chat;
 mod config_reload;
 mod events;
 mod failover;
+mod gate;
 mod gemini;
 mod health;
 mod html_page;
@@ -66,15 +67,7 @@ pub fn router(gw: Arc<Gateway>) -> Router {
         .route("/", get(root).head(root))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            gw.clone(),
-            auth::require_key,
-        ))
-        // Outside auth: a browser's preflight carries no access key.
-        .layer(axum::middleware::from_fn_with_state(
-            gw.clone(),
-            origin::check,
-        ))
+        .layer(gate::GateLayer::new(gw.clone()))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(gw)
 }

@@ -7,11 +7,8 @@
 //! pass; a web app is let in by listing its origin in
 //! `server.allowed_origins`, and then gets the CORS headers it needs.
 
-use std::sync::Arc;
-
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::state::Gateway;
@@ -22,11 +19,22 @@ use crate::frontend::Format;
 /// How long a browser may cache a preflight answer, in seconds.
 const PREFLIGHT_MAX_AGE: &str = "600";
 
-/// Refuse requests from web pages whose origin is not allowed; answer
-/// preflights and add CORS headers for those that are.
-pub async fn check(State(gw): State<Arc<Gateway>>, request: Request, next: Next) -> Response {
+/// What the origin check decides for a request.
+pub enum Screen {
+    /// No `Origin` header: SDKs, CLIs and agents.
+    NoOrigin,
+    /// A page whose origin is allowed: serve it, then [`allow`] it to read
+    /// the answer.
+    Allowed(HeaderValue),
+    /// Answered here: a refused page, or an allowed page's preflight.
+    Answered(Response),
+}
+
+/// Refuse requests from web pages whose origin is not allowed, and answer
+/// preflights from those that are.
+pub fn screen(gw: &Gateway, request: &Request) -> Screen {
     let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
-        return next.run(request).await;
+        return Screen::NoOrigin;
     };
     let allowed = {
         let live = gw.live.load();
@@ -43,18 +51,16 @@ pub async fn check(State(gw): State<Arc<Gateway>>, request: Request, next: Next)
             ),
         )
         .with_code("origin_not_allowed");
-        return Format::from_path(request.uri().path()).error_response(&error);
+        return Screen::Answered(Format::from_path(request.uri().path()).error_response(&error));
     }
     if request.method() == Method::OPTIONS
         && request
             .headers()
             .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
     {
-        return preflight(origin, request.headers());
+        return Screen::Answered(preflight(origin, request.headers()));
     }
-    let mut response = next.run(request).await;
-    allow(response.headers_mut(), origin);
-    response
+    Screen::Allowed(origin)
 }
 
 /// Whether `origin` is one of `allowed` (`"*"` allows any).
@@ -90,7 +96,7 @@ fn preflight(origin: HeaderValue, request: &HeaderMap) -> Response {
 
 /// CORS headers that let the page at `origin` read the answer (and the
 /// retry advice of an error).
-fn allow(headers: &mut HeaderMap, origin: HeaderValue) {
+pub fn allow(headers: &mut HeaderMap, origin: HeaderValue) {
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     headers.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,

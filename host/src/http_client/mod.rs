@@ -6,6 +6,7 @@
 
 mod proxy;
 
+use std::cell::RefCell;
 use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,6 +66,25 @@ pub struct ClientError(#[from] rustls::Error);
 /// connections are driven by tasks on the runtime that opened them.
 pub fn build(connect_timeout: Option<Duration>) -> Result<HttpClient, ClientError> {
     build_with(connect_timeout, Matcher::from_env())
+}
+
+thread_local! {
+    /// [`this_thread`]'s client.
+    static THIS_THREAD: RefCell<Option<HttpClient>> = const { RefCell::new(None) };
+}
+
+/// This thread's client with no connect timeout, built on first use. Each
+/// worker thread runs its own runtime, and a pooled connection is driven by
+/// a task on the runtime that opened it, so each thread keeps its own pool.
+pub fn this_thread() -> Result<HttpClient, ClientError> {
+    THIS_THREAD.with(|cell| {
+        if let Some(client) = cell.borrow().as_ref() {
+            return Ok(client.clone());
+        }
+        let client = build(None)?;
+        *cell.borrow_mut() = Some(client.clone());
+        Ok(client)
+    })
 }
 
 /// [`build`], with the proxies `proxies` picks.

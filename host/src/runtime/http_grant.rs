@@ -1,7 +1,6 @@
 //! The `http` capability: outbound HTTP for plugins that declare a host and
 //! are granted it in config. Everything else gets a typed denial.
 
-use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
@@ -9,7 +8,7 @@ use http_body_util::BodyExt;
 use super::bindings::http;
 use super::bindings::types::{HttpRequest, HttpResponse};
 use super::state::StoreState;
-use crate::http_client::{self, HttpClient, OutRequest, describe};
+use crate::http_client::{self, OutRequest, describe};
 use crate::outbound;
 
 /// Largest response body a plugin may receive.
@@ -20,22 +19,6 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// The capability a plugin declares for outbound HTTP to `host`.
 pub fn capability(host: &str) -> String {
     format!("http:{host}")
-}
-
-thread_local! {
-    /// One client per worker thread (each runs its own runtime).
-    static CLIENT: RefCell<Option<HttpClient>> = const { RefCell::new(None) };
-}
-
-fn client() -> Result<HttpClient, String> {
-    CLIENT.with(|cell| {
-        if let Some(client) = cell.borrow().as_ref() {
-            return Ok(client.clone());
-        }
-        let client = http_client::build(None).map_err(|e| e.to_string())?;
-        *cell.borrow_mut() = Some(client.clone());
-        Ok(client)
-    })
 }
 
 impl http::Host for StoreState {
@@ -62,7 +45,7 @@ impl http::Host for StoreState {
 
 /// Send `req` and read the whole answer, within [`TIMEOUT`] in all.
 async fn send(req: OutRequest) -> Result<HttpResponse, String> {
-    let client = client()?;
+    let client = http_client::this_thread().map_err(|e| e.to_string())?;
     let exchange = async {
         let response = client
             .request(req)

@@ -17,6 +17,9 @@ use wasmgate_heap as _;
 mod config;
 mod rules;
 
+use std::cell::OnceCell;
+use std::rc::Rc;
+
 /// Generated bindings for the `filter-plugin` world.
 mod bindings {
     wit_bindgen::generate!({
@@ -33,14 +36,28 @@ use types::{Error, ErrorKind, Request, RequestContext, Response, StreamEvent};
 /// The exported component.
 struct ExampleFilter;
 
+thread_local! {
+    /// The parsed config. An instance's config never changes (a new config
+    /// gets new instances), and the host may keep an instance for later
+    /// requests, so it is read and parsed once per instance, not per call.
+    static CONFIG: OnceCell<Result<Rc<config::Config>, String>> = const { OnceCell::new() };
+}
+
 /// The plugin's config, read through the host's `config` import.
-fn load_config() -> Result<config::Config, Error> {
-    config::parse(&bindings::wasmgate::plugin::config::get()).map_err(|message| Error {
-        kind: ErrorKind::InvalidRequest,
-        message,
-        status: 400,
-        retryable: false,
-    })
+fn load_config() -> Result<Rc<config::Config>, Error> {
+    CONFIG
+        .with(|cell| {
+            cell.get_or_init(|| {
+                config::parse(&bindings::wasmgate::plugin::config::get()).map(Rc::new)
+            })
+            .clone()
+        })
+        .map_err(|message| Error {
+            kind: ErrorKind::InvalidRequest,
+            message,
+            status: 400,
+            retryable: false,
+        })
 }
 
 /// A config that passed `init` but no longer parses is the host's fault.
@@ -83,7 +100,7 @@ impl GuestStreamFilter for SuffixStream {
     fn new(_ctx: RequestContext) -> Self {
         // `init` validated the config; a config that fails now adds nothing.
         SuffixStream {
-            suffix: load_config().ok().and_then(|c| c.reply_suffix),
+            suffix: load_config().ok().and_then(|c| c.reply_suffix.clone()),
         }
     }
 

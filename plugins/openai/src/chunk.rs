@@ -9,6 +9,8 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::fields::WireUsage;
+
 /// A chunk with at most one choice and no tool calls or error.
 #[derive(Debug, Deserialize)]
 pub struct SimpleChunk<'a> {
@@ -27,9 +29,9 @@ pub struct SimpleChunk<'a> {
     /// `choices`.
     #[serde(borrow, default)]
     pub choices: Vec<Choice<'a>>,
-    /// `usage`, kept as JSON (rare, and read by the shared usage reader).
+    /// `usage`.
     #[serde(default)]
-    pub usage: Option<Value>,
+    pub usage: Option<WireUsage>,
     /// `error`: present means "not simple".
     #[serde(default)]
     error: Option<Value>,

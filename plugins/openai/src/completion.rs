@@ -10,6 +10,8 @@ use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
+use crate::fields::WireUsage;
+
 /// A completion with at least one choice: the top-level keys with a
 /// canonical home, typed, and every other key in `rest`. Read with a map
 /// visitor of its own rather than `#[serde(flatten)]`, which buffers the
@@ -24,8 +26,8 @@ pub struct SimpleCompletion<'a> {
     pub model: Option<Cow<'a, str>>,
     /// `choices`; only the first is read.
     pub choices: Vec<Choice<'a>>,
-    /// `usage`, kept as JSON for the shared usage reader.
-    pub usage: Option<Value>,
+    /// `usage`.
+    pub usage: Option<WireUsage>,
     /// Every other top-level key, for `extra`.
     pub rest: Map<String, Value>,
 }

@@ -1,6 +1,11 @@
 //! Readers for wire fields that whole and streamed answers share:
 //! `finish_reason`, `usage`, and the text fields read into borrowed strings.
 
+use std::marker::PhantomData;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use wasmgate_wire::json::nested_u64;
 
@@ -41,6 +46,78 @@ pub fn usage(value: &Value) -> Option<Usage> {
     })
 }
 
+/// A `usage` object of the common shape, read without a JSON tree. Any
+/// other shape (a count that is not an unsigned integer, an array where an
+/// object belongs) fails to parse, which sends the whole answer to the
+/// general path and [`usage`].
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct WireUsage(Object<UsageFields>);
+
+/// The fields of a `usage` object.
+#[derive(Debug, Deserialize)]
+struct UsageFields {
+    #[serde(default)]
+    prompt_tokens: Option<u64>,
+    #[serde(default)]
+    completion_tokens: Option<u64>,
+    #[serde(default)]
+    prompt_tokens_details: Option<Object<TokenDetails>>,
+    #[serde(default)]
+    completion_tokens_details: Option<Object<TokenDetails>>,
+}
+
+/// `prompt_tokens_details` or `completion_tokens_details`.
+#[derive(Debug, Deserialize)]
+struct TokenDetails {
+    /// `cached_tokens` (in the prompt's details).
+    #[serde(default)]
+    cached_tokens: Option<u64>,
+    /// `reasoning_tokens` (in the completion's details).
+    #[serde(default)]
+    reasoning_tokens: Option<u64>,
+}
+
+impl WireUsage {
+    /// The canonical usage: what [`usage`] gives for the same object.
+    pub fn canonical(&self) -> Usage {
+        let fields = &self.0.0;
+        let detail = |d: &Option<Object<TokenDetails>>, pick: fn(&TokenDetails) -> Option<u64>| {
+            d.as_ref().and_then(|d| pick(&d.0))
+        };
+        Usage {
+            input_tokens: fields.prompt_tokens.unwrap_or(0),
+            output_tokens: fields.completion_tokens.unwrap_or(0),
+            cached_input_tokens: detail(&fields.prompt_tokens_details, |d| d.cached_tokens),
+            cache_write_tokens: None,
+            reasoning_tokens: detail(&fields.completion_tokens_details, |d| d.reasoning_tokens),
+        }
+    }
+}
+
+/// A derived struct read only from a JSON object: derived structs also
+/// take an array of their fields in order, which the tree readers do not.
+#[derive(Debug)]
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(ObjectVisitor(PhantomData))
+            .map(Object)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +151,32 @@ mod tests {
             })
         );
         assert_eq!(usage(&Value::Null), None);
+    }
+
+    #[test]
+    fn the_typed_usage_reads_what_the_tree_reads() {
+        for text in [
+            r#"{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}"#,
+            r#"{"prompt_tokens":10,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":4,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":2,"accepted_prediction_tokens":0}}"#,
+            r#"{"prompt_tokens":null,"prompt_tokens_details":null,"completion_tokens_details":{}}"#,
+            "{}",
+        ] {
+            let typed: WireUsage =
+                serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let tree: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(Some(typed.canonical()), usage(&tree), "{text}");
+        }
+        // Shapes the tree reads leniently are not the common shape.
+        for odd in [
+            r#"{"prompt_tokens":1.5}"#,
+            r#"{"prompt_tokens":-1}"#,
+            r#"{"prompt_tokens":"10"}"#,
+            r#"{"prompt_tokens_details":[4]}"#,
+            r#"[10,5]"#,
+            r#"{"prompt_tokens":1,"prompt_tokens":2}"#,
+            "5",
+        ] {
+            assert!(serde_json::from_str::<WireUsage>(odd).is_err(), "{odd}");
+        }
     }
 }

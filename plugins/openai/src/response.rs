@@ -7,7 +7,7 @@ use wasmgate_wire::extra;
 use wasmgate_wire::json::{non_empty_str, str_or_empty};
 
 use crate::completion::{self, SimpleCompletion};
-use crate::fields;
+use crate::fields::{self, WireUsage};
 use crate::types::{ContentPart, Error, HttpResponse, Response, Thinking, ToolCall};
 use crate::{WIRE, error};
 
@@ -114,7 +114,7 @@ fn from_simple(simple: SimpleCompletion<'_>) -> Response {
         created: simple.created,
         content,
         finish_reason,
-        usage: simple.usage.as_ref().and_then(fields::usage),
+        usage: simple.usage.as_ref().map(WireUsage::canonical),
         extra: extra::to_text(simple.rest, WIRE),
     }
 }

@@ -9,7 +9,7 @@ use wasmgate_wire::json::{non_empty_str, str_or_empty};
 use wasmgate_wire::sse::SseParser;
 
 use crate::chunk::{self, SimpleChunk};
-use crate::fields;
+use crate::fields::{self, WireUsage};
 use crate::types::{
     Error, FinishReason, StreamEvent, StreamStart, ThinkingDelta, ToolCallDelta, ToolCallStart,
 };
@@ -221,7 +221,7 @@ impl Decoder {
             events.push(StreamEvent::Finish(fields::finish_reason(reason)));
             self.finished = true;
         }
-        if let Some(usage) = chunk.usage.as_ref().and_then(fields::usage) {
+        if let Some(usage) = chunk.usage.as_ref().map(WireUsage::canonical) {
             events.push(StreamEvent::Usage(usage));
         }
     }

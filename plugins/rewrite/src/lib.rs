@@ -68,8 +68,9 @@ use bindings::wasmgate::plugin::types;
 use types::{Error, ErrorKind, Request, RequestContext, Response, StreamEvent};
 
 thread_local! {
-    /// The parsed config (one instance serves one request, so this is
-    /// parsed, and its regexes compiled, once per request).
+    /// The parsed config, read once per instance: an instance's config never
+    /// changes (a new config gets new instances), so its regexes are
+    /// compiled once, however many requests the host gives the instance.
     static CONFIG: OnceCell<Result<Rc<config::Config>, String>> = const { OnceCell::new() };
     /// The model as `on-request` saw it (after earlier filters), for the
     /// answer of the same request.
