@@ -58,7 +58,8 @@ mod bindings {
     });
 }
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 
 use bindings::exports::wasmgate::plugin::filter::{Guest, GuestStreamFilter, RequestAction};
 use bindings::wasmgate::plugin::log::{self, Level};
@@ -70,14 +71,28 @@ use verdict::{Judge, Note};
 /// The exported component.
 struct CommandGuard;
 
+thread_local! {
+    /// The parsed config. An instance's config never changes (a new config
+    /// gets new instances), and the host may keep an instance for later
+    /// requests, so it is read and parsed once per instance, not per call.
+    static CONFIG: OnceCell<Result<Rc<config::Config>, String>> = const { OnceCell::new() };
+}
+
 /// The plugin's config, read through the host's `config` import.
-fn load_config() -> Result<config::Config, Error> {
-    config::parse(&bindings::wasmgate::plugin::config::get()).map_err(|message| Error {
-        kind: ErrorKind::InvalidRequest,
-        message,
-        status: 400,
-        retryable: false,
-    })
+fn load_config() -> Result<Rc<config::Config>, Error> {
+    CONFIG
+        .with(|cell| {
+            cell.get_or_init(|| {
+                config::parse(&bindings::wasmgate::plugin::config::get()).map(Rc::new)
+            })
+            .clone()
+        })
+        .map_err(|message| Error {
+            kind: ErrorKind::InvalidRequest,
+            message,
+            status: 400,
+            retryable: false,
+        })
 }
 
 /// A config that passed `init` but no longer parses is the host's fault.
@@ -124,7 +139,7 @@ impl Guest for CommandGuard {
         {
             return Ok(resp);
         }
-        let mut judge = Judge::new(load_config().map_err(broken_config)?);
+        let mut judge = Judge::new(Rc::unwrap_or_clone(load_config().map_err(broken_config)?));
         let result = response::guard(&mut judge, resp);
         write_notes(std::mem::take(&mut judge.notes));
         result
@@ -141,7 +156,7 @@ impl GuestStreamFilter for GuardStream {
     fn new(_ctx: RequestContext) -> Self {
         let state = load_config()
             .ok()
-            .map(|config| stream::StreamGuard::new(Judge::new(config)));
+            .map(|config| stream::StreamGuard::new(Judge::new(Rc::unwrap_or_clone(config))));
         GuardStream {
             state: RefCell::new(state),
         }

@@ -45,7 +45,8 @@ mod bindings {
     });
 }
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 
 use bindings::exports::wasmgate::plugin::filter::{Guest, GuestStreamFilter, RequestAction};
 use bindings::wasmgate::plugin::types;
@@ -55,14 +56,28 @@ use types::{Error, ErrorKind, Request, RequestContext, Response, StreamEvent};
 /// The exported component.
 struct LoopGuard;
 
+thread_local! {
+    /// The parsed config. An instance's config never changes (a new config
+    /// gets new instances), and the host may keep an instance for later
+    /// requests, so it is read and parsed once per instance, not per call.
+    static CONFIG: OnceCell<Result<Rc<config::Config>, String>> = const { OnceCell::new() };
+}
+
 /// The plugin's config, read through the host's `config` import.
-fn load_config() -> Result<config::Config, Error> {
-    config::parse(&bindings::wasmgate::plugin::config::get()).map_err(|message| Error {
-        kind: ErrorKind::InvalidRequest,
-        message,
-        status: 400,
-        retryable: false,
-    })
+fn load_config() -> Result<Rc<config::Config>, Error> {
+    CONFIG
+        .with(|cell| {
+            cell.get_or_init(|| {
+                config::parse(&bindings::wasmgate::plugin::config::get()).map(Rc::new)
+            })
+            .clone()
+        })
+        .map_err(|message| Error {
+            kind: ErrorKind::InvalidRequest,
+            message,
+            status: 400,
+            retryable: false,
+        })
 }
 
 /// A config that passed `init` but no longer parses is the host's fault.
@@ -110,7 +125,9 @@ thread_local! {
 fn take_session() -> Result<guard::Session, Error> {
     match SESSION.with(|s| s.borrow_mut().take()) {
         Some(session) => Ok(session),
-        None => Ok(guard::Session::new(load_config().map_err(broken_config)?)),
+        None => Ok(guard::Session::new(Rc::unwrap_or_clone(
+            load_config().map_err(broken_config)?,
+        ))),
     }
 }
 
@@ -126,7 +143,7 @@ impl Guest for LoopGuard {
             Ok(config) => config,
             Err(e) => return RequestAction::Reject(broken_config(e)),
         };
-        let (action, session) = guard::on_request(config, req, &mut WasmHost);
+        let (action, session) = guard::on_request(Rc::unwrap_or_clone(config), req, &mut WasmHost);
         SESSION.with(|s| *s.borrow_mut() = Some(session));
         action
     }

@@ -47,7 +47,8 @@ mod bindings {
     });
 }
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 
 use bindings::exports::wasmgate::plugin::filter::{Guest, GuestStreamFilter, RequestAction};
 use bindings::wasmgate::plugin::log::{self, Level};
@@ -84,14 +85,28 @@ fn request_tools(req: Request) -> RequestTools {
 /// The exported component.
 struct ToolCallRepair;
 
+thread_local! {
+    /// The parsed config. An instance's config never changes (a new config
+    /// gets new instances), and the host may keep an instance for later
+    /// requests, so it is read and parsed once per instance, not per call.
+    static CONFIG: OnceCell<Result<Rc<config::Config>, String>> = const { OnceCell::new() };
+}
+
 /// The plugin's config, read through the host's `config` import.
-fn load_config() -> Result<config::Config, Error> {
-    config::parse(&bindings::wasmgate::plugin::config::get()).map_err(|message| Error {
-        kind: ErrorKind::InvalidRequest,
-        message,
-        status: 400,
-        retryable: false,
-    })
+fn load_config() -> Result<Rc<config::Config>, Error> {
+    CONFIG
+        .with(|cell| {
+            cell.get_or_init(|| {
+                config::parse(&bindings::wasmgate::plugin::config::get()).map(Rc::new)
+            })
+            .clone()
+        })
+        .map_err(|message| Error {
+            kind: ErrorKind::InvalidRequest,
+            message,
+            status: 400,
+            retryable: false,
+        })
 }
 
 /// A config that passed `init` but no longer parses is the host's fault.
@@ -143,7 +158,7 @@ impl Guest for ToolCallRepair {
 
     fn on_response(ctx: RequestContext, resp: Response) -> Result<Response, Error> {
         let config = load_config().map_err(broken_config)?;
-        let (result, notes) = response::repair(env(config, &ctx), resp);
+        let (result, notes) = response::repair(env(Rc::unwrap_or_clone(config), &ctx), resp);
         log_notes(notes);
         result
     }
@@ -159,7 +174,7 @@ impl GuestStreamFilter for RepairStream {
     fn new(ctx: RequestContext) -> Self {
         let state = load_config()
             .ok()
-            .map(|config| stream::StreamState::new(env(config, &ctx)));
+            .map(|config| stream::StreamState::new(env(Rc::unwrap_or_clone(config), &ctx)));
         RepairStream {
             state: RefCell::new(state),
         }
