@@ -140,7 +140,8 @@ pub struct PluginsConfig {
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct RuntimeConfig {
-    /// Wall-clock budget of one plugin call, in milliseconds.
+    /// Running-time budget of one plugin call, in milliseconds (time spent
+    /// waiting for the worker thread or the network is not counted).
     #[serde(default = "default_deadline")]
     pub call_deadline_ms: u64,
     /// Linear memory cap of one plugin instance, in MiB.

@@ -26,7 +26,7 @@ dir = "plugins"                      # relative to this file; files here overrid
 # cache_dir = "/var/cache/wasmgate"  # compiled components (default: ~/.cache/wasmgate)
 
 [runtime]
-call_deadline_ms = 100               # wall-clock budget of one plugin call
+call_deadline_ms = 100               # running-time budget of one plugin call (+10 ms per MiB of request)
 memory_limit_mib = 64                # memory cap of one plugin instance (+3x the request body)
 max_instances = 1000                 # plugin instances alive at once
 reuse_instances = true               # kept instances serve later requests (plugins declaring `reuse`)

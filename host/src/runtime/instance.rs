@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use std::time::Instant;
-
 use wasmtime::component::{self, InstancePre, ResourceAny};
 use wasmtime::{ResourceLimiter, Store, UpdateDeadline};
 
@@ -75,7 +73,7 @@ impl<B: Parking> Instance<B> {
                 if let PluginError::Busy { .. } = error {
                     tracing::warn!(plugin = %env.name, %error, "plugin instance pool is full");
                 } else {
-                    stats.record(store.data().call_started.elapsed(), end_of(&error));
+                    stats.record(store.data().ran(), end_of(&error));
                     tracing::warn!(plugin = %env.name, %error, "plugin instantiation failed");
                 }
                 return Err(error);
@@ -114,16 +112,18 @@ impl<B: Parking> Instance<B> {
         store.limiter(|state| state as &mut dyn ResourceLimiter);
         // Every epoch tick, a guest still running yields to the executor (so
         // one slow plugin never stalls the other connections of its worker
-        // thread), and past its wall-clock budget it traps.
+        // thread), and once it has run past its budget it traps. The time
+        // it waits to be resumed is not counted: under load a worker has
+        // many requests, and a plugin should not fail for their work.
         store.epoch_deadline_callback(move |ctx| {
             let state = ctx.data();
-            Ok(if state.call_started.elapsed() >= state.deadline {
+            Ok(if state.ran() >= state.deadline {
                 UpdateDeadline::Interrupt
             } else {
-                UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now()))
+                UpdateDeadline::YieldCustom(1, state.yield_turn())
             })
         });
-        store.data_mut().call_started = Instant::now();
+        store.data_mut().start_call();
         store.set_epoch_deadline(1);
         let bindings = match pre.instantiate_async(&mut store).await {
             Ok(instance) => load(&mut store, instance),
@@ -147,7 +147,7 @@ impl<B: Parking> Instance<B> {
             return;
         }
         for resource in resources {
-            self.store.data_mut().call_started = Instant::now();
+            self.store.data_mut().start_call();
             self.store.set_epoch_deadline(1);
             if let Err(error) = resource.resource_drop_async(&mut self.store).await {
                 tracing::debug!(plugin = %self.env.name, %error, "plugin resource drop failed; instance not kept");
@@ -176,10 +176,10 @@ impl<B> Instance<B> {
                 plugin: self.env.name.clone(),
             });
         }
-        self.store.data_mut().call_started = Instant::now();
+        self.store.data_mut().start_call();
         self.store.set_epoch_deadline(1);
         let result = f(&self.bindings, &mut self.store).await;
-        let elapsed = self.store.data().call_started.elapsed();
+        let elapsed = self.store.data().ran();
         if std::mem::take(&mut self.store.data_mut().memory_grew) {
             self.stats.record_memory_grow();
             self.grew = true;

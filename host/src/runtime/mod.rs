@@ -62,7 +62,7 @@ pub enum RuntimeError {
 /// Sandbox settings applied to every plugin call.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Wall-clock budget of one call.
+    /// Running-time budget of one call (see [`crate::config::RuntimeConfig`]).
     pub call_deadline: Duration,
     /// Memory cap of one instance, in MiB.
     pub memory_limit_mib: u32,
@@ -79,6 +79,13 @@ pub struct Limits {
 /// body it writes, and one working copy. Without it a 15 MB image, under
 /// the 20 MiB body limit, took a provider past the 64 MiB default cap.
 pub const REQUEST_ALLOWANCE: usize = 3;
+
+/// Running time a plugin call may take per MiB of the request, on top of
+/// the configured deadline: a provider writes a 20 MiB request in 20 to 60
+/// ms here, close to the 100 ms default, so the largest requests get up to
+/// 200 ms more. The deadline stops runaway plugins; it should not fail a
+/// plugin for the size of what it was given.
+pub const DEADLINE_PER_MIB: Duration = Duration::from_millis(10);
 
 impl From<&RuntimeConfig> for Limits {
     fn from(config: &RuntimeConfig) -> Self {
@@ -101,17 +108,22 @@ impl Limits {
     }
 
     /// The limits of the instances serving one request whose body is
-    /// `bytes` long: the memory cap grows by [`REQUEST_ALLOWANCE`] times it
-    /// (at most times `max_request_bytes`).
+    /// `bytes` long (at most `max_request_bytes`): the memory cap grows by
+    /// [`REQUEST_ALLOWANCE`] times it, and the call deadline by
+    /// [`DEADLINE_PER_MIB`] for each whole MiB of it.
     pub fn for_request(self, bytes: usize) -> Self {
+        let bytes = bytes.min(self.max_request_bytes);
         let allowance = bytes
-            .min(self.max_request_bytes)
             .saturating_mul(REQUEST_ALLOWANCE)
             .div_ceil(1024 * 1024);
+        let whole_mib = u32::try_from(bytes / (1024 * 1024)).unwrap_or(u32::MAX);
         Self {
             memory_limit_mib: self
                 .memory_limit_mib
                 .saturating_add(u32::try_from(allowance).unwrap_or(u32::MAX)),
+            call_deadline: self
+                .call_deadline
+                .saturating_add(DEADLINE_PER_MIB.saturating_mul(whole_mib)),
             ..self
         }
     }
@@ -201,5 +213,24 @@ mod tests {
         assert_eq!(limits.for_request(usize::MAX).memory_limit_mib, 124);
         assert_eq!(limits.largest_memory_bytes(), 124 * 1024 * 1024);
         assert_eq!(Limits::default().for_request(1 << 20).memory_limit_mib, 64);
+    }
+
+    #[test]
+    fn a_request_adds_ten_ms_per_whole_mib_to_the_deadline_up_to_the_body_limit() {
+        let limits = Limits::default().with_max_request(20 * 1024 * 1024);
+        let deadline = |bytes: usize| limits.for_request(bytes).call_deadline.as_millis();
+        assert_eq!(deadline(0), 100);
+        assert_eq!(deadline(1024 * 1024 - 1), 100);
+        assert_eq!(deadline(1024 * 1024), 110);
+        assert_eq!(deadline(20 * 1024 * 1024), 300);
+        assert_eq!(deadline(usize::MAX), 300);
+        // With no body limit known, nothing is added.
+        assert_eq!(
+            Limits::default()
+                .for_request(1 << 30)
+                .call_deadline
+                .as_millis(),
+            100
+        );
     }
 }

@@ -74,9 +74,9 @@ async fn the_largest_request_fits_through_every_provider_and_the_agent_filters()
             "[[upstreams]]\nname = \"sink\"\nprovider = \"{provider}\"\nbase_url = \"{url}\"\napi_keys = [\"k\"]\nmodels = [\"big\"]\n{filters}"
         )))
         .unwrap();
-        // Memory is under test, not time: the provider's call takes 20 to
-        // 60 ms alone here (a fresh slot's pages fault in), and the other
-        // tests share the two cores.
+        // Memory is under test here, not time: the provider's call takes
+        // 20 to 60 ms alone (a fresh slot's pages fault in), and the other
+        // tests share the two cores. The default deadline is tried below.
         config.runtime.call_deadline_ms = 5000;
         let gw = start_config(config).await;
         let (status, text) = send(&gw.url, body.clone()).await;
@@ -91,4 +91,25 @@ async fn the_largest_request_fits_through_every_provider_and_the_agent_filters()
         let sent = seen.lock().unwrap().pop().unwrap_or_default();
         assert!(sent > 20_000_000, "{provider} sent {sent} bytes");
     }
+}
+
+/// Under the default deadline (100 ms, plus 10 ms per MiB of request), the
+/// largest request still goes through: the deadline stops runaway plugins,
+/// not big requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_largest_request_fits_in_the_default_deadline() {
+    let (url, seen) = sink().await;
+    let config = wasmgate::config::Config::parse(&config_text(&format!(
+        "[[upstreams]]\nname = \"sink\"\nprovider = \"openai\"\nbase_url = \"{url}\"\napi_keys = [\"k\"]\nmodels = [\"big\"]\n\
+         [[filters]]\nplugin = \"example-filter\"\n"
+    )))
+    .unwrap();
+    assert_eq!(config.runtime.call_deadline_ms, 100);
+    let gw = start_config(config).await;
+    for _ in 0..3 {
+        let (status, text) = send(&gw.url, largest_request()).await;
+        assert_eq!(status, 400, "{text}");
+        assert!(text.contains("sink"), "{text}");
+    }
+    assert_eq!(seen.lock().unwrap().len(), 3);
 }

@@ -17,10 +17,16 @@ async fn gateway_with_policy(mode: &str, hook: &str, on_error: &str) -> TestGate
 
 /// The `echo` demo behind a `misbehave` filter loaded from the plugins folder.
 fn misbehave_config(mode: &str, hook: &str, on_error: &str) -> Config {
+    filter_config(&format!(
+        "on_error = \"{on_error}\"\nconfig = {{ mode = \"{mode}\", hook = \"{hook}\" }}"
+    ))
+}
+
+/// The `echo` demo behind a `misbehave` filter with the TOML `filter` keys.
+fn filter_config(filter: &str) -> Config {
     let mut config = Config::parse(&config_text(&format!(
         "[[upstreams]]\nname = \"demo\"\nprovider = \"echo\"\nmodels = [\"echo\"]\n\
-         [[filters]]\nplugin = \"misbehave\"\non_error = \"{on_error}\"\n\
-         config = {{ mode = \"{mode}\", hook = \"{hook}\" }}\n"
+         [[filters]]\nplugin = \"misbehave\"\n{filter}\n"
     )))
     .unwrap();
     config.plugins.dir = artifact("misbehave").parent().map(|p| p.to_path_buf());
@@ -193,5 +199,62 @@ async fn a_looping_plugin_does_not_stall_other_requests() {
         looping.await.unwrap(),
         502,
         "the loop still hits its deadline"
+    );
+}
+
+/// Under load a worker thread has many requests, and a guest that yields at
+/// an epoch tick may wait a long time for its next turn. Only the time a
+/// call runs counts against its deadline: calls that each run well inside
+/// it all succeed, however long they wait for one another on one thread.
+#[tokio::test]
+async fn waiting_for_the_thread_does_not_count_against_the_deadline() {
+    const STEPS: u64 = 20_000_000;
+    let work = |deadline_ms: u64| {
+        let mut config = filter_config(&format!(
+            "config = {{ mode = \"work\", steps = {STEPS}, hook = \"request\" }}"
+        ));
+        config.runtime.call_deadline_ms = deadline_ms;
+        config
+    };
+    // One call alone, under a generous deadline, for how long it runs here.
+    let gw = start_config(work(10_000)).await;
+    let mut solo = Duration::MAX;
+    for _ in 0..4 {
+        let started = Instant::now();
+        let (status, resp) = post(&gw.url, &chat_body("echo", false)).await;
+        assert_eq!(status, 200, "{resp}");
+        solo = solo.min(started.elapsed());
+    }
+    let deadline = (solo * 4).max(Duration::from_millis(40));
+    // Enough calls at once that each waits for the others far longer than
+    // its deadline (the test runtime has one thread, like a worker).
+    let calls = (3 * deadline.as_micros() / solo.as_micros().max(1)).clamp(4, 48);
+    let gw = start_config(work(deadline.as_millis() as u64)).await;
+    let started = Instant::now();
+    let statuses = futures_util::future::join_all(
+        (0..calls).map(|_| async { post(&gw.url, &chat_body("echo", false)).await }),
+    )
+    .await;
+    let wall = started.elapsed();
+    assert!(
+        wall > deadline * 2,
+        "{calls} calls of {solo:?} each took {wall:?} in all: they did not wait for one another past the {deadline:?} deadline"
+    );
+    for (status, resp) in statuses {
+        assert_eq!(
+            status, 200,
+            "a call that ran {solo:?} of a {deadline:?} budget failed: {resp}"
+        );
+    }
+    // A call that really runs past its budget still fails.
+    let gw = start_config(work(1)).await;
+    let (status, resp) = post(&gw.url, &chat_body("echo", false)).await;
+    assert_eq!(status, 502, "{resp}");
+    assert!(
+        resp["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("deadline"),
+        "{resp}"
     );
 }

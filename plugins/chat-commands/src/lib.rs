@@ -51,8 +51,7 @@ mod bindings {
     });
 }
 
-use std::cell::{OnceCell, RefCell};
-use std::rc::Rc;
+use std::cell::RefCell;
 
 use bindings::exports::wasmgate::plugin::filter::{Guest, GuestStreamFilter, RequestAction};
 use bindings::wasmgate::plugin::types;
@@ -62,38 +61,7 @@ use types::{Error, ErrorKind, Request, RequestContext, Response, StreamEvent};
 /// The exported component.
 struct ChatCommands;
 
-thread_local! {
-    /// The parsed config. An instance's config never changes (a new config
-    /// gets new instances), and the host may keep an instance for later
-    /// requests, so it is read and parsed once per instance, not per call.
-    static CONFIG: OnceCell<Result<Rc<config::Config>, String>> = const { OnceCell::new() };
-}
-
-/// The plugin's config, read through the host's `config` import.
-fn load_config() -> Result<Rc<config::Config>, Error> {
-    CONFIG
-        .with(|cell| {
-            cell.get_or_init(|| {
-                config::parse(&bindings::wasmgate::plugin::config::get()).map(Rc::new)
-            })
-            .clone()
-        })
-        .map_err(|message| Error {
-            kind: ErrorKind::InvalidRequest,
-            message,
-            status: 400,
-            retryable: false,
-        })
-}
-
-/// A config that passed `init` but no longer parses is the host's fault.
-fn broken_config(e: Error) -> Error {
-    Error {
-        kind: ErrorKind::Plugin,
-        status: 500,
-        ..e
-    }
-}
+wasmgate_config::config_loader!(config::Config, config::parse);
 
 /// The host's key-value store, log and clock.
 struct WasmHost;

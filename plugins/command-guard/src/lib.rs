@@ -58,8 +58,7 @@ mod bindings {
     });
 }
 
-use std::cell::{OnceCell, RefCell};
-use std::rc::Rc;
+use std::cell::RefCell;
 
 use bindings::exports::wasmgate::plugin::filter::{Guest, GuestStreamFilter, RequestAction};
 use bindings::wasmgate::plugin::log::{self, Level};
@@ -71,38 +70,7 @@ use verdict::{Judge, Note};
 /// The exported component.
 struct CommandGuard;
 
-thread_local! {
-    /// The parsed config. An instance's config never changes (a new config
-    /// gets new instances), and the host may keep an instance for later
-    /// requests, so it is read and parsed once per instance, not per call.
-    static CONFIG: OnceCell<Result<Rc<config::Config>, String>> = const { OnceCell::new() };
-}
-
-/// The plugin's config, read through the host's `config` import.
-fn load_config() -> Result<Rc<config::Config>, Error> {
-    CONFIG
-        .with(|cell| {
-            cell.get_or_init(|| {
-                config::parse(&bindings::wasmgate::plugin::config::get()).map(Rc::new)
-            })
-            .clone()
-        })
-        .map_err(|message| Error {
-            kind: ErrorKind::InvalidRequest,
-            message,
-            status: 400,
-            retryable: false,
-        })
-}
-
-/// A config that passed `init` but no longer parses is the host's fault.
-fn broken_config(e: Error) -> Error {
-    Error {
-        kind: ErrorKind::Plugin,
-        status: 500,
-        ..e
-    }
-}
+wasmgate_config::config_loader!(verdict::Rules, verdict::Rules::parse);
 
 fn write_notes(notes: Vec<Note>) {
     for note in notes {
@@ -115,13 +83,12 @@ impl Guest for CommandGuard {
     type StreamFilter = GuardStream;
 
     fn init() -> Result<(), Error> {
-        let config = load_config()?;
-        config::compile("allow", &config.allow)
-            .and_then(|_| config::compile("deny", &config.deny))
+        load_config()?
+            .compiled()
             .map(|_| ())
             .map_err(|message| Error {
                 kind: ErrorKind::InvalidRequest,
-                message,
+                message: message.to_string(),
                 status: 400,
                 retryable: false,
             })
@@ -139,7 +106,7 @@ impl Guest for CommandGuard {
         {
             return Ok(resp);
         }
-        let mut judge = Judge::new(Rc::unwrap_or_clone(load_config().map_err(broken_config)?));
+        let mut judge = Judge::new(load_config().map_err(broken_config)?);
         let result = response::guard(&mut judge, resp);
         write_notes(std::mem::take(&mut judge.notes));
         result
@@ -156,7 +123,7 @@ impl GuestStreamFilter for GuardStream {
     fn new(_ctx: RequestContext) -> Self {
         let state = load_config()
             .ok()
-            .map(|config| stream::StreamGuard::new(Judge::new(Rc::unwrap_or_clone(config))));
+            .map(|rules| stream::StreamGuard::new(Judge::new(rules)));
         GuardStream {
             state: RefCell::new(state),
         }

@@ -126,10 +126,10 @@ fn transcript_cases_hold_on_both_paths() {
         let name = case["name"].as_str().unwrap_or_default();
         let config_json = case.get("config").unwrap_or(&doc["config"]);
         let judge = || {
-            Judge::new(
-                crate::config::parse(&config_json.to_string())
+            Judge::new(std::rc::Rc::new(
+                crate::verdict::Rules::parse(&config_json.to_string())
                     .unwrap_or_else(|e| panic!("{name}: {e}")),
-            )
+            ))
         };
         let up = &case["upstream"];
         let text = up["text"].as_str().unwrap_or_default();

@@ -1,6 +1,9 @@
 //! Judging one tool call and turning a finding into what the configured
 //! action does: the call passes, is replaced by text, or fails the answer.
 
+use std::cell::OnceCell;
+use std::rc::Rc;
+
 use crate::check::{Finding, Guard};
 use crate::config::{Action, Config};
 use crate::extract::{Source, commands};
@@ -29,29 +32,58 @@ pub enum Outcome {
     Fail(Error),
 }
 
-/// The config, with the patterns compiled on first use (most answers
-/// have no shell call, and those never pay for it).
+/// The config, with its patterns compiled on first use (most answers have
+/// no shell call, and those never pay for it) and then kept: an instance
+/// parses its config once and may serve many requests.
+#[derive(Debug)]
+pub struct Rules {
+    config: Config,
+    guard: OnceCell<Result<Guard, String>>,
+}
+
+impl Rules {
+    /// The rules of `config`, not compiled yet.
+    pub fn new(config: Config) -> Rules {
+        Rules {
+            config,
+            guard: OnceCell::new(),
+        }
+    }
+
+    /// The rules of the config JSON `text`.
+    pub fn parse(text: &str) -> Result<Rules, String> {
+        crate::config::parse(text).map(Rules::new)
+    }
+
+    /// The compiled patterns, or why one does not compile.
+    pub fn compiled(&self) -> Result<&Guard, &str> {
+        self.guard
+            .get_or_init(|| Guard::new(&self.config))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+}
+
+/// Judges the calls of one answer against the rules.
 #[derive(Debug)]
 pub struct Judge {
-    config: Config,
-    guard: Option<Guard>,
+    rules: Rc<Rules>,
     /// Log lines gathered since they were last taken.
     pub notes: Vec<Note>,
 }
 
 impl Judge {
-    /// A judge for `config`.
-    pub fn new(config: Config) -> Judge {
+    /// A judge for `rules`.
+    pub fn new(rules: Rc<Rules>) -> Judge {
         Judge {
-            config,
-            guard: None,
+            rules,
             notes: Vec::new(),
         }
     }
 
     /// True when calls of `name` carry shell commands.
     pub fn is_shell(&self, name: &str) -> bool {
-        self.config.is_shell_tool(name)
+        self.rules.config.is_shell_tool(name)
     }
 
     /// What happens to the call `name(arguments)` with id `id`.
@@ -59,7 +91,7 @@ impl Judge {
         let Some(found) = self.find(name, arguments)? else {
             return Ok(Outcome::Pass);
         };
-        let verb = match self.config.action {
+        let verb = match self.rules.config.action {
             Action::Block => "blocked",
             Action::Warn => "let through (action warn)",
             Action::Reject => "rejected",
@@ -71,7 +103,7 @@ impl Judge {
                 found.rule, found.reason
             ),
         });
-        Ok(match self.config.action {
+        Ok(match self.rules.config.action {
             Action::Warn => Outcome::Pass,
             Action::Block => Outcome::Replace(block_text(name, &found)),
             Action::Reject => Outcome::Fail(reject_error(name, &found)),
@@ -80,7 +112,7 @@ impl Judge {
 
     /// The first dangerous command the call runs.
     fn find(&mut self, name: &str, arguments: &str) -> Result<Option<Finding>, Error> {
-        let Some(cmds) = commands(arguments, &self.config.keys) else {
+        let Some(cmds) = commands(arguments, &self.rules.config.keys) else {
             self.notes.push(Note {
                 warn: false,
                 text: format!(
@@ -92,18 +124,13 @@ impl Judge {
         if cmds.sources.is_empty() {
             return Ok(None);
         }
-        if self.guard.is_none() {
-            let guard = Guard::new(&self.config).map_err(|message| Error {
-                kind: ErrorKind::Plugin,
-                message,
-                status: 500,
-                retryable: false,
-            })?;
-            self.guard = Some(guard);
-        }
-        let Some(guard) = self.guard.as_ref() else {
-            return Ok(None);
-        };
+        // `init` compiled every pattern, so a failure here is the plugin's.
+        let guard = self.rules.compiled().map_err(|message| Error {
+            kind: ErrorKind::Plugin,
+            message: message.to_string(),
+            status: 500,
+            retryable: false,
+        })?;
         let workdir = cmds.workdir.as_deref();
         Ok(cmds.sources.iter().find_map(|s| match s {
             Source::Script(text) => guard.check_script(text, workdir),
@@ -154,7 +181,9 @@ pub mod tests {
 
     /// A judge for the config JSON `json`.
     pub fn judge(json: &str) -> Judge {
-        Judge::new(crate::config::parse(json).unwrap_or_else(|e| panic!("{e}")))
+        Judge::new(Rc::new(
+            Rules::parse(json).unwrap_or_else(|e| panic!("{e}")),
+        ))
     }
 
     #[test]

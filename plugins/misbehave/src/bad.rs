@@ -1,17 +1,22 @@
-//! The deliberate failures: trap, endless loop, memory bomb.
+//! The deliberate failures: trap, endless loop, memory bomb, and a slow
+//! but finite computation.
 
 use crate::config::Mode;
 
 /// Size of each block the memory bomb allocates.
 const BLOCK: usize = 1 << 20;
 
-/// Misbehave per `mode`. Trap, loop and bomb never return; `ok` and
-/// `garbage` return the mode for the caller to act on.
+/// Misbehave per `mode`. Trap, loop and bomb never return; `work` returns
+/// `ok` once done; the other modes are returned for the caller to act on.
 pub fn run(mode: Mode) -> Mode {
     match mode {
         Mode::Trap => trap(),
         Mode::Loop => spin(),
         Mode::Bomb => bomb(),
+        Mode::Work(steps) => {
+            work(steps);
+            Mode::Ok
+        }
         other => other,
     }
 }
@@ -27,6 +32,15 @@ fn trap() -> ! {
 fn spin() -> ! {
     let mut counter: u64 = 0;
     loop {
+        std::hint::black_box(&mut counter);
+        counter = counter.wrapping_add(1);
+    }
+}
+
+/// Compute for `steps` steps.
+fn work(steps: u64) {
+    let mut counter: u64 = 0;
+    for _ in 0..steps {
         std::hint::black_box(&mut counter);
         counter = counter.wrapping_add(1);
     }

@@ -12,6 +12,9 @@ pub enum Mode {
     Trap,
     /// Spin forever.
     Loop,
+    /// Compute for this many steps, then behave: a slow but finite call
+    /// (`{"mode": "work", "steps": N}`).
+    Work(u64),
     /// Allocate memory forever.
     Bomb,
     /// Return values that break the plugin contract.
@@ -59,6 +62,10 @@ pub fn parse(text: &str) -> Result<Config, String> {
         None | Some("ok") => Mode::Ok,
         Some("trap") => Mode::Trap,
         Some("loop") => Mode::Loop,
+        Some("work") => match json.get("steps").and_then(Value::as_u64) {
+            Some(steps) => Mode::Work(steps),
+            None => return Err("misbehave: mode `work` needs `steps`, a count".into()),
+        },
         Some("bomb") => Mode::Bomb,
         Some("garbage") => Mode::Garbage,
         Some("bad-edit") => Mode::BadEdit,
@@ -89,6 +96,11 @@ mod tests {
                 hook: Hook::Stream
             })
         );
+        assert_eq!(
+            parse(r#"{"mode":"work","steps":5}"#).map(|c| c.mode),
+            Ok(Mode::Work(5))
+        );
+        assert!(parse(r#"{"mode":"work"}"#).is_err());
         assert!(parse(r#"{"mode":"explode"}"#).is_err());
         assert!(parse("[]").is_err());
     }

@@ -2,7 +2,7 @@
 //! that the gateway contains a plugin that traps, spins, eats memory or
 //! breaks the contract.
 //!
-//! Config: `{"mode": "trap"|"loop"|"bomb"|"garbage"|"ok", "hook":
+//! Config: `{"mode": "trap"|"loop"|"bomb"|"garbage"|"work"|"ok", "hook":
 //! "init"|"request"|"response"|"stream"}` (defaults `ok` and `request`).
 //! The chosen hook misbehaves per the mode; every other hook passes through.
 

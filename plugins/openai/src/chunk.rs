@@ -9,6 +9,8 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::Value;
 
+use wasmgate_wire::object::{self, Object};
+
 use crate::fields::WireUsage;
 
 /// A chunk with at most one choice and no tool calls or error.
@@ -27,7 +29,7 @@ pub struct SimpleChunk<'a> {
     #[serde(borrow, default)]
     pub system_fingerprint: Option<Cow<'a, str>>,
     /// `choices`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "object::list")]
     pub choices: Vec<Choice<'a>>,
     /// `usage`.
     #[serde(default)]
@@ -41,7 +43,7 @@ pub struct SimpleChunk<'a> {
 #[derive(Debug, Deserialize)]
 pub struct Choice<'a> {
     /// `delta`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "object::optional")]
     pub delta: Option<Delta<'a>>,
     /// `finish_reason`.
     #[serde(borrow, default)]
@@ -67,7 +69,7 @@ pub struct Delta<'a> {
 
 /// `payload` as a simple chunk, or `None` when it needs the general path.
 pub fn parse(payload: &str) -> Option<SimpleChunk<'_>> {
-    let chunk: SimpleChunk<'_> = serde_json::from_str(payload).ok()?;
+    let Object(chunk) = serde_json::from_str::<Object<SimpleChunk<'_>>>(payload).ok()?;
     let simple = chunk.error.as_ref().is_none_or(Value::is_null)
         && chunk.choices.len() <= 1
         && chunk.choices.iter().all(|c| {
@@ -97,5 +99,9 @@ mod tests {
         assert!(parse(r#"{"error":{"message":"x"}}"#).is_none());
         assert!(parse(r#"{"created":1.5,"choices":[]}"#).is_none());
         assert!(parse(r#"{"choices":[],"usage":{"prompt_tokens":1}}"#).is_some());
+        // Arrays where objects belong.
+        assert!(parse(r#"["c","m",1]"#).is_none());
+        assert!(parse(r#"{"choices":[[{"content":"a"},null]]}"#).is_none());
+        assert!(parse(r#"{"choices":[{"delta":["a"]}]}"#).is_none());
     }
 }

@@ -10,6 +10,8 @@ use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
+use wasmgate_wire::object::{self, Object};
+
 use crate::fields::WireUsage;
 
 /// A completion with at least one choice: the top-level keys with a
@@ -55,7 +57,13 @@ impl<'de> Visitor<'de> for CompletionVisitor {
                 "id" => out.id = map.next_value::<Borrowed<'de>>()?.0,
                 "model" => out.model = map.next_value::<Borrowed<'de>>()?.0,
                 "created" => out.created = map.next_value()?,
-                "choices" => out.choices = map.next_value()?,
+                "choices" => {
+                    out.choices = map
+                        .next_value::<Vec<Object<Choice<'de>>>>()?
+                        .into_iter()
+                        .map(|o| o.0)
+                        .collect();
+                }
                 "usage" => out.usage = map.next_value()?,
                 "object" => {
                     map.next_value::<IgnoredAny>()?;
@@ -82,7 +90,7 @@ struct Borrowed<'a>(#[serde(borrow)] Option<Cow<'a, str>>);
 #[derive(Debug, Deserialize)]
 pub struct Choice<'a> {
     /// `message`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "object::optional")]
     pub message: Option<Message<'a>>,
     /// `finish_reason`.
     #[serde(borrow, default)]
@@ -102,7 +110,7 @@ pub struct Message<'a> {
     #[serde(borrow, default)]
     pub reasoning: Option<Cow<'a, str>>,
     /// `tool_calls`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "object::optional_list")]
     pub tool_calls: Option<Vec<WireCall<'a>>>,
     /// The legacy `function_call`: present means "not simple".
     #[serde(default)]
@@ -116,7 +124,7 @@ pub struct WireCall<'a> {
     #[serde(borrow, default)]
     pub id: Option<Cow<'a, str>>,
     /// `function`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "object::optional")]
     pub function: Option<Function<'a>>,
 }
 
@@ -171,6 +179,12 @@ mod tests {
             r#"{"id":7,"choices":[{"message":{"content":"a"}}]}"#,
             "[]",
             "not json",
+            // Arrays where objects belong: the derive alone would read
+            // them as the struct's fields in order.
+            r#"{"choices":[[{"content":"a"},"stop"]]}"#,
+            r#"{"choices":[{"message":["a"]}]}"#,
+            r#"{"choices":[{"message":{"tool_calls":[["t",{"name":"f"}]]}}]}"#,
+            r#"{"choices":[{"message":{"tool_calls":[{"function":["f","{}"]}]}}]}"#,
         ] {
             assert!(parse(odd.as_bytes()).is_none(), "{odd}");
         }

@@ -1,13 +1,10 @@
 //! Readers for wire fields that whole and streamed answers share:
 //! `finish_reason`, `usage`, and the text fields read into borrowed strings.
 
-use std::marker::PhantomData;
-
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
 use wasmgate_wire::json::nested_u64;
+use wasmgate_wire::object::Object;
 
 use crate::types::{FinishReason, Usage};
 
@@ -92,29 +89,6 @@ impl WireUsage {
             cache_write_tokens: None,
             reasoning_tokens: detail(&fields.completion_tokens_details, |d| d.reasoning_tokens),
         }
-    }
-}
-
-/// A derived struct read only from a JSON object: derived structs also
-/// take an array of their fields in order, which the tree readers do not.
-#[derive(Debug)]
-struct Object<T>(T);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor<T>(PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
-            type Value = T;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-                T::deserialize(MapAccessDeserializer::new(map))
-            }
-        }
-        deserializer
-            .deserialize_map(ObjectVisitor(PhantomData))
-            .map(Object)
     }
 }
 

@@ -63,25 +63,30 @@ thread_local! {
 /// The exported component.
 struct RedactSecrets;
 
-/// The plugin's config, read through the host's `config` import.
-fn load_config() -> Result<config::Config, Error> {
-    parse_config(&bindings::wasmgate::plugin::config::get())
+/// The parsed config and the digest of its text (the memo's key is only
+/// trusted under the exact config that filled it).
+#[derive(Debug)]
+struct Loaded {
+    config: config::Config,
+    digest: memo::Digest,
 }
 
-/// Parse the config JSON `text`.
-fn parse_config(text: &str) -> Result<config::Config, Error> {
-    config::parse(text).map_err(|message| Error {
-        kind: ErrorKind::InvalidRequest,
-        message,
-        status: 400,
-        retryable: false,
-    })
+impl Loaded {
+    /// The config JSON `text`, parsed.
+    fn parse(text: &str) -> Result<Loaded, String> {
+        Ok(Loaded {
+            config: config::parse(text)?,
+            digest: memo::digest(text),
+        })
+    }
 }
 
-/// The memo key of `req`'s conversation under the config `text`: the first
-/// text of each of its first two messages (the system prompt and the
-/// opening user turn, in an agent's conversation).
-fn memo_key(text: &str, req: &Request) -> String {
+wasmgate_config::config_loader!(Loaded, Loaded::parse);
+
+/// The memo key of `req`'s conversation under the config of digest
+/// `config`: the first text of each of its first two messages (the system
+/// prompt and the opening user turn, in an agent's conversation).
+fn memo_key(config: memo::Digest, req: &Request) -> String {
     let opening: Vec<&str> = req
         .messages
         .iter()
@@ -91,16 +96,7 @@ fn memo_key(text: &str, req: &Request) -> String {
             _ => None,
         })
         .collect();
-    memo::key(text, &opening)
-}
-
-/// A config that passed `init` but no longer parses is the host's fault.
-fn broken_config(e: Error) -> Error {
-    Error {
-        kind: ErrorKind::Plugin,
-        status: 500,
-        ..e
-    }
+    memo::key(config, &opening)
 }
 
 /// The messages of `req` at `changed` (in order), as edits: only they go
@@ -127,14 +123,14 @@ impl Guest for RedactSecrets {
     }
 
     fn on_request(_ctx: RequestContext, mut req: Request) -> RequestAction {
-        let text = bindings::wasmgate::plugin::config::get();
-        let config = match parse_config(&text) {
-            Ok(config) => config,
+        let loaded = match load_config() {
+            Ok(loaded) => loaded,
             Err(e) => return RequestAction::Reject(broken_config(e)),
         };
-        let key = memo_key(&text, &req);
+        let config = &loaded.config;
+        let key = memo_key(loaded.digest, &req);
         let mut memo = memo::Memo::decode(&kv::get(&key).unwrap_or_default());
-        let redaction = redact::redact_request(&config, &mut req, &mut memo);
+        let redaction = redact::redact_request(config, &mut req, &mut memo);
         // Best effort: a full store only costs the next turn a full scan.
         if memo.changed() && kv::set(&key, &memo.encode(), Some(memo::TTL_MS)).is_err() {
             write(Level::Debug, "clean-text memo not stored");

@@ -53,9 +53,10 @@ fn mix(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
-/// The store key for a conversation: its config and its opening texts.
-pub fn key(config: &str, opening: &[&str]) -> String {
-    let mut k = digest(config);
+/// The store key for a conversation: the digest of its config's text and
+/// its opening texts.
+pub fn key(config: Digest, opening: &[&str]) -> String {
+    let mut k = config;
     for text in opening {
         let d = digest(text);
         k = [mix(k[0] ^ d[0]), mix(k[1] ^ d[1].rotate_left(7))];
@@ -183,11 +184,11 @@ mod tests {
 
     #[test]
     fn keys_depend_on_config_and_opening() {
-        let a = key("{}", &["sys", "hello"]);
-        assert_eq!(a, key("{}", &["sys", "hello"]));
-        assert_ne!(a, key(r#"{"restore":true}"#, &["sys", "hello"]));
-        assert_ne!(a, key("{}", &["sys", "hello!"]));
-        assert_ne!(a, key("{}", &["syshello"]));
+        let a = key(digest("{}"), &["sys", "hello"]);
+        assert_eq!(a, key(digest("{}"), &["sys", "hello"]));
+        assert_ne!(a, key(digest(r#"{"restore":true}"#), &["sys", "hello"]));
+        assert_ne!(a, key(digest("{}"), &["sys", "hello!"]));
+        assert_ne!(a, key(digest("{}"), &["syshello"]));
         assert!(a.starts_with("clean/") && a.len() == 6 + 32);
     }
 }

@@ -60,18 +60,15 @@ mod bindings {
     });
 }
 
-use std::cell::{OnceCell, RefCell};
-use std::rc::Rc;
+use std::cell::RefCell;
 
 use bindings::exports::wasmgate::plugin::filter::{Guest, GuestStreamFilter, RequestAction};
 use bindings::wasmgate::plugin::types;
 use types::{Error, ErrorKind, Request, RequestContext, Response, StreamEvent};
 
+wasmgate_config::config_loader!(config::Config, config::parse);
+
 thread_local! {
-    /// The parsed config, read once per instance: an instance's config never
-    /// changes (a new config gets new instances), so its regexes are
-    /// compiled once, however many requests the host gives the instance.
-    static CONFIG: OnceCell<Result<Rc<config::Config>, String>> = const { OnceCell::new() };
     /// The model as `on-request` saw it (after earlier filters), for the
     /// answer of the same request.
     static MODEL: RefCell<Option<String>> = const { RefCell::new(None) };
@@ -79,32 +76,6 @@ thread_local! {
 
 /// The exported component.
 struct Rewrite;
-
-/// The plugin's config, read through the host's `config` import.
-fn load_config() -> Result<Rc<config::Config>, Error> {
-    CONFIG
-        .with(|cell| {
-            cell.get_or_init(|| {
-                config::parse(&bindings::wasmgate::plugin::config::get()).map(Rc::new)
-            })
-            .clone()
-        })
-        .map_err(|message| Error {
-            kind: ErrorKind::InvalidRequest,
-            message,
-            status: 400,
-            retryable: false,
-        })
-}
-
-/// A config that passed `init` but no longer parses is the host's fault.
-fn broken_config(e: Error) -> Error {
-    Error {
-        kind: ErrorKind::Plugin,
-        status: 500,
-        ..e
-    }
-}
 
 /// The model rules are scoped by: what `on-request` saw, else what the
 /// client asked for.

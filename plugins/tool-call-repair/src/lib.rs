@@ -47,7 +47,7 @@ mod bindings {
     });
 }
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use bindings::exports::wasmgate::plugin::filter::{Guest, GuestStreamFilter, RequestAction};
@@ -85,38 +85,7 @@ fn request_tools(req: Request) -> RequestTools {
 /// The exported component.
 struct ToolCallRepair;
 
-thread_local! {
-    /// The parsed config. An instance's config never changes (a new config
-    /// gets new instances), and the host may keep an instance for later
-    /// requests, so it is read and parsed once per instance, not per call.
-    static CONFIG: OnceCell<Result<Rc<config::Config>, String>> = const { OnceCell::new() };
-}
-
-/// The plugin's config, read through the host's `config` import.
-fn load_config() -> Result<Rc<config::Config>, Error> {
-    CONFIG
-        .with(|cell| {
-            cell.get_or_init(|| {
-                config::parse(&bindings::wasmgate::plugin::config::get()).map(Rc::new)
-            })
-            .clone()
-        })
-        .map_err(|message| Error {
-            kind: ErrorKind::InvalidRequest,
-            message,
-            status: 400,
-            retryable: false,
-        })
-}
-
-/// A config that passed `init` but no longer parses is the host's fault.
-fn broken_config(e: Error) -> Error {
-    Error {
-        kind: ErrorKind::Plugin,
-        status: 500,
-        ..e
-    }
-}
+wasmgate_config::config_loader!(config::Config, config::parse);
 
 /// Ids for calls made from text: unique per request and per run.
 fn id_prefix(ctx: &RequestContext) -> String {

@@ -21,6 +21,7 @@ pub mod json_string;
 pub mod kind;
 pub mod media;
 pub mod message;
+pub mod object;
 pub mod splice;
 pub mod sse;
 pub mod status;
