@@ -45,6 +45,31 @@ PY
   nginx -c "$work/mock.conf"
 }
 
+# The baseline: a bare nginx proxy_pass hop on port $1 to the mock on port
+# $2. It is its own nginx process, as wasmgate is: a hop between processes,
+# not a jump inside one event loop. Its pid file is "$work/proxy.pid".
+start_proxy() {
+  cat > "$work/proxy.conf" <<CONF
+worker_processes 1;
+pid $work/proxy.pid;
+error_log $work/proxy.err;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000;
+  # The agent's 65 KB turn stays in memory (the default spills bodies over
+  # 16 KB to a temp file, and the upstream write then waits on delayed ACKs).
+  client_body_buffer_size 1m;
+  upstream mock { server 127.0.0.1:$2; keepalive 64; keepalive_requests 100000; }
+  server {
+    listen 127.0.0.1:$1;
+    location / { proxy_pass http://mock; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
+  }
+}
+CONF
+  nginx -c "$work/proxy.conf"
+}
+
 # A gateway config on stdout: listen on port $1, the mock on port $2 through
 # the openai provider (model `gpt-bench` as JSON, `gpt-bench-sse` as SSE),
 # `example-filter` on the path, and plugin files from folder $3 if given.

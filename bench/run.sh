@@ -23,27 +23,7 @@ trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"'
 MOCK=18901 NGINX=18902 GATE=18903 AGENT=18904 BARE=18905
 
 start_mock "$MOCK"
-# The proxy is its own nginx process, as wasmgate is: a hop between
-# processes, not a jump inside one event loop.
-cat > "$work/proxy.conf" <<CONF
-worker_processes 1;
-pid $work/proxy.pid;
-error_log $work/proxy.err;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 100000;
-  # The agent's 65 KB turn stays in memory (the default spills bodies over
-  # 16 KB to a temp file, and the upstream write then waits on delayed ACKs).
-  client_body_buffer_size 1m;
-  upstream mock { server 127.0.0.1:$MOCK; keepalive 64; keepalive_requests 100000; }
-  server {
-    listen 127.0.0.1:$NGINX;
-    location / { proxy_pass http://mock; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
-  }
-}
-CONF
-nginx -c "$work/proxy.conf"
+start_proxy "$NGINX" "$MOCK"
 
 gateway_toml "$GATE" "$MOCK" > "$work/wasmgate.toml"
 # The same gateway with every agent filter on (issue 5's chain).

@@ -90,6 +90,11 @@ pub struct ServerConfig {
     /// requests are served; a request from any other page is refused.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// Host names (besides `localhost` and IP addresses) that requests may
+    /// be addressed to when there are no `api_keys` and `listen` is a
+    /// loopback address: the guard against DNS rebinding.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
     /// Largest accepted request body, in bytes.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
@@ -107,6 +112,7 @@ impl Default for ServerConfig {
             admin_keys: Vec::new(),
             allow_unauthenticated_remote: false,
             allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
             max_body_bytes: default_max_body(),
             workers: 0,
         }

@@ -18,6 +18,10 @@ allow_unauthenticated_remote = false
 # Web pages whose requests are served (browsers send their origin); requests
 # from any other page are refused. SDKs, CLIs and agents send none.
 allowed_origins = []                 # e.g. ["http://localhost:3000"], or ["*"]
+# With no api_keys on a loopback `listen`, only requests addressed to localhost,
+# an IP address or one of these names are served (a page on any other name
+# pointed at 127.0.0.1 could read answers: DNS rebinding).
+allowed_hosts = []                   # e.g. ["devbox"]
 max_body_bytes = 20971520           # largest request body (20 MiB)
 workers = 0                          # worker threads; 0 = one per CPU
 

@@ -10,6 +10,7 @@
 //! the plugins folder. A change to one of them keeps the running value and
 //! logs that it needs a restart.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -43,23 +44,24 @@ impl Gateway {
         path: &Path,
         load: impl Fn() -> Result<Config, ConfigError> + Send + 'static,
     ) -> Result<FolderWatcher, WatchError> {
-        let file_name = path.file_name().map(|n| n.to_os_string());
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dirs = folders_of(path);
+        let file = path.to_path_buf();
         let shown = path.display().to_string();
-        let is_config = move |paths: &[PathBuf]| {
-            paths
-                .iter()
-                .any(|p| p.file_name().map(|n| n.to_os_string()) == file_name)
-        };
+        // What the file held when last read. No event need name the file
+        // itself (a symlink swapped, or its target edited), so every event
+        // in the folders is a cue to read it, and only a change applies.
+        let seen = RefCell::new(std::fs::read(path).ok());
         let watcher = watch_folder(
             self,
-            &dir,
+            &dirs.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
             "wasmgate-config",
-            is_config,
+            |_| true,
             move |gw, runtime| {
+                let now = std::fs::read(&file).ok();
+                if *seen.borrow() == now {
+                    return;
+                }
+                seen.replace(now);
                 let applied = load()
                     .map_err(ConfigReloadError::from)
                     .and_then(|next| runtime.block_on(gw.reload_config(next)));
@@ -106,6 +108,26 @@ impl Gateway {
         );
         self.live.store(Arc::new(built));
         Ok(restart)
+    }
+}
+
+/// The folders where a change to the config file at `path` shows: its own
+/// (where a Kubernetes ConfigMap swaps its `..data` link) and, when the
+/// file is a symlink into another folder (dotfiles), the folder of the
+/// file it leads to.
+fn folders_of(path: &Path) -> Vec<PathBuf> {
+    let own = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let target = std::fs::canonicalize(path)
+        .ok()
+        .and_then(|file| file.parent().map(Path::to_path_buf));
+    match target {
+        Some(target) if std::fs::canonicalize(&own).ok().as_ref() != Some(&target) => {
+            vec![own, target]
+        }
+        _ => vec![own],
     }
 }
 

@@ -1,7 +1,8 @@
-//! The gate every request passes before its route: the web-page origin
+//! The gate every request passes before its route: the host name it is
+//! addressed to ([`rebinding`](super::rebinding)), the web-page origin
 //! check ([`origin`](super::origin)), then the access key
-//! ([`auth`](super::auth)). The origin check comes first, because a
-//! browser's preflight carries no access key; an allowed page gets its CORS
+//! ([`auth`](super::auth)). The origin check comes before the key, because
+//! a browser's preflight carries no access key; an allowed page gets its CORS
 //! headers on whatever answer follows, a refusal included.
 //!
 //! A hand-written layer rather than two `axum::middleware::from_fn`: those
@@ -22,7 +23,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::origin::{self, Screen};
-use super::{Gateway, auth};
+use super::{Gateway, auth, rebinding};
 
 /// Puts a [`Gate`] in front of each route.
 #[derive(Clone)]
@@ -48,7 +49,7 @@ impl<S> Layer<S> for GateLayer {
     }
 }
 
-/// A route behind the origin and access-key checks.
+/// A route behind the host-name, origin and access-key checks.
 #[derive(Clone)]
 pub struct Gate<S> {
     gw: Arc<Gateway>,
@@ -68,6 +69,9 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
+        if let Some(refusal) = rebinding::refusal(&self.gw, &request) {
+            return GateFuture::answered(refusal);
+        }
         let origin = match origin::screen(&self.gw, &request) {
             Screen::NoOrigin => None,
             Screen::Allowed(origin) => Some(origin),

@@ -19,6 +19,7 @@ mod keys;
 mod models;
 mod origin;
 mod pipeline;
+mod rebinding;
 mod reload;
 mod responses;
 mod rest;

@@ -49,7 +49,7 @@ impl Gateway {
             .ok_or(WatchError::NoFolder)?;
         let watcher = watch_folder(
             self,
-            &dir,
+            &[&dir],
             "wasmgate-plugins",
             touches_wasm,
             |gw, runtime| {

@@ -51,21 +51,21 @@ pub enum WatchError {
     },
 }
 
-/// Watch `dir` (not its subfolders): after each burst of events that
+/// Watch `dirs` (not their subfolders): after each burst of events that
 /// `relevant` accepts, run `on_change` with the gateway and a runtime of
 /// the watching thread's own. Stops when the watcher is dropped or the
 /// gateway is gone.
 pub(super) fn watch_folder(
     gw: &Arc<Gateway>,
-    dir: &Path,
+    dirs: &[&Path],
     thread: &'static str,
     relevant: impl Fn(&[PathBuf]) -> bool + Send + 'static,
     on_change: impl Fn(&Gateway, &tokio::runtime::Runtime) + Send + 'static,
 ) -> Result<FolderWatcher, WatchError> {
     let (tx, rx) = mpsc::channel::<()>();
-    let notify_error = |source| WatchError::Notify {
-        path: dir.to_path_buf(),
-        source,
+    let notify_error = |dir: &Path| {
+        let path = dir.to_path_buf();
+        move |source| WatchError::Notify { path, source }
     };
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         // Not reads (opening and closing a file): the reload reads the files.
@@ -73,10 +73,14 @@ pub(super) fn watch_folder(
             let _ = tx.send(());
         }
     })
-    .map_err(notify_error)?;
-    watcher
-        .watch(dir, RecursiveMode::NonRecursive)
-        .map_err(notify_error)?;
+    .map_err(notify_error(
+        dirs.first().copied().unwrap_or(Path::new(".")),
+    ))?;
+    for dir in dirs {
+        watcher
+            .watch(dir, RecursiveMode::NonRecursive)
+            .map_err(notify_error(dir))?;
+    }
     let gw = Arc::downgrade(gw);
     std::thread::Builder::new()
         .name(thread.into())

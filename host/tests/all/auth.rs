@@ -156,3 +156,86 @@ async fn web_pages_need_an_allowed_origin() {
     assert_eq!(resp.status(), 200);
     assert!(resp.headers().get("access-control-allow-origin").is_none());
 }
+
+/// GET `path` addressed (`Host`) to `host`: status and JSON body.
+async fn get_as(url: &str, path: &str, host: &str) -> (u16, serde_json::Value) {
+    let resp = client()
+        .get(format!("{url}{path}"))
+        .header("host", host)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or_default())
+}
+
+/// DNS rebinding: with no access keys on a loopback address, a request
+/// addressed to a name a web page could be served from is refused, in the
+/// path's own format and before any upstream call; one addressed to this
+/// machine, or to a name the config allows, is served; with access keys
+/// the check is off.
+#[tokio::test]
+async fn a_keyless_gateway_answers_only_names_of_this_machine() {
+    let mock = mock::start().await;
+    let upstream = openai_upstream(&mock.url);
+    let gw = start(&format!(
+        "[server]\nallowed_hosts = [\"devbox\"]\n{upstream}"
+    ))
+    .await;
+    for path in ["/v1/models", "/v1beta/models", "/health"] {
+        let (status, err) = get_as(&gw.url, path, "evil.example:8788").await;
+        assert_eq!(status, 403, "{path}: {err}");
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("`evil.example`") && m.contains("allowed_hosts")),
+            "{path}: {err}"
+        );
+    }
+    let (_, err) = get_as(&gw.url, "/v1/models", "evil.example").await;
+    assert_eq!(err["error"]["code"], "host_not_allowed", "{err}");
+    let (_, err) = get_as(&gw.url, "/v1beta/models", "evil.example").await;
+    assert_eq!(err["error"]["status"], "PERMISSION_DENIED", "{err}");
+    let resp = client()
+        .post(format!("{}/v1/messages", gw.url))
+        .header("host", "evil.example")
+        .json(&serde_json::json!({
+            "model": "gpt-fake", "max_tokens": 16,
+            "messages": [{"role": "user", "content": "Hi"}]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    let err: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(err["type"], "error", "{err}");
+    assert_eq!(
+        mock.state.calls.load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+
+    for host in [
+        "127.0.0.1:8788",
+        "[::1]:8788",
+        "localhost:8788",
+        "LocalHost",
+        "app.localhost:3000",
+        "host.docker.internal:8788",
+        "DEVBOX:8788",
+    ] {
+        let (status, body) = get_as(&gw.url, "/v1/models", host).await;
+        assert_eq!(status, 200, "{host}: {body}");
+        assert_eq!(body["object"], "list", "{host}: {body}");
+    }
+
+    // A gateway with access keys: the page has no key, so any name is served.
+    let keyed = start(&format!("[server]\napi_keys = [\"local-key\"]\n{upstream}")).await;
+    let resp = client()
+        .get(format!("{}/v1/models", keyed.url))
+        .header("host", "gateway.example")
+        .bearer_auth("local-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}

@@ -170,3 +170,57 @@ async fn a_rate_limited_key_keeps_resting_across_a_reload_of_the_same_keys() {
     let fresh = gw.gw.live.load().upstreams[0].keys.clone();
     assert!(!Arc::ptr_eq(&ring, &fresh), "other keys: a new ring");
 }
+
+/// Kubernetes mounts a ConfigMap as symlinks (`wasmgate.toml` →
+/// `..data/wasmgate.toml`, `..data` → a versioned folder) and updates it by
+/// renaming a new `..data` link over the old one: no event names the config
+/// file, and the change applies. An event for another file in the folder
+/// changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_behind_a_swapped_symlink_is_reloaded() {
+    use std::os::unix::fs::symlink;
+    let mock = mock::start().await;
+    let dir = tempdir("config-configmap");
+    let version = |name: &str, key: &str| {
+        std::fs::create_dir(dir.join(name)).unwrap();
+        let text = config_file(key, &mock.url, "\"gpt-a\"", "");
+        std::fs::write(dir.join(name).join("wasmgate.toml"), text).unwrap();
+    };
+    version("..v1", "k1");
+    symlink("..v1", dir.join("..data")).unwrap();
+    symlink("..data/wasmgate.toml", dir.join("wasmgate.toml")).unwrap();
+    let path = dir.join("wasmgate.toml");
+    let gw = start_config(Config::load(&path).unwrap()).await;
+    let _watcher = watched(&gw.gw, &path);
+    assert_eq!(status(&gw.url, "k1", "gpt-a").await, 200);
+
+    std::fs::write(dir.join("notes.txt"), "not the config").unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(generation(&gw.gw), 0, "another file is no config change");
+
+    version("..v2", "k2");
+    symlink("..v2", dir.join("..data_tmp")).unwrap();
+    std::fs::rename(dir.join("..data_tmp"), dir.join("..data")).unwrap();
+    until_generation(&gw.gw, 1).await;
+    assert_eq!(status(&gw.url, "k2", "gpt-a").await, 200);
+    assert_eq!(status(&gw.url, "k1", "gpt-a").await, 401);
+}
+
+/// A config file that is a symlink into another folder (dotfiles) is
+/// edited there, and the change applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_symlinked_config_edited_in_its_own_folder_is_reloaded() {
+    let mock = mock::start().await;
+    let dotfiles = tempdir("config-dotfiles");
+    let target = dotfiles.join("gateway.toml");
+    save(&target, &config_file("k1", &mock.url, "\"gpt-a\"", ""));
+    let path = tempdir("config-link").join("wasmgate.toml");
+    std::os::unix::fs::symlink(&target, &path).unwrap();
+    let gw = start_config(Config::load(&path).unwrap()).await;
+    let _watcher = watched(&gw.gw, &path);
+    assert_eq!(status(&gw.url, "k1", "gpt-a").await, 200);
+
+    save(&target, &config_file("k2", &mock.url, "\"gpt-a\"", ""));
+    until_generation(&gw.gw, 1).await;
+    assert_eq!(status(&gw.url, "k2", "gpt-a").await, 200);
+}

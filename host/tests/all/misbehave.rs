@@ -49,6 +49,19 @@ async fn assert_still_serving(gw: &TestGateway) {
     assert_eq!(health_status(&gw.url).await, 200);
 }
 
+/// A chat request fails with a 502 `plugin_failed` whose message names the
+/// misbehave plugin and `needle`.
+async fn assert_plugin_failure(gw: &TestGateway, needle: &str) {
+    let (status, resp) = post(&gw.url, &chat_body("echo", false)).await;
+    assert_eq!(status, 502, "{needle}: {resp}");
+    assert_eq!(resp["error"]["code"], "plugin_failed");
+    let message = resp["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("misbehave") && message.contains(needle),
+        "{needle}: {message}"
+    );
+}
+
 async fn expect_plugin_failure(mode: &str, hook: &str, needle: &str) {
     let mut config = misbehave_config(mode, hook, "fail");
     if mode == "bomb" {
@@ -58,14 +71,7 @@ async fn expect_plugin_failure(mode: &str, hook: &str, needle: &str) {
     }
     let gw = start_config(config).await;
     let started = Instant::now();
-    let (status, resp) = post(&gw.url, &chat_body("echo", false)).await;
-    assert_eq!(status, 502, "{mode}/{hook}: {resp}");
-    assert_eq!(resp["error"]["code"], "plugin_failed");
-    let message = resp["error"]["message"].as_str().unwrap();
-    assert!(
-        message.contains("misbehave") && message.contains(needle),
-        "{mode}/{hook}: {message}"
-    );
+    assert_plugin_failure(&gw, needle).await;
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "contained quickly"
@@ -249,13 +255,5 @@ async fn waiting_for_the_thread_does_not_count_against_the_deadline() {
     );
     // A call that really runs past its budget still fails.
     let gw = start_config(work(1)).await;
-    let (status, resp) = post(&gw.url, &chat_body("echo", false)).await;
-    assert_eq!(status, 502, "{resp}");
-    assert!(
-        resp["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("deadline"),
-        "{resp}"
-    );
+    assert_plugin_failure(&gw, "deadline").await;
 }

@@ -28,16 +28,15 @@ fn trap() -> ! {
     panic!("misbehave: deliberate trap")
 }
 
-/// Spin forever; `black_box` keeps the optimiser from removing the loop.
+/// Spin forever.
 fn spin() -> ! {
-    let mut counter: u64 = 0;
     loop {
-        std::hint::black_box(&mut counter);
-        counter = counter.wrapping_add(1);
+        work(u64::MAX);
     }
 }
 
-/// Compute for `steps` steps.
+/// Compute for `steps` steps; `black_box` keeps the optimiser from removing
+/// the loop.
 fn work(steps: u64) {
     let mut counter: u64 = 0;
     for _ in 0..steps {

@@ -10,7 +10,7 @@ use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use wasmgate_wire::object::{self, Object};
+use wasmgate_wire::object::{self, List};
 
 use crate::fields::WireUsage;
 
@@ -57,13 +57,7 @@ impl<'de> Visitor<'de> for CompletionVisitor {
                 "id" => out.id = map.next_value::<Borrowed<'de>>()?.0,
                 "model" => out.model = map.next_value::<Borrowed<'de>>()?.0,
                 "created" => out.created = map.next_value()?,
-                "choices" => {
-                    out.choices = map
-                        .next_value::<Vec<Object<Choice<'de>>>>()?
-                        .into_iter()
-                        .map(|o| o.0)
-                        .collect();
-                }
+                "choices" => out.choices = map.next_value::<List<Choice<'de>>>()?.0,
                 "usage" => out.usage = map.next_value()?,
                 "object" => {
                     map.next_value::<IgnoredAny>()?;

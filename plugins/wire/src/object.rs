@@ -35,6 +35,17 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
     }
 }
 
+/// A list of `T`, each read only from a JSON object.
+#[derive(Debug)]
+pub struct List<T>(pub Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let items = Vec::<Object<T>>::deserialize(deserializer)?;
+        Ok(List(items.into_iter().map(|o| o.0).collect()))
+    }
+}
+
 /// For `#[serde(deserialize_with = "…")]` on an `Option<T>` field: `null`
 /// or an object.
 pub fn optional<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
@@ -48,10 +59,7 @@ pub fn optional<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 pub fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
 ) -> Result<Vec<T>, D::Error> {
-    Ok(Vec::<Object<T>>::deserialize(deserializer)?
-        .into_iter()
-        .map(|o| o.0)
-        .collect())
+    Ok(List::deserialize(deserializer)?.0)
 }
 
 /// For `#[serde(deserialize_with = "…")]` on an `Option<Vec<T>>` field:
@@ -59,8 +67,7 @@ pub fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 pub fn optional_list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
 ) -> Result<Option<Vec<T>>, D::Error> {
-    Ok(Option::<Vec<Object<T>>>::deserialize(deserializer)?
-        .map(|list| list.into_iter().map(|o| o.0).collect()))
+    Ok(Option::<List<T>>::deserialize(deserializer)?.map(|list| list.0))
 }
 
 #[cfg(test)]
