@@ -14,6 +14,7 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::config_watch::ConfigWatch;
 use super::state::{Gateway, SetupError, build_live};
 use super::watch::{FolderWatcher, WatchError, watch_folder};
 use crate::config::{Config, ConfigError};
@@ -44,18 +45,18 @@ impl Gateway {
         path: &Path,
         load: impl Fn() -> Result<Config, ConfigError> + Send + 'static,
     ) -> Result<FolderWatcher, WatchError> {
-        let dirs = folders_of(path);
+        let watch = ConfigWatch::of(path);
         let file = path.to_path_buf();
         let shown = path.display().to_string();
-        // What the file held when last read. No event need name the file
-        // itself (a symlink swapped, or its target edited), so every event
-        // in the folders is a cue to read it, and only a change applies.
+        // What the file held when last read: only a change applies (a
+        // rename of the same text, or a `touch`, does not reload).
         let seen = RefCell::new(std::fs::read(path).ok());
+        let dirs = watch.dirs.clone();
         let watcher = watch_folder(
             self,
             &dirs.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
             "wasmgate-config",
-            |_| true,
+            move |paths| watch.relevant(paths),
             move |gw, runtime| {
                 let now = std::fs::read(&file).ok();
                 if *seen.borrow() == now {
@@ -108,26 +109,6 @@ impl Gateway {
         );
         self.live.store(Arc::new(built));
         Ok(restart)
-    }
-}
-
-/// The folders where a change to the config file at `path` shows: its own
-/// (where a Kubernetes ConfigMap swaps its `..data` link) and, when the
-/// file is a symlink into another folder (dotfiles), the folder of the
-/// file it leads to.
-fn folders_of(path: &Path) -> Vec<PathBuf> {
-    let own = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let target = std::fs::canonicalize(path)
-        .ok()
-        .and_then(|file| file.parent().map(Path::to_path_buf));
-    match target {
-        Some(target) if std::fs::canonicalize(&own).ok().as_ref() != Some(&target) => {
-            vec![own, target]
-        }
-        _ => vec![own],
     }
 }
 

@@ -9,6 +9,7 @@ mod call;
 mod call_ids;
 mod chat;
 mod config_reload;
+mod config_watch;
 mod events;
 mod failover;
 mod gate;

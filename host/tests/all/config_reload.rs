@@ -224,3 +224,36 @@ async fn a_symlinked_config_edited_in_its_own_folder_is_reloaded() {
     until_generation(&gw.gw, 1).await;
     assert_eq!(status(&gw.url, "k2", "gpt-a").await, 200);
 }
+
+/// A file beside the config that changes all the time (a log the
+/// gateway's output goes to) neither reloads the config nor holds back a
+/// change to it (the watcher waits for a burst of events to settle).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_file_beside_the_config_does_not_hold_back_a_change() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mock = mock::start().await;
+    let dir = tempdir("config-busy");
+    let path = dir.join("wasmgate.toml");
+    save(&path, &config_file("k1", &mock.url, "\"gpt-a\"", ""));
+    let gw = start_config(Config::load(&path).unwrap()).await;
+    let _watcher = watched(&gw.gw, &path);
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (stop, log) = (stop.clone(), dir.join("wasmgate.log"));
+        std::thread::spawn(move || {
+            let mut file = std::fs::File::create(log).unwrap();
+            while !stop.load(Ordering::Relaxed) {
+                writeln!(file, "a log line").unwrap();
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(generation(&gw.gw), 0, "a log line is no config change");
+    save(&path, &config_file("k2", &mock.url, "\"gpt-a\"", ""));
+    until_generation(&gw.gw, 1).await;
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    assert_eq!(status(&gw.url, "k2", "gpt-a").await, 200);
+}
