@@ -12,6 +12,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use axum::extract::Request;
+use axum::http::uri::Authority;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 
@@ -30,16 +31,18 @@ pub fn refusal(gw: &Gateway, request: &Request) -> Option<Response> {
         return None;
     }
     // HTTP/1.1 sends `Host`, HTTP/2 the URI's authority; a browser always
-    // sends one of them.
-    let name = match request.headers().get(header::HOST) {
-        Some(value) => value.to_str().map(host_name).unwrap_or("(not text)"),
-        None => host_name(request.uri().authority()?.as_str()),
+    // sends one of them. A `Host` that is no authority is refused.
+    let authority = match request.headers().get(header::HOST) {
+        Some(value) => Authority::try_from(value.as_bytes()).ok(),
+        None => Some(request.uri().authority()?.clone()),
     };
-    if is_local(name)
-        || server
-            .allowed_hosts
-            .iter()
-            .any(|allowed| allowed.eq_ignore_ascii_case(name))
+    let name = authority.as_ref().map_or("(not a host name)", host_name);
+    if authority.is_some()
+        && (is_local(name)
+            || server
+                .allowed_hosts
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(name)))
     {
         return None;
     }
@@ -60,13 +63,10 @@ pub fn refusal(gw: &Gateway, request: &Request) -> Option<Response> {
     Some(Format::from_path(request.uri().path()).error_response(&error))
 }
 
-/// The host name of a `Host` value: without its port (an IPv6 address
-/// keeps its brackets) and without a final dot.
-fn host_name(host: &str) -> &str {
-    let name = match host.find(']') {
-        Some(end) if host.starts_with('[') => &host[..=end],
-        _ => host.rsplit_once(':').map_or(host, |(name, _port)| name),
-    };
+/// The host name of an authority: without its port (an IPv6 address keeps
+/// its brackets) and without a final dot.
+fn host_name(authority: &Authority) -> &str {
+    let name = authority.host();
     name.strip_suffix('.').unwrap_or(name)
 }
 
@@ -89,6 +89,11 @@ fn is_local(name: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// Whether a request with `host` as its `Host` is local.
+    fn local(host: &str) -> bool {
+        Authority::try_from(host).is_ok_and(|authority| is_local(host_name(&authority)))
+    }
+
     #[test]
     fn names_of_this_machine_are_local() {
         for host in [
@@ -103,7 +108,7 @@ mod tests {
             "host.docker.internal:8788",
             "10.0.0.5:8788",
         ] {
-            assert!(is_local(host_name(host)), "{host}");
+            assert!(local(host), "{host}");
         }
     }
 
@@ -120,7 +125,7 @@ mod tests {
             "",
             "é.localhos",
         ] {
-            assert!(!is_local(host_name(host)), "{host}");
+            assert!(!local(host), "{host}");
         }
     }
 }

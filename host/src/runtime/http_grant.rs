@@ -1,7 +1,7 @@
 //! The `http` capability: outbound HTTP for plugins that declare a host and
 //! are granted it in config. Everything else gets a typed denial.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http_body_util::BodyExt;
 
@@ -36,9 +36,7 @@ impl http::Host for StoreState {
             )));
         }
         // Network time is not the plugin's compute time.
-        let waited = Instant::now();
-        let result = send(req).await;
-        self.call_started += waited.elapsed();
+        let result = self.clock.off_the_clock(send(req)).await;
         result.map_err(http::HttpError::Failed)
     }
 }

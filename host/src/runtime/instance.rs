@@ -113,14 +113,15 @@ impl<B: Parking> Instance<B> {
         // Every epoch tick, a guest still running yields to the executor (so
         // one slow plugin never stalls the other connections of its worker
         // thread), and once it has run past its budget it traps. The time
-        // it waits to be resumed is not counted: under load a worker has
-        // many requests, and a plugin should not fail for their work.
+        // it waits to be resumed is not counted, nor the time the OS runs
+        // other threads (see `CallClock`): under load a worker has many
+        // requests, and a plugin should not fail for their work.
         store.epoch_deadline_callback(move |ctx| {
             let state = ctx.data();
-            Ok(if state.ran() >= state.deadline {
+            Ok(if state.past_deadline() {
                 UpdateDeadline::Interrupt
             } else {
-                UpdateDeadline::YieldCustom(1, state.yield_turn())
+                UpdateDeadline::YieldCustom(1, state.clock.yield_turn())
             })
         });
         store.data_mut().start_call();

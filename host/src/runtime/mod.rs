@@ -4,6 +4,7 @@
 
 pub mod bindings;
 mod cache;
+mod call_clock;
 mod check;
 mod engine;
 mod error;

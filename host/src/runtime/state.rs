@@ -1,17 +1,15 @@
 //! Per-instance store data: the sandbox (WASI with nothing granted, memory
 //! limits) and the host imports (`log`, `config`, `kv`, `clock`).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{clock, config, kv, log, types};
+use super::call_clock::{CallClock, WALL_FACTOR};
 use crate::kv::{KvError, KvStore};
 
 /// What one plugin use is configured with, shared by its instances.
@@ -41,14 +39,11 @@ pub struct StoreState {
     /// Set when the guest grew its memory past its initial size (see
     /// [`super::stats::StatsSnapshot::memory_grows`]).
     pub(crate) memory_grew: bool,
-    /// When the current guest call began, for its deadline (moved forward
-    /// by time spent in granted network calls).
-    pub(crate) call_started: Instant,
-    /// Nanoseconds the current call spent parked at an epoch yield, waiting
-    /// for its worker thread to come back to it: not the plugin's time.
-    parked: Arc<AtomicU64>,
+    /// How long the current guest call has run.
+    pub(crate) clock: CallClock,
     /// The budget of one call: the time it ran, not counting the time it
-    /// waited for other requests on its thread or for the network.
+    /// waited for other requests on its thread, for the network, or for
+    /// the OS to give its thread a core.
     pub(crate) deadline: Duration,
 }
 
@@ -62,37 +57,27 @@ impl StoreState {
             limits: store_limits(memory_limit_bytes),
             memory_denied: false,
             memory_grew: false,
-            call_started: Instant::now(),
-            parked: Arc::new(AtomicU64::new(0)),
+            clock: CallClock::default(),
             deadline,
         }
     }
 
     /// A guest call begins now.
     pub(crate) fn start_call(&mut self) {
-        self.call_started = Instant::now();
-        self.parked.store(0, Ordering::Relaxed);
+        self.clock.start();
     }
 
-    /// How long the current call has run: since [`Self::start_call`], less
-    /// the time it was parked by [`Self::yield_turn`] or waited on the
-    /// network.
+    /// How long the current call has run (see [`CallClock`]).
     pub(crate) fn ran(&self) -> Duration {
-        let parked = Duration::from_nanos(self.parked.load(Ordering::Relaxed));
-        self.call_started.elapsed().saturating_sub(parked)
+        self.clock.ran()
     }
 
-    /// Give the worker thread to its other tasks once, counting the time
-    /// until this call is resumed as parked (under load, a busy thread can
-    /// keep a guest waiting for longer than its whole budget).
-    pub(crate) fn yield_turn(&self) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-        let parked = self.parked.clone();
-        Box::pin(async move {
-            let since = Instant::now();
-            tokio::task::yield_now().await;
-            let waited = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
-            parked.fetch_add(waited, Ordering::Relaxed);
-        })
+    /// Whether the current call, at an epoch tick, is past its budget: of
+    /// running time, or of wall time held (a guest waiting in a host call
+    /// uses no CPU).
+    pub(crate) fn past_deadline(&self) -> bool {
+        self.clock.tick() >= self.deadline
+            || self.clock.held() >= self.deadline.saturating_mul(WALL_FACTOR)
     }
 
     /// Set up a parked instance's store for its next request.

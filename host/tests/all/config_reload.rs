@@ -61,15 +61,22 @@ fn watched(gw: &Arc<Gateway>, path: &Path) -> wasmgate::gateway::FolderWatcher {
         .expect("watch the config")
 }
 
+/// A gateway started from the config at `path`, watching it, and serving
+/// `gpt-a` to the key `k1` (what each test's first config holds).
+async fn start_watched(path: &Path) -> (TestGateway, wasmgate::gateway::FolderWatcher) {
+    let gw = start_config(Config::load(path).unwrap()).await;
+    let watcher = watched(&gw.gw, path);
+    assert_eq!(status(&gw.url, "k1", "gpt-a").await, 200);
+    (gw, watcher)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_config_serves_the_next_request_and_a_broken_one_changes_nothing() {
     let mock = mock::start().await;
     let dir = tempdir("config-reload");
     let path = dir.join("wasmgate.toml");
     save(&path, &config_file("k1", &mock.url, "\"gpt-a\"", ""));
-    let gw = start_config(Config::load(&path).unwrap()).await;
-    let _watcher = watched(&gw.gw, &path);
-    assert_eq!(status(&gw.url, "k1", "gpt-a").await, 200);
+    let (gw, _watcher) = start_watched(&path).await;
     assert_eq!(status(&gw.url, "k1", "gpt-b").await, 404);
 
     // New access key and models: the next request sees them.
@@ -190,9 +197,7 @@ async fn a_config_behind_a_swapped_symlink_is_reloaded() {
     symlink("..v1", dir.join("..data")).unwrap();
     symlink("..data/wasmgate.toml", dir.join("wasmgate.toml")).unwrap();
     let path = dir.join("wasmgate.toml");
-    let gw = start_config(Config::load(&path).unwrap()).await;
-    let _watcher = watched(&gw.gw, &path);
-    assert_eq!(status(&gw.url, "k1", "gpt-a").await, 200);
+    let (gw, _watcher) = start_watched(&path).await;
 
     std::fs::write(dir.join("notes.txt"), "not the config").unwrap();
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -216,9 +221,7 @@ async fn a_symlinked_config_edited_in_its_own_folder_is_reloaded() {
     save(&target, &config_file("k1", &mock.url, "\"gpt-a\"", ""));
     let path = tempdir("config-link").join("wasmgate.toml");
     std::os::unix::fs::symlink(&target, &path).unwrap();
-    let gw = start_config(Config::load(&path).unwrap()).await;
-    let _watcher = watched(&gw.gw, &path);
-    assert_eq!(status(&gw.url, "k1", "gpt-a").await, 200);
+    let (gw, _watcher) = start_watched(&path).await;
 
     save(&target, &config_file("k2", &mock.url, "\"gpt-a\"", ""));
     until_generation(&gw.gw, 1).await;
@@ -236,8 +239,7 @@ async fn a_busy_file_beside_the_config_does_not_hold_back_a_change() {
     let dir = tempdir("config-busy");
     let path = dir.join("wasmgate.toml");
     save(&path, &config_file("k1", &mock.url, "\"gpt-a\"", ""));
-    let gw = start_config(Config::load(&path).unwrap()).await;
-    let _watcher = watched(&gw.gw, &path);
+    let (gw, _watcher) = start_watched(&path).await;
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
         let (stop, log) = (stop.clone(), dir.join("wasmgate.log"));

@@ -89,6 +89,13 @@ async fn infinite_loop_hits_the_deadline() {
     expect_plugin_failure("loop", "request", "deadline").await;
 }
 
+/// A guest asleep in a host call uses no CPU, but holds its request: it is
+/// stopped too, at ten times its budget of wall time.
+#[tokio::test]
+async fn endless_sleep_hits_the_deadline() {
+    expect_plugin_failure("nap", "request", "deadline").await;
+}
+
 #[tokio::test]
 async fn memory_bomb_hits_the_cap() {
     expect_plugin_failure("bomb", "request", "memory limit").await;
@@ -214,23 +221,7 @@ async fn a_looping_plugin_does_not_stall_other_requests() {
 /// it all succeed, however long they wait for one another on one thread.
 #[tokio::test]
 async fn waiting_for_the_thread_does_not_count_against_the_deadline() {
-    const STEPS: u64 = 20_000_000;
-    let work = |deadline_ms: u64| {
-        let mut config = filter_config(&format!(
-            "config = {{ mode = \"work\", steps = {STEPS}, hook = \"request\" }}"
-        ));
-        config.runtime.call_deadline_ms = deadline_ms;
-        config
-    };
-    // One call alone, under a generous deadline, for how long it runs here.
-    let gw = start_config(work(10_000)).await;
-    let mut solo = Duration::MAX;
-    for _ in 0..4 {
-        let started = Instant::now();
-        let (status, resp) = post(&gw.url, &chat_body("echo", false)).await;
-        assert_eq!(status, 200, "{resp}");
-        solo = solo.min(started.elapsed());
-    }
+    let solo = solo_work_call().await;
     let deadline = (solo * 4).max(Duration::from_millis(40));
     // Enough calls at once that each waits for the others far longer than
     // its deadline (the test runtime has one thread, like a worker).
@@ -256,4 +247,77 @@ async fn waiting_for_the_thread_does_not_count_against_the_deadline() {
     // A call that really runs past its budget still fails.
     let gw = start_config(work(1)).await;
     assert_plugin_failure(&gw, "deadline").await;
+}
+
+/// Steps of the `work` calls in the deadline tests: some tens of ms.
+const STEPS: u64 = 20_000_000;
+
+/// The `misbehave` filter computing [`STEPS`] steps on each request, under
+/// a `deadline_ms` budget.
+fn work(deadline_ms: u64) -> Config {
+    let mut config = filter_config(&format!(
+        "config = {{ mode = \"work\", steps = {STEPS}, hook = \"request\" }}"
+    ));
+    config.runtime.call_deadline_ms = deadline_ms;
+    config
+}
+
+/// How long a request with one `work` call takes here, alone and under a
+/// generous deadline: the fastest of four.
+async fn solo_work_call() -> Duration {
+    let gw = start_config(work(10_000)).await;
+    let mut solo = Duration::MAX;
+    for _ in 0..4 {
+        let started = Instant::now();
+        let (status, resp) = post(&gw.url, &chat_body("echo", false)).await;
+        assert_eq!(status, 200, "{resp}");
+        solo = solo.min(started.elapsed());
+    }
+    solo
+}
+
+/// The OS gives a call's core to other threads and processes as it sees
+/// fit, and on a busy machine a call can wait for a core longer than it
+/// runs. That time is not the plugin's: with three busy threads per core,
+/// a call that runs for half its budget takes longer than the budget, and
+/// still succeeds.
+#[tokio::test]
+async fn time_the_os_gives_other_threads_does_not_count_against_the_deadline() {
+    let solo = solo_work_call().await;
+    let deadline = solo * 2;
+    let gw = start_config(work(deadline.as_millis() as u64)).await;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hogs: Vec<_> = (0..3 * cores)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::hint::black_box(());
+                }
+            })
+        })
+        .collect();
+    let mut slowest = Duration::ZERO;
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        answers.push(post(&gw.url, &chat_body("echo", false)).await);
+        slowest = slowest.max(started.elapsed());
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for hog in hogs {
+        hog.join().unwrap();
+    }
+    for (status, resp) in answers {
+        assert_eq!(
+            status, 200,
+            "a call of {solo:?} failed under a {deadline:?} budget with busy threads: {resp}"
+        );
+    }
+    // Else the OS never kept a call waiting, and this proves nothing.
+    assert!(
+        slowest > deadline,
+        "the slowest call took {slowest:?}, inside its {deadline:?} budget: the busy threads did not delay it"
+    );
 }

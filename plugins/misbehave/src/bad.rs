@@ -1,5 +1,5 @@
-//! The deliberate failures: trap, endless loop, memory bomb, and a slow
-//! but finite computation.
+//! The deliberate failures: trap, endless loop, endless sleep, memory
+//! bomb, and a slow but finite computation.
 
 use crate::config::Mode;
 
@@ -12,6 +12,7 @@ pub fn run(mode: Mode) -> Mode {
     match mode {
         Mode::Trap => trap(),
         Mode::Loop => spin(),
+        Mode::Nap => nap(),
         Mode::Bomb => bomb(),
         Mode::Work(steps) => {
             work(steps);
@@ -32,6 +33,13 @@ fn trap() -> ! {
 fn spin() -> ! {
     loop {
         work(u64::MAX);
+    }
+}
+
+/// Sleep a millisecond at a time, forever.
+fn nap() -> ! {
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
 

@@ -12,6 +12,9 @@ pub enum Mode {
     Trap,
     /// Spin forever.
     Loop,
+    /// Sleep a millisecond at a time, forever: a call that holds its
+    /// request without using the CPU.
+    Nap,
     /// Compute for this many steps, then behave: a slow but finite call
     /// (`{"mode": "work", "steps": N}`).
     Work(u64),
@@ -62,6 +65,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
         None | Some("ok") => Mode::Ok,
         Some("trap") => Mode::Trap,
         Some("loop") => Mode::Loop,
+        Some("nap") => Mode::Nap,
         Some("work") => match json.get("steps").and_then(Value::as_u64) {
             Some(steps) => Mode::Work(steps),
             None => return Err("misbehave: mode `work` needs `steps`, a count".into()),

@@ -1,8 +1,8 @@
 //! The `misbehave` filter plugin: deliberately broken, so tests can prove
-//! that the gateway contains a plugin that traps, spins, eats memory or
+//! that the gateway contains a plugin that traps, spins, sleeps, eats memory or
 //! breaks the contract.
 //!
-//! Config: `{"mode": "trap"|"loop"|"bomb"|"garbage"|"work"|"ok", "hook":
+//! Config: `{"mode": "trap"|"loop"|"nap"|"bomb"|"garbage"|"work"|"ok", "hook":
 //! "init"|"request"|"response"|"stream"}` (defaults `ok` and `request`).
 //! The chosen hook misbehaves per the mode; every other hook passes through.
 
