@@ -14,9 +14,10 @@
 //! changes to the CPU clock at its first epoch tick: only calls that run
 //! past a tick pay for the CPU clock, once per tick.
 //!
-//! A guest that waits inside a host call (a WASI sleep) uses no CPU, so the
-//! wall time it holds its request, less its parked and network time, is
-//! bounded too, at [`WALL_FACTOR`] times the budget.
+//! A guest that waits inside a host call (a WASI sleep) uses no CPU and is
+//! not interrupted, as epoch ticks reach only running guest code. So
+//! [`CallClock::bound`] also limits the wall time a call holds its request,
+//! less its parked and network time, to [`WALL_FACTOR`] times its budget.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -30,20 +31,26 @@ pub(crate) const WALL_FACTOR: u32 = 10;
 
 /// `slice_cpu` while the call is still on the wall clock.
 const UNTRACKED: u64 = u64::MAX;
+/// `away_since` while the call is not away.
+const HERE: u64 = u64::MAX;
 
-/// The running time of the current guest call of one store.
-#[derive(Debug)]
+/// The running time of the current guest call of one store. Clones share
+/// it, to watch the call from outside.
+#[derive(Debug, Clone)]
 pub(crate) struct CallClock {
-    /// When the call began, moved forward by time spent on the network.
+    /// When the call began.
     started: Instant,
-    /// Shared with the yield futures, which outlive a borrow of the store.
     shared: Arc<Shared>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Shared {
-    /// Wall nanoseconds the call spent parked at an epoch yield.
-    parked: AtomicU64,
+    /// Wall nanoseconds the call was away: parked at an epoch yield, or
+    /// waiting on the network.
+    away: AtomicU64,
+    /// Nanoseconds after the start when the current time away began, or
+    /// [`HERE`].
+    away_since: AtomicU64,
     /// Nanoseconds run in the slices before the current one.
     banked: AtomicU64,
     /// The thread's CPU clock when the current slice began, or
@@ -56,8 +63,10 @@ impl Default for CallClock {
         Self {
             started: Instant::now(),
             shared: Arc::new(Shared {
+                away: AtomicU64::new(0),
+                away_since: AtomicU64::new(HERE),
+                banked: AtomicU64::new(0),
                 slice_cpu: AtomicU64::new(UNTRACKED),
-                ..Shared::default()
             }),
         }
     }
@@ -68,7 +77,8 @@ impl CallClock {
     pub(crate) fn start(&mut self) {
         self.started = Instant::now();
         let shared = &self.shared;
-        shared.parked.store(0, Ordering::Relaxed);
+        shared.away.store(0, Ordering::Relaxed);
+        shared.away_since.store(HERE, Ordering::Relaxed);
         shared.banked.store(0, Ordering::Relaxed);
         shared.slice_cpu.store(UNTRACKED, Ordering::Relaxed);
     }
@@ -103,49 +113,69 @@ impl CallClock {
     }
 
     /// The wall time the call has held its request: since it began, less
-    /// the time it was parked or waited on the network.
+    /// the time it was away (parked, or waiting on the network).
     pub(crate) fn held(&self) -> Duration {
-        let parked = Duration::from_nanos(self.shared.parked.load(Ordering::Relaxed));
-        self.started.elapsed().saturating_sub(parked)
+        let shared = &self.shared;
+        let now = nanos(self.started.elapsed());
+        let mut away = shared.away.load(Ordering::Relaxed);
+        let since = shared.away_since.load(Ordering::Relaxed);
+        if since != HERE {
+            away = away.saturating_add(now.saturating_sub(since));
+        }
+        Duration::from_nanos(now.saturating_sub(away))
     }
 
     /// Give the worker thread to its other tasks once. The wait until this
-    /// call is resumed is parked time, and its CPU slice starts again on
+    /// call is resumed is time away, and its CPU slice starts again on
     /// whichever thread resumes it.
     pub(crate) fn yield_turn(&self) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-        let shared = self.shared.clone();
-        Box::pin(async move {
-            let since = Instant::now();
-            tokio::task::yield_now().await;
-            shared
-                .parked
-                .fetch_add(nanos(since.elapsed()), Ordering::Relaxed);
-            if shared.slice_cpu.load(Ordering::Relaxed) != UNTRACKED {
-                shared
-                    .slice_cpu
-                    .store(thread_cpu_nanos(), Ordering::Relaxed);
-            }
-        })
+        let clock = self.clone();
+        Box::pin(async move { clock.off_the_clock(tokio::task::yield_now()).await })
     }
 
-    /// Run `wait` (a host call out to the network) without counting it:
-    /// neither its wall time nor the CPU its thread gives other tasks
-    /// meanwhile.
-    pub(crate) async fn off_the_clock<T>(&mut self, wait: impl Future<Output = T>) -> T {
-        let shared = self.shared.clone();
+    /// Run `wait` (a yield, or a host call out to the network) without
+    /// counting it: neither its wall time nor the CPU its thread gives
+    /// other tasks meanwhile.
+    pub(crate) async fn off_the_clock<T>(&self, wait: impl Future<Output = T>) -> T {
+        let shared = &self.shared;
         let tracked = shared.slice_cpu.load(Ordering::Relaxed) != UNTRACKED;
         if tracked {
             let _ = self.tick();
         }
-        let since = Instant::now();
+        shared
+            .away_since
+            .store(nanos(self.started.elapsed()), Ordering::Relaxed);
         let result = wait.await;
-        self.started += since.elapsed();
+        let since = shared.away_since.swap(HERE, Ordering::Relaxed);
+        let waited = nanos(self.started.elapsed()).saturating_sub(since);
+        shared.away.fetch_add(waited, Ordering::Relaxed);
         if tracked {
             shared
                 .slice_cpu
                 .store(thread_cpu_nanos(), Ordering::Relaxed);
         }
         result
+    }
+
+    /// Run `call` (the guest call this clock times, started) until it ends,
+    /// or until it has held its request for `limit`: `None` then, and the
+    /// call is dropped.
+    pub(crate) async fn bound<T>(
+        &self,
+        limit: Duration,
+        call: impl Future<Output = T>,
+    ) -> Option<T> {
+        let mut call = std::pin::pin!(call);
+        loop {
+            let left = limit.saturating_sub(self.held());
+            if left.is_zero() {
+                return None;
+            }
+            // Most calls end at the first poll, before a timer is set.
+            if let Ok(done) = tokio::time::timeout(left, call.as_mut()).await {
+                return Some(done);
+            }
+        }
     }
 }
 
@@ -229,6 +259,34 @@ mod tests {
             "{:?}",
             clock.held()
         );
+    }
+
+    #[tokio::test]
+    async fn a_call_asleep_is_stopped_at_its_wall_limit() {
+        let mut clock = CallClock::default();
+        clock.start();
+        let began = Instant::now();
+        let asleep = clock.bound(
+            Duration::from_millis(50),
+            tokio::time::sleep(Duration::from_secs(3600)),
+        );
+        assert!(asleep.await.is_none());
+        let took = began.elapsed();
+        assert!(took >= Duration::from_millis(50), "{took:?}");
+        assert!(took < Duration::from_secs(2), "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn time_away_does_not_count_toward_the_wall_limit() {
+        let mut clock = CallClock::default();
+        clock.start();
+        let away = clock.clone();
+        let call = async move {
+            away.off_the_clock(tokio::time::sleep(Duration::from_millis(150)))
+                .await;
+            7
+        };
+        assert_eq!(clock.bound(Duration::from_millis(50), call).await, Some(7));
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use wasmtime::component::{self, InstancePre, ResourceAny};
 use wasmtime::{ResourceLimiter, Store, UpdateDeadline};
 
+use super::call_clock::WALL_FACTOR;
 use super::state::{PluginEnv, StoreState};
 use super::stats::{CallEnd, CallStats};
 use super::warm::{self, MAX_USES, Parking, Warm};
@@ -179,7 +180,14 @@ impl<B> Instance<B> {
         }
         self.store.data_mut().start_call();
         self.store.set_epoch_deadline(1);
-        let result = f(&self.bindings, &mut self.store).await;
+        // A guest asleep in a host call is never reached by an epoch tick:
+        // the wall time it holds the request is bounded too.
+        let clock = self.store.data().clock.clone();
+        let wall_limit = self.store.data().deadline.saturating_mul(WALL_FACTOR);
+        let result = clock
+            .bound(wall_limit, f(&self.bindings, &mut self.store))
+            .await
+            .unwrap_or_else(|| Err(wasmtime::Trap::Interrupt.into()));
         let elapsed = self.store.data().ran();
         if std::mem::take(&mut self.store.data_mut().memory_grew) {
             self.stats.record_memory_grow();

@@ -9,7 +9,7 @@ use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{clock, config, kv, log, types};
-use super::call_clock::{CallClock, WALL_FACTOR};
+use super::call_clock::CallClock;
 use crate::kv::{KvError, KvStore};
 
 /// What one plugin use is configured with, shared by its instances.
@@ -72,12 +72,9 @@ impl StoreState {
         self.clock.ran()
     }
 
-    /// Whether the current call, at an epoch tick, is past its budget: of
-    /// running time, or of wall time held (a guest waiting in a host call
-    /// uses no CPU).
+    /// Whether the current call, at an epoch tick, has run past its budget.
     pub(crate) fn past_deadline(&self) -> bool {
         self.clock.tick() >= self.deadline
-            || self.clock.held() >= self.deadline.saturating_mul(WALL_FACTOR)
     }
 
     /// Set up a parked instance's store for its next request.

@@ -278,17 +278,19 @@ async fn solo_work_call() -> Duration {
 
 /// The OS gives a call's core to other threads and processes as it sees
 /// fit, and on a busy machine a call can wait for a core longer than it
-/// runs. That time is not the plugin's: with three busy threads per core,
-/// a call that runs for half its budget takes longer than the budget, and
-/// still succeeds.
+/// runs. That time is not the plugin's: with four busy threads per core,
+/// a call that runs for a quarter of its budget takes longer than the
+/// budget, and still succeeds. (Not half: a busy thread on the other
+/// hyperthread of its core can slow the call's own CPU time by half or
+/// more.)
 #[tokio::test]
 async fn time_the_os_gives_other_threads_does_not_count_against_the_deadline() {
     let solo = solo_work_call().await;
-    let deadline = solo * 2;
+    let deadline = solo * 4;
     let gw = start_config(work(deadline.as_millis() as u64)).await;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let hogs: Vec<_> = (0..3 * cores)
+    let hogs: Vec<_> = (0..4 * cores)
         .map(|_| {
             let stop = stop.clone();
             std::thread::spawn(move || {

@@ -36,10 +36,10 @@ fn spin() -> ! {
     }
 }
 
-/// Sleep a millisecond at a time, forever.
+/// Sleep forever, an hour at a time.
 fn nap() -> ! {
     loop {
-        std::thread::sleep(std::time::Duration::from_millis(1));
+        std::thread::sleep(std::time::Duration::from_secs(3600));
     }
 }
 

@@ -12,8 +12,8 @@ pub enum Mode {
     Trap,
     /// Spin forever.
     Loop,
-    /// Sleep a millisecond at a time, forever: a call that holds its
-    /// request without using the CPU.
+    /// Sleep forever: a call that holds its request without using the
+    /// CPU, inside a host call no epoch tick reaches.
     Nap,
     /// Compute for this many steps, then behave: a slow but finite call
     /// (`{"mode": "work", "steps": N}`).
