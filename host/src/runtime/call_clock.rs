@@ -14,10 +14,12 @@
 //! changes to the CPU clock at its first epoch tick: only calls that run
 //! past a tick pay for the CPU clock, once per tick.
 //!
-//! A guest that waits inside a host call (a WASI sleep) uses no CPU and is
-//! not interrupted, as epoch ticks reach only running guest code. So
-//! [`CallClock::bound`] also limits the wall time a call holds its request,
-//! less its parked and network time, to [`WALL_FACTOR`] times its budget.
+//! The clock holds the call's budget and both of its rules: at an epoch
+//! tick a call that has run its budget is stopped ([`CallClock::past_budget`]),
+//! and, as epoch ticks reach only running guest code, a guest that waits
+//! inside a host call (a WASI sleep, using no CPU) is stopped once it has
+//! held its request, less its parked and network time, for [`WALL_FACTOR`]
+//! times its budget ([`CallClock::bound`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -27,7 +29,7 @@ use std::time::{Duration, Instant};
 
 /// How many times its budget a call may hold its request in wall time (not
 /// counting its parked and network time) before it is stopped, CPU or not.
-pub(crate) const WALL_FACTOR: u32 = 10;
+const WALL_FACTOR: u32 = 10;
 
 /// `slice_cpu` while the call is still on the wall clock.
 const UNTRACKED: u64 = u64::MAX;
@@ -40,6 +42,8 @@ const HERE: u64 = u64::MAX;
 pub(crate) struct CallClock {
     /// When the call began.
     started: Instant,
+    /// The running time a call may take.
+    budget: Duration,
     shared: Arc<Shared>,
 }
 
@@ -58,10 +62,12 @@ struct Shared {
     slice_cpu: AtomicU64,
 }
 
-impl Default for CallClock {
-    fn default() -> Self {
+impl CallClock {
+    /// A clock for calls that may each run for `budget`.
+    pub(crate) fn new(budget: Duration) -> Self {
         Self {
             started: Instant::now(),
+            budget,
             shared: Arc::new(Shared {
                 away: AtomicU64::new(0),
                 away_since: AtomicU64::new(HERE),
@@ -70,9 +76,18 @@ impl Default for CallClock {
             }),
         }
     }
-}
 
-impl CallClock {
+    /// Calls from now on may each run for `budget`.
+    pub(crate) fn set_budget(&mut self, budget: Duration) {
+        self.budget = budget;
+    }
+
+    /// At an epoch tick, on the running guest's thread: whether the call
+    /// has run past its budget (see [`CallClock::tick`]).
+    pub(crate) fn past_budget(&self) -> bool {
+        self.tick() >= self.budget
+    }
+
     /// A guest call begins now.
     pub(crate) fn start(&mut self) {
         self.started = Instant::now();
@@ -125,21 +140,28 @@ impl CallClock {
         Duration::from_nanos(now.saturating_sub(away))
     }
 
-    /// Give the worker thread to its other tasks once. The wait until this
-    /// call is resumed is time away, and its CPU slice starts again on
-    /// whichever thread resumes it.
+    /// Give the worker thread to its other tasks once, right after an
+    /// epoch tick banked the slice. The wait until this call is resumed is
+    /// time away, and its CPU slice starts again on whichever thread
+    /// resumes it.
     pub(crate) fn yield_turn(&self) -> Pin<Box<dyn Future<Output = ()> + Send>> {
         let clock = self.clone();
-        Box::pin(async move { clock.off_the_clock(tokio::task::yield_now()).await })
+        Box::pin(async move { clock.away(tokio::task::yield_now(), false).await })
     }
 
-    /// Run `wait` (a yield, or a host call out to the network) without
-    /// counting it: neither its wall time nor the CPU its thread gives
-    /// other tasks meanwhile.
+    /// Run `wait` (a host call out to the network) without counting it:
+    /// neither its wall time nor the CPU its thread gives other tasks
+    /// meanwhile.
     pub(crate) async fn off_the_clock<T>(&self, wait: impl Future<Output = T>) -> T {
+        self.away(wait, true).await
+    }
+
+    /// Run `wait` off the clock, first banking the slice that ends here if
+    /// `bank` (a yield comes right after a tick, which banked it).
+    async fn away<T>(&self, wait: impl Future<Output = T>, bank: bool) -> T {
         let shared = &self.shared;
         let tracked = shared.slice_cpu.load(Ordering::Relaxed) != UNTRACKED;
-        if tracked {
+        if tracked && bank {
             let _ = self.tick();
         }
         shared
@@ -158,13 +180,10 @@ impl CallClock {
     }
 
     /// Run `call` (the guest call this clock times, started) until it ends,
-    /// or until it has held its request for `limit`: `None` then, and the
-    /// call is dropped.
-    pub(crate) async fn bound<T>(
-        &self,
-        limit: Duration,
-        call: impl Future<Output = T>,
-    ) -> Option<T> {
+    /// or until it has held its request for [`WALL_FACTOR`] times its
+    /// budget: `None` then, and the call is dropped.
+    pub(crate) async fn bound<T>(&self, call: impl Future<Output = T>) -> Option<T> {
+        let limit = self.budget.saturating_mul(WALL_FACTOR);
         let mut call = std::pin::pin!(call);
         loop {
             let left = limit.saturating_sub(self.held());
@@ -206,7 +225,7 @@ mod tests {
 
     #[test]
     fn before_its_first_tick_a_call_runs_on_the_wall_clock() {
-        let mut clock = CallClock::default();
+        let mut clock = CallClock::new(Duration::from_millis(5));
         clock.start();
         std::thread::sleep(Duration::from_millis(20));
         assert!(clock.ran() >= Duration::from_millis(20));
@@ -214,7 +233,7 @@ mod tests {
 
     #[test]
     fn after_a_tick_time_without_cpu_is_not_running_time() {
-        let mut clock = CallClock::default();
+        let mut clock = CallClock::new(Duration::from_millis(5));
         clock.start();
         spin(Duration::from_millis(15));
         let at_tick = clock.tick();
@@ -231,8 +250,19 @@ mod tests {
     }
 
     #[test]
+    fn a_call_is_past_its_budget_once_it_has_run_it() {
+        let mut clock = CallClock::new(Duration::from_millis(20));
+        clock.start();
+        assert!(!clock.past_budget());
+        spin(Duration::from_millis(25));
+        assert!(clock.past_budget());
+        clock.start();
+        assert!(!clock.past_budget());
+    }
+
+    #[test]
     fn a_new_call_starts_from_nothing() {
-        let mut clock = CallClock::default();
+        let mut clock = CallClock::new(Duration::from_millis(5));
         spin(Duration::from_millis(10));
         let _ = clock.tick();
         clock.start();
@@ -242,7 +272,7 @@ mod tests {
 
     #[tokio::test]
     async fn network_time_is_off_the_clock() {
-        let mut clock = CallClock::default();
+        let mut clock = CallClock::new(Duration::from_millis(5));
         clock.start();
         spin(Duration::from_millis(10));
         let _ = clock.tick();
@@ -263,13 +293,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_call_asleep_is_stopped_at_its_wall_limit() {
-        let mut clock = CallClock::default();
+        // A 50 ms wall limit.
+        let mut clock = CallClock::new(Duration::from_millis(5));
         clock.start();
         let began = Instant::now();
-        let asleep = clock.bound(
-            Duration::from_millis(50),
-            tokio::time::sleep(Duration::from_secs(3600)),
-        );
+        let asleep = clock.bound(tokio::time::sleep(Duration::from_secs(3600)));
         assert!(asleep.await.is_none());
         let took = began.elapsed();
         assert!(took >= Duration::from_millis(50), "{took:?}");
@@ -278,7 +306,7 @@ mod tests {
 
     #[tokio::test]
     async fn time_away_does_not_count_toward_the_wall_limit() {
-        let mut clock = CallClock::default();
+        let mut clock = CallClock::new(Duration::from_millis(5));
         clock.start();
         let away = clock.clone();
         let call = async move {
@@ -286,12 +314,13 @@ mod tests {
                 .await;
             7
         };
-        assert_eq!(clock.bound(Duration::from_millis(50), call).await, Some(7));
+        // Away for three times the 50 ms wall limit.
+        assert_eq!(clock.bound(call).await, Some(7));
     }
 
     #[tokio::test]
     async fn time_parked_at_a_yield_is_not_counted() {
-        let mut clock = CallClock::default();
+        let mut clock = CallClock::new(Duration::from_millis(5));
         clock.start();
         let _ = clock.tick();
         let turn = clock.yield_turn();

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use wasmtime::component::{self, InstancePre, ResourceAny};
 use wasmtime::{ResourceLimiter, Store, UpdateDeadline};
 
-use super::call_clock::WALL_FACTOR;
 use super::state::{PluginEnv, StoreState};
 use super::stats::{CallEnd, CallStats};
 use super::warm::{self, MAX_USES, Parking, Warm};
@@ -119,15 +118,14 @@ impl<B: Parking> Instance<B> {
         // requests, and a plugin should not fail for their work.
         store.epoch_deadline_callback(move |ctx| {
             let state = ctx.data();
-            Ok(if state.past_deadline() {
+            Ok(if state.clock.past_budget() {
                 UpdateDeadline::Interrupt
             } else {
                 UpdateDeadline::YieldCustom(1, state.clock.yield_turn())
             })
         });
-        store.data_mut().start_call();
-        store.set_epoch_deadline(1);
-        let bindings = match pre.instantiate_async(&mut store).await {
+        let instantiated = guarded(&mut store, async |store| pre.instantiate_async(store).await);
+        let bindings = match instantiated.await {
             Ok(instance) => load(&mut store, instance),
             Err(error) => Err(error),
         };
@@ -149,9 +147,10 @@ impl<B: Parking> Instance<B> {
             return;
         }
         for resource in resources {
-            self.store.data_mut().start_call();
-            self.store.set_epoch_deadline(1);
-            if let Err(error) = resource.resource_drop_async(&mut self.store).await {
+            let dropped = guarded(&mut self.store, async |store| {
+                resource.resource_drop_async(store).await
+            });
+            if let Err(error) = dropped.await {
                 tracing::debug!(plugin = %self.env.name, %error, "plugin resource drop failed; instance not kept");
                 return;
             }
@@ -178,16 +177,8 @@ impl<B> Instance<B> {
                 plugin: self.env.name.clone(),
             });
         }
-        self.store.data_mut().start_call();
-        self.store.set_epoch_deadline(1);
-        // A guest asleep in a host call is never reached by an epoch tick:
-        // the wall time it holds the request is bounded too.
-        let clock = self.store.data().clock.clone();
-        let wall_limit = self.store.data().deadline.saturating_mul(WALL_FACTOR);
-        let result = clock
-            .bound(wall_limit, f(&self.bindings, &mut self.store))
-            .await
-            .unwrap_or_else(|| Err(wasmtime::Trap::Interrupt.into()));
+        let bindings = &self.bindings;
+        let result = guarded(&mut self.store, async |store| f(bindings, store).await).await;
         let elapsed = self.store.data().ran();
         if std::mem::take(&mut self.store.data_mut().memory_grew) {
             self.stats.record_memory_grow();
@@ -248,6 +239,25 @@ impl<B> Instance<B> {
         }
         Ok(result)
     }
+}
+
+/// Enter the guest (a call, its instantiation, or a resource's destructor)
+/// under the call's budget. Epoch ticks stop a guest that runs past it; a
+/// guest asleep in a host call is never reached by a tick, so the wall time
+/// it holds the request is bounded too (see [`CallClock::bound`]).
+///
+/// [`CallClock::bound`]: super::call_clock::CallClock::bound
+async fn guarded<R>(
+    store: &mut Store<StoreState>,
+    entry: impl AsyncFnOnce(&mut Store<StoreState>) -> wasmtime::Result<R>,
+) -> wasmtime::Result<R> {
+    store.data_mut().start_call();
+    store.set_epoch_deadline(1);
+    let clock = store.data().clock.clone();
+    clock
+        .bound(entry(store))
+        .await
+        .unwrap_or_else(|| Err(wasmtime::Trap::Interrupt.into()))
 }
 
 /// How a failed call counts in the statistics.

@@ -39,12 +39,10 @@ pub struct StoreState {
     /// Set when the guest grew its memory past its initial size (see
     /// [`super::stats::StatsSnapshot::memory_grows`]).
     pub(crate) memory_grew: bool,
-    /// How long the current guest call has run.
+    /// How long the current guest call has run, against its budget: the
+    /// time it ran, not counting the time it waited for other requests on
+    /// its thread, for the network, or for the OS to give its thread a core.
     pub(crate) clock: CallClock,
-    /// The budget of one call: the time it ran, not counting the time it
-    /// waited for other requests on its thread, for the network, or for
-    /// the OS to give its thread a core.
-    pub(crate) deadline: Duration,
 }
 
 impl StoreState {
@@ -57,8 +55,7 @@ impl StoreState {
             limits: store_limits(memory_limit_bytes),
             memory_denied: false,
             memory_grew: false,
-            clock: CallClock::default(),
-            deadline,
+            clock: CallClock::new(deadline),
         }
     }
 
@@ -72,17 +69,12 @@ impl StoreState {
         self.clock.ran()
     }
 
-    /// Whether the current call, at an epoch tick, has run past its budget.
-    pub(crate) fn past_deadline(&self) -> bool {
-        self.clock.tick() >= self.deadline
-    }
-
     /// Set up a parked instance's store for its next request.
     pub(crate) fn rearm(&mut self, memory_limit_bytes: usize, deadline: Duration) {
         self.limits = store_limits(memory_limit_bytes);
         self.memory_denied = false;
         self.memory_grew = false;
-        self.deadline = deadline;
+        self.clock.set_budget(deadline);
     }
 }
 
