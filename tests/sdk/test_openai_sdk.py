@@ -33,6 +33,17 @@ def test_plain(client):
     assert sent["body"]["messages"] == [{"role": "user", "content": "Hi"}]
 
 
+def test_logprobs_come_back(client):
+    resp = client.chat.completions.create(
+        model="gpt-fake", messages=[{"role": "user", "content": "Hi"}], logprobs=True
+    )
+    logprobs = resp.choices[0].logprobs
+    assert [t.token for t in logprobs.content] == ["Hello", "from", "fake", "openai-chat", "upstream."]
+    assert logprobs.content[0].logprob == -0.5
+    assert logprobs.content[0].bytes == list(b"Hello")
+    assert Upstream.requests[-1]["body"]["logprobs"] is True
+
+
 def test_streaming_with_usage(client):
     stream = client.chat.completions.create(
         model="gpt-fake",

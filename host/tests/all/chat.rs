@@ -31,6 +31,32 @@ async fn text_round_trip_carries_fields_and_credentials() {
     assert_eq!(sent["messages"][0]["content"], "Hello");
 }
 
+/// The answer's choice fields with no canonical home (token log
+/// probabilities, a server's own `stop_reason`) reach the client as sent.
+#[tokio::test]
+async fn logprobs_and_other_choice_fields_survive() {
+    let mock = mock::start().await;
+    let gw = start(&openai_upstream(&mock.url)).await;
+    let mut body = chat_body("gpt-logprobs", false);
+    body["logprobs"] = json!(true);
+    body["top_logprobs"] = json!(1);
+    let (status, resp) = post(&gw.url, &body).await;
+    assert_eq!(status, 200, "{resp}");
+    let choice = &resp["choices"][0];
+    assert_eq!(choice["logprobs"]["content"][0]["token"], "Hello");
+    assert_eq!(choice["logprobs"]["content"][0]["logprob"], -0.31);
+    assert_eq!(
+        choice["logprobs"]["content"][0]["top_logprobs"][0]["bytes"],
+        serde_json::Value::Null
+    );
+    assert_eq!(choice["stop_reason"], 128009);
+    assert_eq!(choice["index"], 0);
+    assert!(resp.get("$choice").is_none(), "{resp}");
+    let (_, sent) = mock.last_request();
+    assert_eq!(sent["logprobs"], true);
+    assert_eq!(sent["top_logprobs"], 1);
+}
+
 #[tokio::test]
 async fn tool_calls_single_and_parallel() {
     let mock = mock::start().await;

@@ -175,6 +175,15 @@ async fn handle(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
         }
         // Ignores `stream`: one JSON body.
         "gpt-nostream" => json(StatusCode::OK, TEXT_JSON),
+        // The answer with token log probabilities, and a choice field of
+        // vLLM's.
+        "gpt-logprobs" => json(
+            StatusCode::OK,
+            &TEXT_JSON.replace(
+                r#""logprobs": null"#,
+                r#""logprobs": {"content": [{"token": "Hello", "logprob": -0.31, "bytes": [72, 101, 108, 108, 111], "top_logprobs": [{"token": "Hello", "logprob": -0.31, "bytes": null}]}], "refusal": null}, "stop_reason": 128009"#,
+            ),
+        ),
         // An error chunk after some text that quotes the key it was sent.
         "gpt-streamleak" => {
             let key = headers

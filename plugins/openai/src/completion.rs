@@ -80,15 +80,23 @@ struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
 #[derive(Deserialize)]
 struct Borrowed<'a>(#[serde(borrow)] Option<Cow<'a, str>>);
 
-/// One choice.
+/// One choice. A key not named here sends the answer down the general path,
+/// which keeps it (see [`crate::response`]).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Choice<'a> {
+    /// `index`: always 0 for the first choice.
+    #[serde(default, rename = "index")]
+    _index: IgnoredAny,
     /// `message`.
     #[serde(borrow, default, deserialize_with = "object::optional")]
     pub message: Option<Message<'a>>,
     /// `finish_reason`.
     #[serde(borrow, default)]
     pub finish_reason: Option<Cow<'a, str>>,
+    /// `logprobs`, kept as it came (usually `null`).
+    #[serde(default)]
+    pub logprobs: Option<Value>,
 }
 
 /// The parts of a message the canonical response keeps.
@@ -179,6 +187,8 @@ mod tests {
             r#"{"choices":[{"message":["a"]}]}"#,
             r#"{"choices":[{"message":{"tool_calls":[["t",{"name":"f"}]]}}]}"#,
             r#"{"choices":[{"message":{"tool_calls":[{"function":["f","{}"]}]}}]}"#,
+            // A choice field with no place here (vLLM's `stop_reason`).
+            r#"{"choices":[{"message":{"content":"a"},"stop_reason":null}]}"#,
         ] {
             assert!(parse(odd.as_bytes()).is_none(), "{odd}");
         }

@@ -14,6 +14,11 @@ use crate::{WIRE, error};
 /// Top-level keys that have a canonical home (or none worth keeping).
 const KNOWN_KEYS: &[&str] = &["id", "object", "created", "model", "choices", "usage"];
 
+/// Keys of a choice that have a canonical home; the others (`logprobs`,
+/// vLLM's `stop_reason`, OpenRouter's `native_finish_reason`) are kept
+/// under `extra`'s `$choice` when not `null`.
+const CHOICE_KEYS: &[&str] = &["index", "message", "finish_reason"];
+
 /// The canonical response, or the typed error for a failed request.
 pub fn parse_response(resp: &HttpResponse) -> Result<Response, Error> {
     if !(200..=299).contains(&resp.status) {
@@ -53,11 +58,18 @@ fn general(body: &[u8]) -> Result<Response, Error> {
         .and_then(Value::as_str)
         .map(fields::finish_reason);
 
-    let rest: Map<String, Value> = obj
+    let mut rest: Map<String, Value> = obj
         .iter()
         .filter(|(k, _)| !KNOWN_KEYS.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    if let Some(Value::Object(choice)) = choice {
+        let kept = choice
+            .iter()
+            .filter(|(k, v)| !CHOICE_KEYS.contains(&k.as_str()) && !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()));
+        keep_choice_fields(&mut rest, kept.collect());
+    }
 
     Ok(Response {
         id: str_or_empty(&json, "id"),
@@ -73,7 +85,14 @@ fn general(body: &[u8]) -> Result<Response, Error> {
 /// The canonical response for a completion of the common shape; the same
 /// as the general path gives for it.
 fn from_simple(simple: SimpleCompletion<'_>) -> Response {
-    let choice = simple.choices.into_iter().next();
+    let mut rest = simple.rest;
+    let mut choice = simple.choices.into_iter().next();
+    if let Some(logprobs) = choice.as_mut().and_then(|c| c.logprobs.take()) {
+        keep_choice_fields(
+            &mut rest,
+            Map::from_iter([("logprobs".to_owned(), logprobs)]),
+        );
+    }
     let finish_reason = choice
         .as_ref()
         .and_then(|c| c.finish_reason.as_deref())
@@ -115,7 +134,15 @@ fn from_simple(simple: SimpleCompletion<'_>) -> Response {
         content,
         finish_reason,
         usage: simple.usage.as_ref().map(WireUsage::canonical),
-        extra: extra::to_text(simple.rest, WIRE),
+        extra: extra::to_text(rest, WIRE),
+    }
+}
+
+/// Keep a choice's wire `fields` that have no canonical home in `rest`,
+/// the response's extra fields, under `$choice`.
+fn keep_choice_fields(rest: &mut Map<String, Value>, fields: Map<String, Value>) {
+    if !fields.is_empty() {
+        rest.insert(extra::CHOICE_KEY.to_owned(), Value::Object(fields));
     }
 }
 
@@ -334,6 +361,27 @@ mod tests {
     }
 
     #[test]
+    fn choice_fields_with_no_canonical_home_are_kept_unless_null() {
+        let logprobs = json!({"content": [{"token": "Hi", "logprob": -0.25, "bytes": [72, 105], "top_logprobs": []}], "refusal": null});
+        let body = json!({"choices": [{"index": 0, "message": {"content": "Hi"},
+            "logprobs": logprobs, "finish_reason": "stop"}]});
+        let r = ok(200, &body.to_string());
+        let kept = extra::wire_object(r.extra.as_deref(), WIRE);
+        assert_eq!(kept["$choice"], json!({"logprobs": logprobs}));
+        // The general path, for a field the fast path does not know.
+        let body = json!({"choices": [{"message": {"content": "Hi"}, "logprobs": null,
+            "stop_reason": 128009, "native_finish_reason": null}]});
+        let r = ok(200, &body.to_string());
+        let kept = extra::wire_object(r.extra.as_deref(), WIRE);
+        assert_eq!(kept["$choice"], json!({"stop_reason": 128009}));
+        assert_eq!(
+            ok(200, TEXT).extra.as_deref(),
+            Some(r#"{"openai-chat":{"system_fingerprint":"fp_fake"}}"#),
+            "a null logprobs adds nothing"
+        );
+    }
+
+    #[test]
     fn the_fast_path_gives_what_the_general_path_gives() {
         let bodies = [
             TEXT.to_string(),
@@ -356,6 +404,9 @@ mod tests {
             // A key written with an escape, and a repeated key (the last wins).
             r#"{"\u0069d":"esc","choices":[{"message":{"content":"first"}}],"choices":[{"message":{"content":"last"}}],"x\ny":1}"#
                 .to_string(),
+            json!({"choices": [{"index": 0, "message": {"content": "a"}, "finish_reason": "stop",
+                "logprobs": {"content": [{"token": "a", "logprob": -0.1, "bytes": [97], "top_logprobs": []}]}}]})
+            .to_string(),
         ];
         for body in bodies {
             let fast = completion::parse(body.as_bytes()).map(from_simple);

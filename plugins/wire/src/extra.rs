@@ -11,6 +11,10 @@ pub const HEADERS_KEY: &str = "$headers";
 /// Reserved key: per-part wire fields aligned with `message.content`.
 pub const PARTS_KEY: &str = "$parts";
 
+/// Reserved key (response): the wire fields of the answer's choice that
+/// have no canonical home, such as OpenAI Chat's `logprobs`.
+pub const CHOICE_KEY: &str = "$choice";
+
 /// The object under `wire` in an `extra` text. Absent, invalid or
 /// non-object text (at either level) gives an empty object: extra fields
 /// are best effort, never fatal. Other wires' keys are ignored.

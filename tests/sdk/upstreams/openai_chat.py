@@ -6,6 +6,7 @@ Same behaviour contract as the other wire mocks:
 - last message is a tool result -> text "Sunny, 22 C in Paris.";
 - tools declared -> get_weather call(s) (two when a user text says "parallel");
 - else text "Hello from fake openai-chat upstream.";
+- `logprobs` set (not streamed) -> a `logprobs` entry per word of the text;
 - `reasoning_effort` set -> `reasoning_content` "Let me think." first
   (Chat Completions has no reasoning signatures);
 - CLI mode (`upstreams/cli.py`: `WASMGATE_CLI_MARKER` set, tools declared,
@@ -96,9 +97,15 @@ def handle(method, path, query, headers, body):
             message["reasoning_content"] = reasoning
         if calls:
             message["tool_calls"] = calls
+        logprobs = None
+        if body.get("logprobs") and text:
+            # One entry per word: enough to see them come back whole.
+            logprobs = {"refusal": None, "content": [
+                {"token": word, "logprob": -0.5, "bytes": list(word.encode()), "top_logprobs": []}
+                for word in text.split(" ")]}
         resp = {
             "id": "chatcmpl-mock1", "object": "chat.completion", "created": CREATED, "model": model,
-            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+            "choices": [{"index": 0, "message": message, "logprobs": logprobs, "finish_reason": finish}],
             "usage": _usage(reasoning), "system_fingerprint": "fp_mock",
         }
         return 200, "application/json", [json.dumps(resp).encode()]

@@ -11,6 +11,14 @@ use crate::canonical::{ContentPart, Response};
 /// name gives way (and to `usage` when the answer has one).
 const KEYS: &[&str] = &["id", "object", "created", "model", "choices"];
 
+/// The reserved `extra` key holding the choice's wire fields with no
+/// canonical home (`logprobs`, …), as docs/canonical.md says.
+const CHOICE_KEY: &str = "$choice";
+
+/// Choice keys this encoder always writes; a `$choice` field of the same
+/// name gives way (but `logprobs`, written from it).
+const CHOICE_KEYS: &[&str] = &["index", "message", "finish_reason", "logprobs"];
+
 /// Encode a whole response. `model` is used when the upstream named none.
 pub fn encode_response(resp: &Response, model: &str) -> Result<Vec<u8>, serde_json::Error> {
     let mut text = String::new();
@@ -33,7 +41,14 @@ pub fn encode_response(resp: &Response, model: &str) -> Result<Vec<u8>, serde_js
     }
     let mut extra =
         crate::frontend::extra::unwrap(crate::frontend::Format::OpenAiChat, resp.extra.as_deref());
-    extra.retain(|key, _| !KEYS.contains(&key.as_str()));
+    let mut choice_extra = match extra.remove(CHOICE_KEY) {
+        Some(Value::Object(fields)) => fields,
+        _ => Map::new(),
+    };
+    let logprobs = choice_extra.remove("logprobs").unwrap_or(Value::Null);
+    choice_extra.retain(|key, _| !CHOICE_KEYS.contains(&key.as_str()));
+    // Reserved keys are the canonical model's, never wire fields.
+    extra.retain(|key, _| !KEYS.contains(&key.as_str()) && !key.starts_with('$'));
     if resp.usage.is_some() {
         extra.remove("usage");
     }
@@ -55,8 +70,9 @@ pub fn encode_response(resp: &Response, model: &str) -> Result<Vec<u8>, serde_js
                 reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
                 tool_calls,
             },
-            logprobs: None,
+            logprobs,
             finish_reason: finish_reason(resp.finish_reason.as_ref()),
+            extra: choice_extra,
         }],
         usage: resp.usage.as_ref().map(WireUsage::new),
         extra,
@@ -82,8 +98,12 @@ struct Completion<'a> {
 struct Choice<'a> {
     index: u32,
     message: Message<'a>,
-    logprobs: Option<()>,
+    /// `null` unless the upstream sent some.
+    logprobs: Value,
     finish_reason: &'static str,
+    /// The choice's other wire fields (vLLM's `stop_reason`, …).
+    #[serde(flatten)]
+    extra: Map<String, Value>,
 }
 
 #[derive(Serialize)]
@@ -196,6 +216,29 @@ mod tests {
             1
         );
         assert_eq!(body(&resp)["usage"]["total_tokens"], 5);
+    }
+
+    #[test]
+    fn choice_fields_are_restored_to_the_choice() {
+        let resp = Response {
+            id: "x".into(),
+            model: "m".into(),
+            created: Some(1),
+            content: vec![ContentPart::Text("Hi".into())],
+            finish_reason: Some(FinishReason::Stop),
+            usage: None,
+            extra: Some(
+                r#"{"openai-chat":{"$choice":{"logprobs":{"content":[{"token":"Hi","logprob":-0.5,"bytes":[72,105],"top_logprobs":[]}]},"stop_reason":7,"index":3},"$other":1}}"#
+                    .into(),
+            ),
+        };
+        let body: Value = serde_json::from_slice(&encode_response(&resp, "m").unwrap_or_default())
+            .unwrap_or_default();
+        let choice = &body["choices"][0];
+        assert_eq!(choice["logprobs"]["content"][0]["logprob"], -0.5);
+        assert_eq!(choice["stop_reason"], 7);
+        assert_eq!(choice["index"], 0, "a field the encoder writes wins");
+        assert!(body.get("$choice").is_none() && body.get("$other").is_none());
     }
 
     #[test]
