@@ -31,10 +31,11 @@ async fn text_round_trip_carries_fields_and_credentials() {
     assert_eq!(sent["messages"][0]["content"], "Hello");
 }
 
-/// The answer's choice fields with no canonical home (token log
-/// probabilities, a server's own `stop_reason`) reach the client as sent.
+/// The answer's choice and message fields with no canonical home (token
+/// log probabilities, a server's own `stop_reason`, a refusal) reach the
+/// client as sent.
 #[tokio::test]
-async fn logprobs_and_other_choice_fields_survive() {
+async fn logprobs_refusals_and_other_choice_fields_survive() {
     let mock = mock::start().await;
     let gw = start(&openai_upstream(&mock.url)).await;
     let mut body = chat_body("gpt-logprobs", false);
@@ -55,6 +56,13 @@ async fn logprobs_and_other_choice_fields_survive() {
     let (_, sent) = mock.last_request();
     assert_eq!(sent["logprobs"], true);
     assert_eq!(sent["top_logprobs"], 1);
+
+    let (status, resp) = post(&gw.url, &chat_body("gpt-refusal", false)).await;
+    assert_eq!(status, 200, "{resp}");
+    let message = &resp["choices"][0]["message"];
+    assert_eq!(message["refusal"], "I can't help with that.");
+    assert_eq!(message["content"], serde_json::Value::Null);
+    assert_eq!(message["annotations"], json!([]));
 }
 
 #[tokio::test]

@@ -175,6 +175,10 @@ async fn handle(State(state): State<Arc<MockState>>, headers: HeaderMap, body: B
         }
         // Ignores `stream`: one JSON body.
         "gpt-nostream" => json(StatusCode::OK, TEXT_JSON),
+        "gpt-refusal" => json(
+            StatusCode::OK,
+            r#"{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,"refusal":"I can't help with that.","annotations":[]},"logprobs":null,"finish_reason":"stop"}]}"#,
+        ),
         // The answer with token log probabilities, and a choice field of
         // vLLM's.
         "gpt-logprobs" => json(

@@ -99,9 +99,15 @@ pub struct Choice<'a> {
     pub logprobs: Option<Value>,
 }
 
-/// The parts of a message the canonical response keeps.
+/// The parts of a message the canonical response keeps, and the wire
+/// fields it carries in `extra`. A key not named here sends the answer
+/// down the general path, which keeps it.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Message<'a> {
+    /// `role`: always the assistant's.
+    #[serde(default, rename = "role")]
+    _role: IgnoredAny,
     /// `content`, as a string.
     #[serde(borrow, default)]
     pub content: Option<Cow<'a, str>>,
@@ -117,6 +123,12 @@ pub struct Message<'a> {
     /// The legacy `function_call`: present means "not simple".
     #[serde(default)]
     function_call: Option<Value>,
+    /// `refusal`, kept as it came (usually `null`).
+    #[serde(default)]
+    pub refusal: Option<Value>,
+    /// `annotations` (URL citations), kept as they came.
+    #[serde(default)]
+    pub annotations: Option<Value>,
 }
 
 /// One `tool_calls` entry.
@@ -189,6 +201,7 @@ mod tests {
             r#"{"choices":[{"message":{"tool_calls":[{"function":["f","{}"]}]}}]}"#,
             // A choice field with no place here (vLLM's `stop_reason`).
             r#"{"choices":[{"message":{"content":"a"},"stop_reason":null}]}"#,
+            r#"{"choices":[{"message":{"content":"a","audio":{"id":"x"}}}]}"#,
         ] {
             assert!(parse(odd.as_bytes()).is_none(), "{odd}");
         }

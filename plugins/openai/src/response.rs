@@ -19,6 +19,18 @@ const KNOWN_KEYS: &[&str] = &["id", "object", "created", "model", "choices", "us
 /// under `extra`'s `$choice` when not `null`.
 const CHOICE_KEYS: &[&str] = &["index", "message", "finish_reason"];
 
+/// Keys of a message that have a canonical home; the others (`refusal`,
+/// `annotations`, `audio`) are kept under `$choice`'s `message` when not
+/// `null`.
+const MESSAGE_KEYS: &[&str] = &[
+    "role",
+    "content",
+    "reasoning_content",
+    "reasoning",
+    "tool_calls",
+    "function_call",
+];
+
 /// The canonical response, or the typed error for a failed request.
 pub fn parse_response(resp: &HttpResponse) -> Result<Response, Error> {
     if !(200..=299).contains(&resp.status) {
@@ -64,11 +76,14 @@ fn general(body: &[u8]) -> Result<Response, Error> {
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if let Some(Value::Object(choice)) = choice {
-        let kept = choice
-            .iter()
-            .filter(|(k, v)| !CHOICE_KEYS.contains(&k.as_str()) && !v.is_null())
-            .map(|(k, v)| (k.clone(), v.clone()));
-        keep_choice_fields(&mut rest, kept.collect());
+        let mut kept = unplaced(choice, CHOICE_KEYS);
+        if let Some(Value::Object(message)) = choice.get("message") {
+            let message = unplaced(message, MESSAGE_KEYS);
+            if !message.is_empty() {
+                kept.insert("message".to_owned(), Value::Object(message));
+            }
+        }
+        keep_choice_fields(&mut rest, kept);
     }
 
     Ok(Response {
@@ -87,11 +102,25 @@ fn general(body: &[u8]) -> Result<Response, Error> {
 fn from_simple(simple: SimpleCompletion<'_>) -> Response {
     let mut rest = simple.rest;
     let mut choice = simple.choices.into_iter().next();
-    if let Some(logprobs) = choice.as_mut().and_then(|c| c.logprobs.take()) {
-        keep_choice_fields(
-            &mut rest,
-            Map::from_iter([("logprobs".to_owned(), logprobs)]),
-        );
+    if let Some(choice) = choice.as_mut() {
+        let mut kept = Map::new();
+        if let Some(logprobs) = choice.logprobs.take() {
+            kept.insert("logprobs".to_owned(), logprobs);
+        }
+        if let Some(message) = choice.message.as_mut() {
+            let fields = [
+                ("refusal", message.refusal.take()),
+                ("annotations", message.annotations.take()),
+            ];
+            let message: Map<String, Value> = fields
+                .into_iter()
+                .filter_map(|(key, value)| Some((key.to_owned(), value?)))
+                .collect();
+            if !message.is_empty() {
+                kept.insert("message".to_owned(), Value::Object(message));
+            }
+        }
+        keep_choice_fields(&mut rest, kept);
     }
     let finish_reason = choice
         .as_ref()
@@ -136,6 +165,14 @@ fn from_simple(simple: SimpleCompletion<'_>) -> Response {
         usage: simple.usage.as_ref().map(WireUsage::canonical),
         extra: extra::to_text(rest, WIRE),
     }
+}
+
+/// The fields of `obj` other than `known`, and not `null`.
+fn unplaced(obj: &Map<String, Value>, known: &[&str]) -> Map<String, Value> {
+    obj.iter()
+        .filter(|(k, v)| !known.contains(&k.as_str()) && !v.is_null())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// Keep a choice's wire `fields` that have no canonical home in `rest`,
@@ -374,6 +411,14 @@ mod tests {
         let r = ok(200, &body.to_string());
         let kept = extra::wire_object(r.extra.as_deref(), WIRE);
         assert_eq!(kept["$choice"], json!({"stop_reason": 128009}));
+        // A refusal, and a message field the fast path does not know.
+        let body = json!({"choices": [{"message": {"content": null, "refusal": "I can't.", "audio": {"id": "a1"}}}]});
+        let r = ok(200, &body.to_string());
+        let kept = extra::wire_object(r.extra.as_deref(), WIRE);
+        assert_eq!(
+            kept["$choice"],
+            json!({"message": {"refusal": "I can't.", "audio": {"id": "a1"}}})
+        );
         assert_eq!(
             ok(200, TEXT).extra.as_deref(),
             Some(r#"{"openai-chat":{"system_fingerprint":"fp_fake"}}"#),
@@ -404,6 +449,8 @@ mod tests {
             // A key written with an escape, and a repeated key (the last wins).
             r#"{"\u0069d":"esc","choices":[{"message":{"content":"first"}}],"choices":[{"message":{"content":"last"}}],"x\ny":1}"#
                 .to_string(),
+            json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": null, "refusal": "No.", "annotations": []}, "finish_reason": "stop"}]})
+            .to_string(),
             json!({"choices": [{"index": 0, "message": {"content": "a"}, "finish_reason": "stop",
                 "logprobs": {"content": [{"token": "a", "logprob": -0.1, "bytes": [97], "top_logprobs": []}]}}]})
             .to_string(),

@@ -19,6 +19,16 @@ const CHOICE_KEY: &str = "$choice";
 /// name gives way (but `logprobs`, written from it).
 const CHOICE_KEYS: &[&str] = &["index", "message", "finish_reason", "logprobs"];
 
+/// Message keys this encoder always writes; a field of the same name in
+/// `$choice`'s `message` gives way (but `refusal`, written from it).
+const MESSAGE_KEYS: &[&str] = &[
+    "role",
+    "content",
+    "refusal",
+    "reasoning_content",
+    "tool_calls",
+];
+
 /// Encode a whole response. `model` is used when the upstream named none.
 pub fn encode_response(resp: &Response, model: &str) -> Result<Vec<u8>, serde_json::Error> {
     let mut text = String::new();
@@ -46,6 +56,12 @@ pub fn encode_response(resp: &Response, model: &str) -> Result<Vec<u8>, serde_js
         _ => Map::new(),
     };
     let logprobs = choice_extra.remove("logprobs").unwrap_or(Value::Null);
+    let mut message_extra = match choice_extra.remove("message") {
+        Some(Value::Object(fields)) => fields,
+        _ => Map::new(),
+    };
+    let refusal = message_extra.remove("refusal").unwrap_or(Value::Null);
+    message_extra.retain(|key, _| !MESSAGE_KEYS.contains(&key.as_str()));
     choice_extra.retain(|key, _| !CHOICE_KEYS.contains(&key.as_str()));
     // Reserved keys are the canonical model's, never wire fields.
     extra.retain(|key, _| !KEYS.contains(&key.as_str()) && !key.starts_with('$'));
@@ -66,9 +82,10 @@ pub fn encode_response(resp: &Response, model: &str) -> Result<Vec<u8>, serde_js
             message: Message {
                 role: "assistant",
                 content: (!text.is_empty() || tool_calls.is_empty()).then_some(text),
-                refusal: None,
+                refusal,
                 reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
                 tool_calls,
+                extra: message_extra,
             },
             logprobs,
             finish_reason: finish_reason(resp.finish_reason.as_ref()),
@@ -111,11 +128,15 @@ struct Message<'a> {
     role: &'static str,
     /// `null` when the answer is only tool calls.
     content: Option<String>,
-    refusal: Option<()>,
+    /// `null` unless the upstream refused.
+    refusal: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     reasoning_content: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tool_calls: Vec<WireCall<'a>>,
+    /// The message's other wire fields (`annotations`, `audio`, …).
+    #[serde(flatten)]
+    extra: Map<String, Value>,
 }
 
 #[derive(Serialize)]
@@ -228,7 +249,7 @@ mod tests {
             finish_reason: Some(FinishReason::Stop),
             usage: None,
             extra: Some(
-                r#"{"openai-chat":{"$choice":{"logprobs":{"content":[{"token":"Hi","logprob":-0.5,"bytes":[72,105],"top_logprobs":[]}]},"stop_reason":7,"index":3},"$other":1}}"#
+                r#"{"openai-chat":{"$choice":{"logprobs":{"content":[{"token":"Hi","logprob":-0.5,"bytes":[72,105],"top_logprobs":[]}]},"stop_reason":7,"index":3,"message":{"refusal":"No.","annotations":[],"role":"x"}},"$other":1}}"#
                     .into(),
             ),
         };
@@ -238,6 +259,9 @@ mod tests {
         assert_eq!(choice["logprobs"]["content"][0]["logprob"], -0.5);
         assert_eq!(choice["stop_reason"], 7);
         assert_eq!(choice["index"], 0, "a field the encoder writes wins");
+        assert_eq!(choice["message"]["refusal"], "No.");
+        assert_eq!(choice["message"]["annotations"], serde_json::json!([]));
+        assert_eq!(choice["message"]["role"], "assistant");
         assert!(body.get("$choice").is_none() && body.get("$other").is_none());
     }
 
