@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 /// How many times its budget a call may hold its request in wall time (not
 /// counting its parked and network time) before it is stopped, CPU or not.
-const WALL_FACTOR: u32 = 10;
+pub(crate) const WALL_FACTOR: u32 = 10;
 
 /// `slice_cpu` while the call is still on the wall clock.
 const UNTRACKED: u64 = u64::MAX;

@@ -2,6 +2,14 @@
 
 use wasmtime::Trap;
 
+use super::call_clock::WALL_FACTOR;
+
+/// Why a guest call was stopped when it held its request too long without
+/// running (see [`super::call_clock::CallClock::bound`]).
+#[derive(Debug, thiserror::Error)]
+#[error("the guest held its request too long waiting inside a host call")]
+pub(crate) struct Stalled;
+
 /// A plugin failed to do its job. The request fails; the gateway goes on.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum PluginError {
@@ -20,6 +28,23 @@ pub enum PluginError {
         plugin: String,
         /// The configured deadline.
         deadline_ms: u64,
+    },
+    /// The plugin waited inside a host call (a sleep) for
+    /// [`WALL_FACTOR`] times its deadline: no epoch tick reaches a guest
+    /// that is not running.
+    ///
+    /// [`WALL_FACTOR`]: super::call_clock::WALL_FACTOR
+    #[error(
+        "plugin `{plugin}` exceeded its {deadline_ms} ms call deadline: it held its request for \
+         {held_ms} ms waiting inside a host call"
+    )]
+    Stalled {
+        /// Plugin name.
+        plugin: String,
+        /// The configured deadline.
+        deadline_ms: u64,
+        /// The wall time it was stopped at.
+        held_ms: u64,
     },
     /// The plugin tried to grow its memory past the cap.
     #[error("plugin `{plugin}` exceeded its {limit_mib} MiB memory limit")]
@@ -72,6 +97,7 @@ impl PluginError {
         match self {
             PluginError::Trap { plugin, .. }
             | PluginError::Deadline { plugin, .. }
+            | PluginError::Stalled { plugin, .. }
             | PluginError::MemoryLimit { plugin, .. }
             | PluginError::Contract { plugin, .. }
             | PluginError::Instantiate { plugin, .. }
@@ -91,6 +117,13 @@ impl PluginError {
         let plugin = plugin.to_string();
         if memory_denied {
             return PluginError::MemoryLimit { plugin, limit_mib };
+        }
+        if error.downcast_ref::<Stalled>().is_some() {
+            return PluginError::Stalled {
+                plugin,
+                deadline_ms,
+                held_ms: deadline_ms.saturating_mul(u64::from(WALL_FACTOR)),
+            };
         }
         match error.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => PluginError::Deadline {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use wasmtime::component::{self, InstancePre, ResourceAny};
 use wasmtime::{ResourceLimiter, Store, UpdateDeadline};
 
+use super::error::Stalled;
 use super::state::{PluginEnv, StoreState};
 use super::stats::{CallEnd, CallStats};
 use super::warm::{self, MAX_USES, Parking, Warm};
@@ -257,13 +258,13 @@ async fn guarded<R>(
     clock
         .bound(entry(store))
         .await
-        .unwrap_or_else(|| Err(wasmtime::Trap::Interrupt.into()))
+        .unwrap_or_else(|| Err(wasmtime::Error::new(Stalled)))
 }
 
 /// How a failed call counts in the statistics.
 fn end_of(error: &PluginError) -> CallEnd {
     match error {
-        PluginError::Deadline { .. } => CallEnd::Deadline,
+        PluginError::Deadline { .. } | PluginError::Stalled { .. } => CallEnd::Deadline,
         PluginError::MemoryLimit { .. } => CallEnd::Memory,
         _ => CallEnd::Trapped,
     }

@@ -93,7 +93,7 @@ async fn infinite_loop_hits_the_deadline() {
 /// stopped too, at ten times its budget of wall time.
 #[tokio::test]
 async fn endless_sleep_hits_the_deadline() {
-    expect_plugin_failure("nap", "request", "deadline").await;
+    expect_plugin_failure("nap", "request", "waiting inside a host call").await;
 }
 
 #[tokio::test]
@@ -285,6 +285,27 @@ async fn solo_work_call() -> Duration {
 /// more.)
 #[tokio::test]
 async fn time_the_os_gives_other_threads_does_not_count_against_the_deadline() {
+    // The OS does not always keep a call waiting (a thread woken from its
+    // wait gets the core first for a while, and the solo time can be
+    // measured while other tests load the machine): try again until it
+    // does, since only then does a success prove something.
+    let mut tries = Vec::new();
+    for _ in 0..5 {
+        let (slowest, deadline) = calls_among_busy_threads().await;
+        if slowest > deadline {
+            return;
+        }
+        tries.push((slowest, deadline));
+    }
+    panic!(
+        "the busy threads never delayed a call past its budget (slowest, budget): {tries:?}; \
+         this test proves nothing here"
+    );
+}
+
+/// Calls of a quarter of their budget, with four busy threads per core;
+/// every one must succeed. Returns the slowest call's time and the budget.
+async fn calls_among_busy_threads() -> (Duration, Duration) {
     let solo = solo_work_call().await;
     let deadline = solo * 4;
     let gw = start_config(work(deadline.as_millis() as u64)).await;
@@ -302,7 +323,7 @@ async fn time_the_os_gives_other_threads_does_not_count_against_the_deadline() {
         .collect();
     let mut slowest = Duration::ZERO;
     let mut answers = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..5 {
         let started = Instant::now();
         answers.push(post(&gw.url, &chat_body("echo", false)).await);
         slowest = slowest.max(started.elapsed());
@@ -317,9 +338,5 @@ async fn time_the_os_gives_other_threads_does_not_count_against_the_deadline() {
             "a call of {solo:?} failed under a {deadline:?} budget with busy threads: {resp}"
         );
     }
-    // Else the OS never kept a call waiting, and this proves nothing.
-    assert!(
-        slowest > deadline,
-        "the slowest call took {slowest:?}, inside its {deadline:?} budget: the busy threads did not delay it"
-    );
+    (slowest, deadline)
 }

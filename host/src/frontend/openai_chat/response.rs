@@ -81,7 +81,8 @@ pub fn encode_response(resp: &Response, model: &str) -> Result<Vec<u8>, serde_js
             index: 0,
             message: Message {
                 role: "assistant",
-                content: (!text.is_empty() || tool_calls.is_empty()).then_some(text),
+                content: (!text.is_empty() || tool_calls.is_empty() && refusal.is_null())
+                    .then_some(text),
                 refusal,
                 reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
                 tool_calls,
@@ -126,7 +127,7 @@ struct Choice<'a> {
 #[derive(Serialize)]
 struct Message<'a> {
     role: &'static str,
-    /// `null` when the answer is only tool calls.
+    /// `null` when the answer is only tool calls, or a refusal.
     content: Option<String>,
     /// `null` unless the upstream refused.
     refusal: Value,
