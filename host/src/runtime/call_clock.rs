@@ -215,10 +215,12 @@ fn nanos(d: Duration) -> u64 {
 mod tests {
     use super::*;
 
-    /// Spin on this thread for `d` of wall time.
+    /// Spin on this thread until it has had `d` of CPU time (so at least
+    /// `d` of wall time too): on a loaded machine the OS may give it less
+    /// CPU than the wall time passing.
     fn spin(d: Duration) {
-        let began = Instant::now();
-        while began.elapsed() < d {
+        let began = thread_cpu_nanos();
+        while thread_cpu_nanos().saturating_sub(began) < nanos(d) {
             std::hint::black_box(());
         }
     }
