@@ -221,10 +221,34 @@ async fn a_looping_plugin_does_not_stall_other_requests() {
 /// it all succeed, however long they wait for one another on one thread.
 #[tokio::test]
 async fn waiting_for_the_thread_does_not_count_against_the_deadline() {
+    let _turn = TIMING.lock().await;
+    // The solo time can be measured while other tests load the machine,
+    // and then the calls need not wait past the budget: try again until
+    // they do, since only then does a success prove something.
+    let mut tries = Vec::new();
+    for _ in 0..5 {
+        let (wall, deadline) = calls_waiting_for_one_another().await;
+        if wall > deadline * 2 {
+            // A call that really runs past its budget still fails.
+            let gw = start_config(work(1)).await;
+            assert_plugin_failure(&gw, "deadline").await;
+            return;
+        }
+        tries.push((wall, deadline));
+    }
+    panic!(
+        "the calls never waited for one another past their budget (all of them, budget): \
+         {tries:?}; this test proves nothing here"
+    );
+}
+
+/// Calls of a quarter of their budget at once, enough that each waits for
+/// the others far longer than its budget; every one must succeed. Returns
+/// the time they took in all and the budget.
+async fn calls_waiting_for_one_another() -> (Duration, Duration) {
     let solo = solo_work_call().await;
     let deadline = (solo * 4).max(Duration::from_millis(40));
-    // Enough calls at once that each waits for the others far longer than
-    // its deadline (the test runtime has one thread, like a worker).
+    // The test runtime has one thread, like a worker.
     let calls = (3 * deadline.as_micros() / solo.as_micros().max(1)).clamp(4, 48);
     let gw = start_config(work(deadline.as_millis() as u64)).await;
     let started = Instant::now();
@@ -239,15 +263,13 @@ async fn waiting_for_the_thread_does_not_count_against_the_deadline() {
             "a call that runs {solo:?} failed under a {deadline:?} budget among {calls} at once: {resp}"
         );
     }
-    // Else the calls did not wait for one another, and prove nothing.
-    assert!(
-        wall > deadline * 2,
-        "{calls} calls of {solo:?} each took {wall:?} in all: they did not wait for one another past the {deadline:?} deadline"
-    );
-    // A call that really runs past its budget still fails.
-    let gw = start_config(work(1)).await;
-    assert_plugin_failure(&gw, "deadline").await;
+    (wall, deadline)
 }
+
+/// The tests that time calls against a measured solo call take turns: one's
+/// busy threads would skew the other's measurement.
+static TIMING: std::sync::LazyLock<tokio::sync::Mutex<()>> =
+    std::sync::LazyLock::new(|| tokio::sync::Mutex::new(()));
 
 /// Steps of the `work` calls in the deadline tests: some tens of ms.
 const STEPS: u64 = 20_000_000;
@@ -285,6 +307,7 @@ async fn solo_work_call() -> Duration {
 /// more.)
 #[tokio::test]
 async fn time_the_os_gives_other_threads_does_not_count_against_the_deadline() {
+    let _turn = TIMING.lock().await;
     // The OS does not always keep a call waiting (a thread woken from its
     // wait gets the core first for a while, and the solo time can be
     // measured while other tests load the machine): try again until it
