@@ -40,10 +40,16 @@ pub fn unwrap(format: Format, extra: Option<&str>) -> Map<String, Value> {
         return Map::new();
     };
     match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(mut outer)) => match outer.remove(format.name()) {
-            Some(Value::Object(fields)) => fields,
-            _ => Map::new(),
-        },
+        Ok(Value::Object(mut outer)) => take_object(&mut outer, format.name()),
+        _ => Map::new(),
+    }
+}
+
+/// Remove `key` from `map` and give its object; empty when it was absent
+/// or not an object.
+pub fn take_object(map: &mut Map<String, Value>, key: &str) -> Map<String, Value> {
+    match map.remove(key) {
+        Some(Value::Object(fields)) => fields,
         _ => Map::new(),
     }
 }

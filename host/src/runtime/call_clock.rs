@@ -27,6 +27,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use super::error::Stalled;
+
 /// How many times its budget a call may hold its request in wall time (not
 /// counting its parked and network time) before it is stopped, CPU or not.
 pub(crate) const WALL_FACTOR: u32 = 10;
@@ -181,18 +183,20 @@ impl CallClock {
 
     /// Run `call` (the guest call this clock times, started) until it ends,
     /// or until it has held its request for [`WALL_FACTOR`] times its
-    /// budget: `None` then, and the call is dropped.
-    pub(crate) async fn bound<T>(&self, call: impl Future<Output = T>) -> Option<T> {
+    /// budget: [`Stalled`] then, with the time it held it, and the call is
+    /// dropped.
+    pub(crate) async fn bound<T>(&self, call: impl Future<Output = T>) -> Result<T, Stalled> {
         let limit = self.budget.saturating_mul(WALL_FACTOR);
         let mut call = std::pin::pin!(call);
         loop {
-            let left = limit.saturating_sub(self.held());
+            let held = self.held();
+            let left = limit.saturating_sub(held);
             if left.is_zero() {
-                return None;
+                return Err(Stalled { held });
             }
             // Most calls end at the first poll, before a timer is set.
             if let Ok(done) = tokio::time::timeout(left, call.as_mut()).await {
-                return Some(done);
+                return Ok(done);
             }
         }
     }
@@ -300,10 +304,18 @@ mod tests {
         clock.start();
         let began = Instant::now();
         let asleep = clock.bound(tokio::time::sleep(Duration::from_secs(3600)));
-        assert!(asleep.await.is_none());
+        // An endless sleep that ended (it cannot) would fail the check
+        // below with no time held.
+        let held = asleep.await.err().map_or(Duration::ZERO, |s| s.held);
         let took = began.elapsed();
         assert!(took >= Duration::from_millis(50), "{took:?}");
         assert!(took < Duration::from_secs(2), "{took:?}");
+        // The error tells the time it held the request: the limit, or a
+        // timer's lateness past it, never more than it took.
+        assert!(
+            held >= Duration::from_millis(50) && held <= took,
+            "{held:?} of {took:?}"
+        );
     }
 
     #[tokio::test]
@@ -317,7 +329,7 @@ mod tests {
             7
         };
         // Away for three times the 50 ms wall limit.
-        assert_eq!(clock.bound(call).await, Some(7));
+        assert_eq!(clock.bound(call).await, Ok(7));
     }
 
     #[tokio::test]

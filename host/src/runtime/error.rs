@@ -1,14 +1,17 @@
 //! Typed plugin failures.
 
-use wasmtime::Trap;
+use std::time::Duration;
 
-use super::call_clock::WALL_FACTOR;
+use wasmtime::Trap;
 
 /// Why a guest call was stopped when it held its request too long without
 /// running (see [`super::call_clock::CallClock::bound`]).
-#[derive(Debug, thiserror::Error)]
-#[error("the guest held its request too long waiting inside a host call")]
-pub(crate) struct Stalled;
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[error("the guest held its request for {held:?} waiting inside a host call")]
+pub(crate) struct Stalled {
+    /// The wall time it held the request, less its time away, when stopped.
+    pub(crate) held: Duration,
+}
 
 /// A plugin failed to do its job. The request fails; the gateway goes on.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -118,11 +121,11 @@ impl PluginError {
         if memory_denied {
             return PluginError::MemoryLimit { plugin, limit_mib };
         }
-        if error.downcast_ref::<Stalled>().is_some() {
+        if let Some(stalled) = error.downcast_ref::<Stalled>() {
             return PluginError::Stalled {
                 plugin,
                 deadline_ms,
-                held_ms: deadline_ms.saturating_mul(u64::from(WALL_FACTOR)),
+                held_ms: u64::try_from(stalled.held.as_millis()).unwrap_or(u64::MAX),
             };
         }
         match error.downcast_ref::<Trap>() {

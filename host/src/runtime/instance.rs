@@ -7,7 +7,6 @@ use std::sync::Arc;
 use wasmtime::component::{self, InstancePre, ResourceAny};
 use wasmtime::{ResourceLimiter, Store, UpdateDeadline};
 
-use super::error::Stalled;
 use super::state::{PluginEnv, StoreState};
 use super::stats::{CallEnd, CallStats};
 use super::warm::{self, MAX_USES, Parking, Warm};
@@ -258,7 +257,7 @@ async fn guarded<R>(
     clock
         .bound(entry(store))
         .await
-        .unwrap_or_else(|| Err(wasmtime::Error::new(Stalled)))
+        .unwrap_or_else(|stalled| Err(wasmtime::Error::new(stalled)))
 }
 
 /// How a failed call counts in the statistics.

@@ -223,23 +223,16 @@ async fn a_looping_plugin_does_not_stall_other_requests() {
 async fn waiting_for_the_thread_does_not_count_against_the_deadline() {
     let _turn = TIMING.lock().await;
     // The solo time can be measured while other tests load the machine,
-    // and then the calls need not wait past the budget: try again until
-    // they do, since only then does a success prove something.
-    let mut tries = Vec::new();
-    for _ in 0..5 {
-        let (wall, deadline) = calls_waiting_for_one_another().await;
-        if wall > deadline * 2 {
-            // A call that really runs past its budget still fails.
-            let gw = start_config(work(1)).await;
-            assert_plugin_failure(&gw, "deadline").await;
-            return;
-        }
-        tries.push((wall, deadline));
-    }
-    panic!(
-        "the calls never waited for one another past their budget (all of them, budget): \
-         {tries:?}; this test proves nothing here"
-    );
+    // and then the calls need not wait past the budget.
+    until_it_proves(
+        "the calls never waited for one another past their budget (all of them, budget)",
+        calls_waiting_for_one_another,
+        |wall, deadline| wall > deadline * 2,
+    )
+    .await;
+    // A call that really runs past its budget still fails.
+    let gw = start_config(work(1)).await;
+    assert_plugin_failure(&gw, "deadline").await;
 }
 
 /// Calls of a quarter of their budget at once, enough that each waits for
@@ -264,6 +257,26 @@ async fn calls_waiting_for_one_another() -> (Duration, Duration) {
         );
     }
     (wall, deadline)
+}
+
+/// Run a timing `attempt` (which asserts that every call succeeded and
+/// gives a measured time and the budget) up to five times, until `proves`
+/// holds for them: only then does a success prove something. Panics with
+/// `never` and every try's figures when it never does.
+async fn until_it_proves<F: std::future::Future<Output = (Duration, Duration)>>(
+    never: &str,
+    mut attempt: impl FnMut() -> F,
+    proves: impl Fn(Duration, Duration) -> bool,
+) {
+    let mut tries = Vec::new();
+    for _ in 0..5 {
+        let (measured, budget) = attempt().await;
+        if proves(measured, budget) {
+            return;
+        }
+        tries.push((measured, budget));
+    }
+    panic!("{never}: {tries:?}; this test proves nothing here");
 }
 
 /// The tests that time calls against a measured solo call take turns: one's
@@ -310,20 +323,13 @@ async fn time_the_os_gives_other_threads_does_not_count_against_the_deadline() {
     let _turn = TIMING.lock().await;
     // The OS does not always keep a call waiting (a thread woken from its
     // wait gets the core first for a while, and the solo time can be
-    // measured while other tests load the machine): try again until it
-    // does, since only then does a success prove something.
-    let mut tries = Vec::new();
-    for _ in 0..5 {
-        let (slowest, deadline) = calls_among_busy_threads().await;
-        if slowest > deadline {
-            return;
-        }
-        tries.push((slowest, deadline));
-    }
-    panic!(
-        "the busy threads never delayed a call past its budget (slowest, budget): {tries:?}; \
-         this test proves nothing here"
-    );
+    // measured while other tests load the machine).
+    until_it_proves(
+        "the busy threads never delayed a call past its budget (slowest, budget)",
+        calls_among_busy_threads,
+        |slowest, deadline| slowest > deadline,
+    )
+    .await;
 }
 
 /// Calls of a quarter of their budget, with four busy threads per core;

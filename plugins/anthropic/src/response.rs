@@ -1,6 +1,6 @@
 //! A whole (non-streamed) Messages API response to a canonical response.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use wasmgate_wire::extra;
 use wasmgate_wire::json::str_or_empty;
 
@@ -45,11 +45,7 @@ pub fn parse_response(resp: &HttpResponse) -> Result<Response, Error> {
         .and_then(Value::as_array)
         .map(|blocks| blocks.iter().filter_map(content_part).collect())
         .unwrap_or_default();
-    let rest: Map<String, Value> = obj
-        .iter()
-        .filter(|(k, _)| !KNOWN_KEYS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let rest = extra::leftovers(obj, KNOWN_KEYS);
 
     Ok(Response {
         id: str_or_empty(&json, "id"),

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use wasmgate_wire::extra;
 use wasmgate_wire::json::str_or_empty;
 use wasmgate_wire::sse::SseParser;
@@ -172,14 +172,9 @@ impl Decoder {
         if self.started {
             return;
         }
-        let rest: Map<String, Value> = message
+        let rest = message
             .as_object()
-            .map(|obj| {
-                obj.iter()
-                    .filter(|(k, _)| !KNOWN_MESSAGE_KEYS.contains(&k.as_str()))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
-            })
+            .map(|obj| extra::leftovers(obj, KNOWN_MESSAGE_KEYS))
             .unwrap_or_default();
         self.started = true;
         events.push(StreamEvent::Start(StreamStart {

@@ -2,6 +2,7 @@
 //! response parts, `finishReason`, `usageMetadata` and timestamps.
 
 use serde_json::{Map, Value};
+use wasmgate_wire::extra;
 use wasmgate_wire::json::{non_empty_str, str_or_empty};
 
 use crate::types::{ContentPart, FinishReason, Image, ImageSource, Thinking, ToolCall, Usage};
@@ -141,12 +142,7 @@ pub fn usage(value: &Value) -> Option<Usage> {
 pub fn unknown_keys(response: &Value) -> Map<String, Value> {
     response
         .as_object()
-        .map(|obj| {
-            obj.iter()
-                .filter(|(k, _)| !KNOWN_KEYS.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
+        .map(|obj| extra::leftovers(obj, KNOWN_KEYS))
         .unwrap_or_default()
 }
 

@@ -61,12 +61,7 @@ pub fn from_object(json: &Value) -> Response {
 /// Top-level fields with no canonical home, kept for `extra`.
 pub fn unmapped_fields(json: &Value) -> Map<String, Value> {
     json.as_object()
-        .map(|obj| {
-            obj.iter()
-                .filter(|(k, _)| !KNOWN_KEYS.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
+        .map(|obj| extra::leftovers(obj, KNOWN_KEYS))
         .unwrap_or_default()
 }
 

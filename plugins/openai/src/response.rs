@@ -70,11 +70,7 @@ fn general(body: &[u8]) -> Result<Response, Error> {
         .and_then(Value::as_str)
         .map(fields::finish_reason);
 
-    let mut rest: Map<String, Value> = obj
-        .iter()
-        .filter(|(k, _)| !KNOWN_KEYS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut rest = extra::leftovers(obj, KNOWN_KEYS);
     if let Some(Value::Object(choice)) = choice {
         let mut kept = unplaced(choice, CHOICE_KEYS);
         if let Some(Value::Object(message)) = choice.get("message") {
@@ -169,10 +165,9 @@ fn from_simple(simple: SimpleCompletion<'_>) -> Response {
 
 /// The fields of `obj` other than `known`, and not `null`.
 fn unplaced(obj: &Map<String, Value>, known: &[&str]) -> Map<String, Value> {
-    obj.iter()
-        .filter(|(k, v)| !known.contains(&k.as_str()) && !v.is_null())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    let mut fields = extra::leftovers(obj, known);
+    fields.retain(|_, v| !v.is_null());
+    fields
 }
 
 /// Keep a choice's wire `fields` that have no canonical home in `rest`,

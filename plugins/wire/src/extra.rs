@@ -73,6 +73,15 @@ pub fn part_fields(parts: &[Value], index: usize) -> Map<String, Value> {
     }
 }
 
+/// The fields of `obj` whose keys are not in `known`: the wire fields a
+/// plugin has no canonical home for, copied out for `extra`.
+pub fn leftovers(obj: &Map<String, Value>, known: &[&str]) -> Map<String, Value> {
+    obj.iter()
+        .filter(|(k, _)| !known.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// Copy every key of `extra` into `target` that `target` does not have yet,
 /// so canonical fields always win over pass-through ones.
 pub fn merge_missing(target: &mut Map<String, Value>, extra: Map<String, Value>) {
@@ -112,6 +121,16 @@ mod tests {
             Value::Object(m) => m,
             other => panic!("not an object: {other}"),
         }
+    }
+
+    #[test]
+    fn leftovers_are_the_fields_not_known() {
+        let response = obj(json!({"id": "x", "model": "m", "service_tier": "flex", "seed": null}));
+        assert_eq!(
+            leftovers(&response, &["id", "model"]),
+            obj(json!({"service_tier": "flex", "seed": null}))
+        );
+        assert!(leftovers(&response, &["id", "model", "service_tier", "seed"]).is_empty());
     }
 
     #[test]

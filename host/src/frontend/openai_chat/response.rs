@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::{WireUsage, finish_reason};
 use crate::canonical::{ContentPart, Response};
+use crate::frontend::{Format, extra};
 
 /// Top-level keys this encoder always writes; an `extra` field of the same
 /// name gives way (and to `usage` when the answer has one).
@@ -49,17 +50,10 @@ pub fn encode_response(resp: &Response, model: &str) -> Result<Vec<u8>, serde_js
             _ => {}
         }
     }
-    let mut extra =
-        crate::frontend::extra::unwrap(crate::frontend::Format::OpenAiChat, resp.extra.as_deref());
-    let mut choice_extra = match extra.remove(CHOICE_KEY) {
-        Some(Value::Object(fields)) => fields,
-        _ => Map::new(),
-    };
+    let mut extra = extra::unwrap(Format::OpenAiChat, resp.extra.as_deref());
+    let mut choice_extra = extra::take_object(&mut extra, CHOICE_KEY);
     let logprobs = choice_extra.remove("logprobs").unwrap_or(Value::Null);
-    let mut message_extra = match choice_extra.remove("message") {
-        Some(Value::Object(fields)) => fields,
-        _ => Map::new(),
-    };
+    let mut message_extra = extra::take_object(&mut choice_extra, "message");
     let refusal = message_extra.remove("refusal").unwrap_or(Value::Null);
     message_extra.retain(|key, _| !MESSAGE_KEYS.contains(&key.as_str()));
     choice_extra.retain(|key, _| !CHOICE_KEYS.contains(&key.as_str()));
