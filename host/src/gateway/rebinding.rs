@@ -36,16 +36,17 @@ pub fn refusal(gw: &Gateway, request: &Request) -> Option<Response> {
         Some(value) => Authority::try_from(value.as_bytes()).ok(),
         None => Some(request.uri().authority()?.clone()),
     };
-    let name = authority.as_ref().map_or("(not a host name)", host_name);
-    if authority.is_some()
-        && (is_local(name)
-            || server
-                .allowed_hosts
-                .iter()
-                .any(|allowed| allowed.eq_ignore_ascii_case(name)))
-    {
-        return None;
-    }
+    let name = match &authority {
+        Some(authority) => {
+            let name = host_name(authority);
+            let allowed = |host: &String| host.eq_ignore_ascii_case(name);
+            if is_local(name) || server.allowed_hosts.iter().any(allowed) {
+                return None;
+            }
+            name
+        }
+        None => "(not a host name)",
+    };
     tracing::warn!(
         host = name,
         path = request.uri().path(),
